@@ -21,6 +21,8 @@ export interface Config {
   localSecretsFile: string;
   /** Client id of the app's user-assigned managed identity (Key Vault, storage). */
   managedIdentityClientId?: string;
+  /** How the app reaches Azure resources: its managed identity in Azure, the Azure CLI login for local runs. */
+  azureCredential: 'managed-identity' | 'azure-cli';
   /** Public origin of this app, e.g. https://func-abc.azurewebsites.net: redirect URIs, links, notification URL. */
   publicBaseUrl: string;
   graphBaseUrl: string;
@@ -86,6 +88,7 @@ const settings = {
   AzureWebJobsStorage__clientId: optionalString,
   AZURE_CLIENT_ID: optionalString,
   KEY_VAULT_URI: httpUrl(false).optional(),
+  AZURE_CREDENTIAL: z.enum(['managed-identity', 'azure-cli']).default('managed-identity'),
   LOCAL_SECRETS_FILE: z.string().trim().min(1).default('.local/secrets.json'),
   PUBLIC_BASE_URL: httpUrl(true).default('http://localhost:7071'),
   GRAPH_BASE_URL: httpUrl(false).default('https://graph.microsoft.com/v1.0'),
@@ -155,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyVaultUri: v.KEY_VAULT_URI,
     localSecretsFile: v.LOCAL_SECRETS_FILE,
     managedIdentityClientId: v.AZURE_CLIENT_ID ?? v.AzureWebJobsStorage__clientId,
+    azureCredential: v.AZURE_CREDENTIAL,
     publicBaseUrl: v.PUBLIC_BASE_URL,
     graphBaseUrl: v.GRAPH_BASE_URL,
     authorityHost: v.AUTHORITY_HOST,

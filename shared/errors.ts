@@ -1,0 +1,49 @@
+// The few error types the app decides on (STYLE "Errors"). Anything else is transient: rethrow and let the
+// Functions host retry, then poison.
+
+/** Do not retry: the input is wrong or the target is gone (deleted issue, chat gone, permission denied). */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Retry after a known delay (Graph 429/503 `Retry-After`, or our own pacing such as 4 member adds per minute). */
+export class ThrottledError extends Error {
+  override name = 'ThrottledError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The service user's refresh token is dead (`invalid_grant` / `interaction_required`): park the job, alert. */
+export class NeedsReauthError extends Error {
+  override name = 'NeedsReauthError';
+  constructor(
+    message: string,
+    readonly tenantId: string,
+    readonly feature: string,
+    readonly reauthPath: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Normalise anything thrown into an Error once, at the edge. */
+export function ensureError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  if (typeof value === 'string') return new Error(value);
+  try {
+    return new Error(`non-error thrown: ${JSON.stringify(value)}`);
+  } catch {
+    return new Error('non-error thrown');
+  }
+}
