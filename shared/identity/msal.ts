@@ -1,0 +1,177 @@
+// MSAL confidential-client applications for one customer tenant, the app's own client credential, and the cache
+// plugin that keeps each service user's serialized MSAL token cache in the secret store.
+//
+// Why a cache plugin and not a stored refresh token: "MSAL Node does not return the refresh token to the user.
+// Instead we manage the refresh token through the cache" (msal-node docs/faq.md), and the recommended pattern is
+// an ICachePlugin whose afterCacheAccess saves the cache when `cacheHasChanged` (msal-node docs/caching.md). Every
+// refresh rotates the refresh token and changes the cache, so the newest token is what ends up stored
+// (../shared/graph-contract.md §11).
+import { X509Certificate, createHash } from 'node:crypto';
+import {
+  ConfidentialClientApplication,
+  LogLevel,
+  type Configuration,
+  type ICachePlugin,
+  type TokenCacheContext,
+} from '@azure/msal-node';
+import type { Config } from '../config.js';
+import { PermanentError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { secretName, type SecretStore } from '../secrets/secretStore.js';
+
+/** The Graph resource a token is for. It stays the public-cloud id even when GRAPH_BASE_URL points elsewhere. */
+export const graphResource = 'https://graph.microsoft.com';
+/** Application permissions can only be requested statically (Entra v2-admin-consent: "you must use /.default"). */
+export const graphDefaultScope = `${graphResource}/.default`;
+
+/** Secret-store entry the admin API writes the app's client credential to (JSON, see `StoredClientCredential`). */
+export const clientCredentialSecretName = 'entra-client-credential';
+
+export type StoredClientCredential = { kind: 'secret'; clientSecret: string } | { kind: 'certificate'; pem: string };
+
+type ClientCredential = Pick<Configuration['auth'], 'clientSecret' | 'clientCertificate'>;
+
+interface MsalDeps {
+  config: Config;
+  secrets: SecretStore;
+  log: Logger;
+}
+
+/** Name of the secret holding one service user's MSAL cache (per tenant and account, DESIGN §5). */
+export function tokenCacheSecretName(tenantId: string, objectId: string): string {
+  return secretName('msal-cache', tenantId, objectId);
+}
+
+/**
+ * The app's client credential, in this order: the certificate named by ENTRA_CLIENT_CERTIFICATE_SECRET_NAME, the
+ * credential an admin stored through the admin API, then ENTRA_CLIENT_SECRET. A certificate is PEM holding the
+ * certificate and its private key (the format Key Vault exports for PEM certificates).
+ */
+export async function resolveClientCredential(deps: MsalDeps): Promise<ClientCredential> {
+  const { entra } = deps.config;
+  if (entra.clientCertificateSecretName) {
+    const pem = await deps.secrets.get(entra.clientCertificateSecretName);
+    if (!pem) {
+      throw new PermanentError(
+        `the secret ${entra.clientCertificateSecretName} named by ENTRA_CLIENT_CERTIFICATE_SECRET_NAME does not exist`,
+        'client-credential-missing',
+      );
+    }
+    return { clientCertificate: certificateFromPem(pem) };
+  }
+  const stored = await deps.secrets.get(clientCredentialSecretName);
+  if (stored) {
+    const parsed = JSON.parse(stored) as StoredClientCredential;
+    if (parsed.kind === 'certificate') return { clientCertificate: certificateFromPem(parsed.pem) };
+    return { clientSecret: parsed.clientSecret };
+  }
+  if (entra.clientSecret) return { clientSecret: entra.clientSecret };
+  throw new PermanentError(
+    'no Entra client credential: set ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE_SECRET_NAME, or store one with PUT /api/admin/tenants/app-credential',
+    'client-credential-missing',
+  );
+}
+
+/** MSAL's certificate credential: SHA-256 thumbprint (hex) and the PEM private key, plus x5c for SN+I. */
+export function certificateFromPem(pem: string): NonNullable<ClientCredential['clientCertificate']> {
+  const certMatch = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  const keyMatch = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem);
+  if (!certMatch || !keyMatch) {
+    throw new PermanentError('the client certificate must be PEM with a CERTIFICATE and a PRIVATE KEY block', 'client-certificate-invalid');
+  }
+  const cert = new X509Certificate(certMatch[0]);
+  return {
+    thumbprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase(),
+    privateKey: keyMatch[0],
+    x5c: certMatch[0],
+  };
+}
+
+/** Checks a credential an admin wants to store, so a typo fails at the admin API and not in a job. */
+export function validateStoredCredential(value: StoredClientCredential): void {
+  if (value.kind === 'certificate') certificateFromPem(value.pem);
+  else if (!value.clientSecret || value.clientSecret.length < 8) throw new PermanentError('clientSecret is too short', 'client-secret-invalid');
+}
+
+export function authorityFor(config: Config, tenant: string): string {
+  return `${config.authorityHost}/${encodeURIComponent(tenant)}`;
+}
+
+/**
+ * A confidential client whose authority is one customer tenant. For a host MSAL does not know (a national cloud
+ * it has no metadata for, or the test authority), `knownAuthorities` makes it trust the host and read the tenant's
+ * `/v2.0/.well-known/openid-configuration` instead of asking the public cloud's instance discovery.
+ */
+export async function createMsalApp(
+  deps: MsalDeps,
+  tenant: string,
+  cachePlugin?: ICachePlugin,
+): Promise<ConfidentialClientApplication> {
+  const clientId = deps.config.entra.clientId;
+  if (!clientId) throw new PermanentError('ENTRA_CLIENT_ID is not set: the Microsoft 365 connection needs an Entra app registration', 'client-id-missing');
+  const host = new URL(deps.config.authorityHost).host;
+  const publicHosts = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
+  const log = deps.log;
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId,
+      authority: authorityFor(deps.config, tenant),
+      ...(await resolveClientCredential(deps)),
+      ...(publicHosts.has(host) ? {} : { knownAuthorities: [host] }),
+    },
+    cache: cachePlugin ? { cachePlugin } : undefined,
+    system: {
+      loggerOptions: {
+        piiLoggingEnabled: false,
+        logLevel: LogLevel.Warning,
+        loggerCallback: (level, message, containsPii) => {
+          if (containsPii) return;
+          if (level === LogLevel.Error) log.warn('msal.error', { message });
+          else log.debug('msal.log', { message });
+        },
+      },
+    },
+  });
+}
+
+/**
+ * ICachePlugin over the secret store for one (tenant, service user). MSAL calls beforeCacheAccess before reading
+ * or writing its cache and afterCacheAccess after; we load the blob before and save it only when MSAL says it
+ * changed (a new access token or a rotated refresh token). Key Vault encrypts secrets at rest, which covers MSAL's
+ * advice to encrypt a confidential client's cache (msal-node docs/caching.md).
+ */
+export class SecretStoreCachePlugin implements ICachePlugin {
+  /** Set after a sign-in redeems its code: the account (and so the secret name) is known only then. */
+  constructor(
+    private readonly secrets: SecretStore,
+    public secretName?: string,
+  ) {}
+
+  async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
+    if (!this.secretName) return;
+    const blob = await this.secrets.get(this.secretName);
+    if (blob) context.tokenCache.deserialize(blob);
+  }
+
+  async afterCacheAccess(context: TokenCacheContext): Promise<void> {
+    if (!this.secretName || !context.cacheHasChanged) return;
+    await this.secrets.set(this.secretName, context.tokenCache.serialize(), { contentType: 'application/json' });
+  }
+}
+
+/** AADSTS / OAuth error codes meaning the refresh token can no longer be used without the user (graph-contract §11). */
+export function isReauthError(e: unknown): boolean {
+  if (!e || typeof e !== 'object') return false;
+  const { errorCode, subError, name } = e as { errorCode?: string; subError?: string; name?: string };
+  if (name === 'InteractionRequiredAuthError') return true;
+  return ['invalid_grant', 'interaction_required', 'consent_required', 'login_required', 'no_tokens_found', 'no_account_found'].includes(errorCode ?? '') ||
+    ['consent_required', 'bad_token', 'token_expired', 'user_password_expired'].includes(subError ?? '');
+}
+
+/** A short, secret-free description of an MSAL error for statusReason / logs (AADSTS code, no token). */
+export function describeAuthError(e: unknown): string {
+  if (!e || typeof e !== 'object') return String(e);
+  const { errorCode, errorMessage, message } = e as { errorCode?: string; errorMessage?: string; message?: string };
+  const aadsts = /AADSTS\d+/.exec(errorMessage ?? message ?? '')?.[0];
+  return [errorCode, aadsts].filter(Boolean).join(' ') || (message ?? 'unknown error').slice(0, 200);
+}

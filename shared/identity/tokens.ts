@@ -1,0 +1,293 @@
+// Graph access tokens for jobs: the delegated service user's token for a (tenant, feature), or an app-only
+// (client-credentials) token when the tenant's admin chose app-only for that feature and the call allows it.
+// Also the "park and resume" side of DESIGN §6: a job whose service user needs re-authentication is parked, not
+// poisoned, and comes back by itself after the re-authentication.
+import { AuthError } from '@azure/msal-node';
+import { NeedsReauthError, PermanentError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { deleteParkedJob, insertParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
+import { listServiceUsers, patchServiceUser, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
+import { listSitesForTenant, listTenants, listTenantsForSite, readTenant, type TenantRecord } from '../storage/tenantConnections.js';
+import { features, graphScopeUris, type Feature } from './features.js';
+import { createMsalApp, describeAuthError, graphDefaultScope, isReauthError, SecretStoreCachePlugin } from './msal.js';
+
+export type IdentityDeps = Pick<Runtime, 'config' | 'tables' | 'secrets' | 'log' | 'clock' | 'queues'>;
+
+export { listSitesForTenant, listTenantsForSite };
+
+export interface GraphToken {
+  accessToken: string;
+  kind: 'delegated' | 'app';
+  serviceUserObjectId?: string;
+  serviceUserUpn?: string;
+}
+
+/** Path (relative to PUBLIC_BASE_URL) that signs a service user in again for a (tenant, feature). */
+export function reauthPath(tenantId: string, feature: Feature): string {
+  return `/api/service-user/start?tenant=${encodeURIComponent(tenantId)}&feature=${encodeURIComponent(feature)}`;
+}
+
+/**
+ * A Graph token for one job.
+ * - app-only when the admin chose `app` for the feature, app permissions were consented, and `allowAppOnly` (the
+ *   caller knows whether Graph allows the call app-only: posting chat messages does not, graph-contract §0);
+ * - otherwise the feature's service user, silently from the MSAL cache in the secret store (refreshing and
+ *   rotating the refresh token when the access token expired).
+ * Throws `PermanentError` `not-consented` / `service-user-missing` / `service-user-invalid` when nothing usable is
+ * set up, and `NeedsReauthError` when the refresh token is dead (the caller parks the job with `parkJob`).
+ */
+export async function getGraphToken(
+  deps: IdentityDeps,
+  request: { tenantId: string; feature: Feature; allowAppOnly?: boolean },
+): Promise<GraphToken> {
+  const { tenantId, feature } = request;
+  const tenant = await readTenant(deps.tables, tenantId);
+  const useApp = request.allowAppOnly === true && tenant?.modes[feature] === 'app';
+  if (useApp) {
+    if (!tenant.appConsentedAt) {
+      throw new PermanentError(
+        `tenant ${tenantId} chose app-only for ${feature} but no admin consented to the app's application permissions: send ${consentPath(tenantId, feature)}&mode=app`,
+        'not-consented',
+        { tenantId, feature },
+      );
+    }
+    return { accessToken: await getAppOnlyToken(deps, tenantId), kind: 'app' };
+  }
+  if (!tenant?.consentedFeatures[feature]) {
+    throw new PermanentError(
+      `tenant ${tenantId} has not consented to the ${feature} feature: ask a Microsoft 365 admin to open ${consentPath(tenantId, feature)}`,
+      'not-consented',
+      { tenantId, feature },
+    );
+  }
+  const user = await readServiceUser(deps.tables, tenantId, feature);
+  if (!user) {
+    throw new PermanentError(
+      `no service user signed in for tenant ${tenantId} feature ${feature}: open ${reauthPath(tenantId, feature)}`,
+      'service-user-missing',
+      { tenantId, feature },
+    );
+  }
+  if (user.status === 'needs-reauth') throw needsReauth(deps, tenantId, feature);
+  if (user.status === 'invalid-licence') {
+    throw new PermanentError(
+      `the service user for tenant ${tenantId} feature ${feature} was refused (${user.statusReason ?? 'invalid licence'}): sign in a valid account at ${reauthPath(tenantId, feature)}`,
+      'service-user-invalid',
+      { tenantId, feature },
+    );
+  }
+  const result = await refreshDelegated(deps, user, { force: false });
+  return { accessToken: result.accessToken, kind: 'delegated', serviceUserObjectId: user.objectId, serviceUserUpn: user.userPrincipalName };
+}
+
+/**
+ * Silent token for a stored service user. `force` redeems the refresh token even when a cached access token is
+ * still valid (the keep-alive uses it, so the 90-day inactivity window restarts). A dead refresh token flips every
+ * feature that uses the same account to `needs-reauth` and throws NeedsReauthError.
+ */
+export async function refreshDelegated(
+  deps: IdentityDeps,
+  user: ServiceUserRecord,
+  options: { force: boolean },
+): Promise<{ accessToken: string; fromCache: boolean }> {
+  const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName);
+  const app = await createMsalApp(deps, user.tenantId, plugin);
+  const scopes = graphScopeUris(user.grantedScopes.filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s)));
+  try {
+    const account = await app.getTokenCache().getAccountByHomeId(user.homeAccountId);
+    if (!account) {
+      throw Object.assign(new Error('the stored token cache has no account for this service user'), { errorCode: 'no_account_found' });
+    }
+    const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: options.force });
+    if (!result.fromCache) {
+      const now = deps.clock.now().toISOString();
+      await patchServiceUser(deps.tables, user.tenantId, user.feature, (current) =>
+        current.objectId === user.objectId ? { ...current, lastRefreshAt: now, lastRefreshError: undefined, updatedAt: now } : undefined,
+      );
+    }
+    return { accessToken: result.accessToken, fromCache: result.fromCache };
+  } catch (e) {
+    if (isReauthError(e)) {
+      await markNeedsReauth(deps, user, describeAuthError(e));
+      throw needsReauth(deps, user.tenantId, user.feature);
+    }
+    if (e instanceof AuthError) {
+      // Anything else (network, 5xx at the token endpoint) is transient: the host retries the job. The message
+      // carries the AADSTS code only; MSAL's own message may quote request details.
+      throw new Error(`token refresh for tenant ${user.tenantId} feature ${user.feature} failed: ${describeAuthError(e)}`);
+    }
+    throw e;
+  }
+}
+
+/** Marks every feature served by the same account in the tenant `needs-reauth` and logs the re-auth link once per feature. */
+export async function markNeedsReauth(deps: IdentityDeps, user: ServiceUserRecord, reason: string): Promise<void> {
+  const now = deps.clock.now().toISOString();
+  const siblings = (await listServiceUsers(deps.tables, user.tenantId)).filter((u) => u.objectId === user.objectId);
+  for (const sibling of siblings) {
+    const changed = await patchServiceUser(deps.tables, sibling.tenantId, sibling.feature, (current) =>
+      current.objectId === user.objectId && current.status !== 'needs-reauth'
+        ? { ...current, status: 'needs-reauth', statusReason: reason, lastRefreshError: reason, updatedAt: now }
+        : undefined,
+    );
+    if (changed?.status === 'needs-reauth' && changed.updatedAt === now) {
+      const path = reauthPath(sibling.tenantId, sibling.feature);
+      deps.log.warn('serviceUser.needsReauth', {
+        tenantId: sibling.tenantId,
+        feature: sibling.feature,
+        serviceUserObjectId: sibling.objectId,
+        reason,
+        reauthPath: path,
+        message: `service user for tenant ${sibling.tenantId} feature ${sibling.feature} needs re-authentication: open ${deps.config.publicBaseUrl}${path}`,
+      });
+    }
+  }
+}
+
+function needsReauth(deps: IdentityDeps, tenantId: string, feature: Feature): NeedsReauthError {
+  const path = reauthPath(tenantId, feature);
+  return new NeedsReauthError(
+    `service user for tenant ${tenantId} feature ${feature} needs re-authentication: open ${deps.config.publicBaseUrl}${path}`,
+    tenantId,
+    feature,
+    path,
+  );
+}
+
+function consentPath(tenantId: string, feature: Feature): string {
+  return `/api/consent/start?tenant=${encodeURIComponent(tenantId)}&feature=${encodeURIComponent(feature)}`;
+}
+
+/**
+ * Client-credentials token for a customer tenant: authority `{AUTHORITY_HOST}/{tenantId}`, scope
+ * `https://graph.microsoft.com/.default` ("scope is always in the format <resource>/.default", msal-node
+ * docs/request.md). MSAL keeps app tokens in the application's memory cache, partitioned by tenant through the
+ * per-tenant authority, so one app instance per tenant is kept.
+ */
+const appOnlyApps = new Map<string, ReturnType<typeof createMsalApp>>();
+
+export async function getAppOnlyToken(deps: IdentityDeps, tenantId: string, options: { skipCache?: boolean } = {}): Promise<string> {
+  const key = `${deps.config.authorityHost}|${deps.config.entra.clientId}|${tenantId}`;
+  let app = appOnlyApps.get(key);
+  if (!app) {
+    app = createMsalApp(deps, tenantId);
+    app.catch(() => appOnlyApps.delete(key));
+    appOnlyApps.set(key, app);
+  }
+  const result = await (await app).acquireTokenByClientCredential({ scopes: [graphDefaultScope], skipCache: options.skipCache });
+  if (!result?.accessToken) throw new Error(`no app-only token for tenant ${tenantId}`);
+  return result.accessToken;
+}
+
+/** Forget cached app-only clients (after the client credential changes, and between tests). */
+export function resetAppOnlyClients(): void {
+  appOnlyApps.clear();
+}
+
+/**
+ * Parks a job whose service user needs re-authentication: the queue message is kept as it arrived and sent back
+ * to `queue` when the service user signs in again (`resumeParkedJobs`). The caller then completes the message
+ * normally, so it never lands in a poison queue.
+ */
+export async function parkJob(
+  deps: IdentityDeps,
+  job: { tenantId: string; feature: Feature; queue: string; message: unknown; reason: string },
+): Promise<void> {
+  const id = await insertParkedJob(deps.tables, { ...job, parkedAt: deps.clock.now().toISOString() }, deps.clock.now());
+  deps.log.warn('job.parked', {
+    tenantId: job.tenantId,
+    feature: job.feature,
+    queue: job.queue,
+    parkedJobId: id,
+    reason: job.reason,
+    reauthPath: reauthPath(job.tenantId, job.feature),
+  });
+}
+
+/** Sends every parked job of a (tenant, feature) back to its queue; returns how many were resumed. */
+export async function resumeParkedJobs(deps: IdentityDeps, tenantId: string, feature: Feature): Promise<number> {
+  const jobs = await listParkedJobs(deps.tables, tenantId, feature);
+  let resumed = 0;
+  for (const job of jobs) {
+    await deps.queues.send(job.queue, job.message);
+    if (await deleteParkedJob(deps.tables, tenantId, feature, job.rowKey, job.etag)) resumed++;
+  }
+  if (jobs.length) deps.log.info('jobs.resumed', { tenantId, feature, resumed });
+  return resumed;
+}
+
+export interface FeatureHealth {
+  consented: boolean;
+  mode: 'delegated' | 'app';
+  serviceUser?: {
+    status: ServiceUserRecord['status'];
+    statusReason?: string;
+    lastRefreshAt: string;
+    lastRefreshError?: string;
+    /** Hours since the last successful refresh; the refresh token dies after 90 days without use. */
+    hoursSinceRefresh: number;
+    degraded: ServiceUserRecord['degraded'];
+    reauthPath?: string;
+  };
+  parkedJobs: number;
+}
+
+export interface TenantHealth {
+  tenantId: string;
+  sites: string[];
+  appOnlyConsented: boolean;
+  features: Partial<Record<Feature, FeatureHealth>>;
+}
+
+/**
+ * Per tenant and feature: consent, mode, service-user status, last refresh, degraded capabilities and the re-auth
+ * link. Never a token, secret, or the service user's name (the health endpoint is anonymous). With `siteIds`, only
+ * the tenants connected to those sites.
+ */
+export async function summariseIdentityHealth(
+  deps: IdentityDeps,
+  siteIds?: readonly string[],
+): Promise<{ ok: boolean; tenants: TenantHealth[] }> {
+  let tenants: TenantRecord[];
+  if (siteIds) {
+    const ids = new Set<string>();
+    for (const siteId of siteIds) for (const t of await listTenantsForSite(deps, siteId)) ids.add(t);
+    tenants = (await Promise.all([...ids].map((id) => readTenant(deps.tables, id)))).filter((t): t is NonNullable<typeof t> => !!t);
+  } else {
+    tenants = await listTenants(deps.tables);
+  }
+  const now = deps.clock.now().getTime();
+  const out: TenantHealth[] = [];
+  let ok = true;
+  for (const tenant of tenants) {
+    const users = new Map((await listServiceUsers(deps.tables, tenant.tenantId)).map((u) => [u.feature, u]));
+    const featureHealth: Partial<Record<Feature, FeatureHealth>> = {};
+    for (const feature of features) {
+      const consented = !!tenant.consentedFeatures[feature];
+      const user = users.get(feature);
+      if (!consented && !user) continue;
+      const parked = (await listParkedJobs(deps.tables, tenant.tenantId, feature)).length;
+      const health: FeatureHealth = { consented, mode: tenant.modes[feature] ?? 'delegated', parkedJobs: parked };
+      if (user) {
+        health.serviceUser = {
+          status: user.status,
+          statusReason: user.statusReason,
+          lastRefreshAt: user.lastRefreshAt,
+          lastRefreshError: user.lastRefreshError,
+          hoursSinceRefresh: Math.round((now - Date.parse(user.lastRefreshAt)) / 360_000) / 10,
+          degraded: user.degraded,
+          reauthPath: user.status === 'active' ? undefined : reauthPath(tenant.tenantId, feature),
+        };
+        if (user.status !== 'active') ok = false;
+      }
+      featureHealth[feature] = health;
+    }
+    out.push({
+      tenantId: tenant.tenantId,
+      sites: await listSitesForTenant(deps, tenant.tenantId),
+      appOnlyConsented: !!tenant.appConsentedAt,
+      features: featureHealth,
+    });
+  }
+  return { ok, tenants: out };
+}

@@ -1,0 +1,44 @@
+// OAuth `state` rows (DESIGN §5: single use, expiring). The signed state string carries only a random nonce and
+// the expiry; what the flow is bound to (kind, tenant, feature, site, PKCE verifier) stays here, server-side, and
+// the row is consumed with an ETag-conditional delete so a replayed callback finds nothing to consume.
+//
+// Rows in the `oauthStates` table: PK nonce, RK `state`.
+import type { Feature } from '../identity/features.js';
+import { deleteEntity, insertEntity, readEntity, tableNames, type TableAccess } from './tables.js';
+
+export type OAuthFlowKind = 'consent' | 'sign-in';
+
+export interface OAuthStateRecord {
+  kind: OAuthFlowKind;
+  /** What the start request named: a tenant id, a verified domain or `organizations` (consent only). */
+  tenant: string;
+  feature: Feature;
+  siteId?: string;
+  /** Consent for application permissions (`/.default`) rather than the feature's delegated scopes. */
+  appOnly?: boolean;
+  /** PKCE code verifier (sign-in only): needed to redeem the code; deleted with the row. */
+  codeVerifier?: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+const RK = 'state';
+
+export async function saveOAuthState(tables: TableAccess, nonce: string, record: OAuthStateRecord): Promise<void> {
+  const t = await tables.table(tableNames.oauthStates);
+  const r = await insertEntity(t, nonce, RK, record);
+  if (!r.created) throw new Error('oauth state nonce collision');
+}
+
+/**
+ * Reads and deletes the row in one conditional step: only the caller whose delete matched the ETag it read gets the
+ * record; a concurrent or later duplicate gets `undefined`.
+ */
+export async function consumeOAuthState(tables: TableAccess, nonce: string): Promise<OAuthStateRecord | undefined> {
+  const t = await tables.table(tableNames.oauthStates);
+  const row = await readEntity<OAuthStateRecord>(t, nonce, RK);
+  if (!row) return undefined;
+  if (!(await deleteEntity(t, nonce, RK, row.etag))) return undefined;
+  const { etag: _e, partitionKey: _p, rowKey: _r, ...record } = row;
+  return record;
+}
