@@ -9,8 +9,30 @@ export function isFeature(value: unknown): value is Feature {
   return typeof value === 'string' && (features as readonly string[]).includes(value);
 }
 
-/** Always requested: sign-in, a refresh token, and reading the service user's own profile and licences. */
-export const baseScopes = ['openid', 'profile', 'offline_access', 'User.Read'] as const;
+/**
+ * Always requested: sign-in, a refresh token, and what validating the service user reads (graph-contract §6):
+ * `/me` and `/me/licenseDetails` need `User.Read`; `/me/mailboxSettings` (userPurpose, to refuse shared mailboxes)
+ * needs `MailboxSettings.Read`, delegated, which reads the signed-in user's own settings only.
+ */
+export const baseScopes = ['openid', 'profile', 'offline_access', 'User.Read', 'MailboxSettings.Read'] as const;
+
+/** OIDC scopes: not Graph permissions, never in a Graph token's `scp`. */
+export const oidcScopes: readonly string[] = ['openid', 'profile', 'offline_access', 'email'];
+
+/** Graph permissions a feature's consent and sign-in ask for: base (without OIDC), required, then optional. */
+export function featureGraphScopes(feature: Feature): string[] {
+  const s = featureScopes[feature];
+  return [...new Set([...baseScopes.filter((x) => !oidcScopes.includes(x)), ...s.required, ...Object.keys(s.optional)])];
+}
+
+/** Licence a feature's service user needs (graph-contract §6): Teams for chat features, Bookings for Bookings. */
+export const featureLicence: Readonly<Record<Feature, 'teams' | 'bookings' | undefined>> = {
+  chats: 'teams',
+  meetings: 'teams',
+  'chat-to-jira': 'teams',
+  bookings: 'bookings',
+  mail: undefined,
+};
 
 export interface FeatureScopes {
   required: readonly string[];
@@ -40,7 +62,12 @@ export const featureScopes: Readonly<Record<Feature, FeatureScopes>> = {
 };
 
 /** Full Graph scope URIs for a token request (`offline_access`, `openid`, `profile` stay bare). */
+/** Bare Graph permission names from a token response's `scope` (which may carry the resource URI prefix). */
+export function bareScopes(scopes: readonly string[], graphResource = 'https://graph.microsoft.com'): string[] {
+  const prefix = `${graphResource}/`;
+  return scopes.map((s) => (s.toLowerCase().startsWith(prefix) ? s.slice(prefix.length) : s));
+}
+
 export function graphScopeUris(scopes: readonly string[], graphResource = 'https://graph.microsoft.com'): string[] {
-  const bare = new Set(['openid', 'profile', 'offline_access', 'email']);
-  return scopes.map((s) => (bare.has(s) ? s : `${graphResource}/${s}`));
+  return scopes.map((s) => (oidcScopes.includes(s) ? s : `${graphResource}/${s}`));
 }

@@ -1,0 +1,181 @@
+// One Microsoft Graph client per job and identity, on @microsoft/microsoft-graph-client's middleware chain with
+// our own retry rule and a recorder of Graph request ids for the audit trail.
+//
+// Retry rule (../shared/graph-contract.md §12): the SDK's RetryHandler retries 429/503/504 for every method,
+// POST included, which can create a second group chat or post a message twice. We allow an inline retry only when
+// the request is idempotent (GET/PUT/PATCH/DELETE) or the answer is a 429 (the request was refused, not run), and
+// only when the wait is short; a longer wait surfaces as ThrottledError so the job goes back to the queue with a
+// visibility delay instead of sleeping in a function.
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  ResponseType,
+  RetryHandler,
+  RetryHandlerOptions,
+  type AuthenticationProvider,
+  type Context,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
+import { ThrottledError } from '../errors.js';
+
+export interface GraphResponse<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+  requestId?: string;
+}
+
+export interface BatchRequest {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Relative to the version: `/users/...`, never `/v1.0/users/...` (graph-contract §5). */
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface BatchResponse {
+  id: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface Graph {
+  get<T>(path: string, headers?: Record<string, string>): Promise<GraphResponse<T>>;
+  post<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<GraphResponse<T>>;
+  patch<T>(path: string, body: unknown): Promise<GraphResponse<T>>;
+  delete(path: string): Promise<GraphResponse<undefined>>;
+  /** `$batch` of at most 20 requests; inner failures (including inner 429s) are returned, not thrown. */
+  batch(requests: BatchRequest[]): Promise<BatchResponse[]>;
+  /** Graph `request-id`s of every call made through this client, for the audit entry. */
+  readonly requestIds: string[];
+}
+
+/** A Graph error answer, with the fields worth branching on (code, never message: graph-contract §13). */
+export class GraphRequestError extends Error {
+  override name = 'GraphRequestError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly method: string,
+    readonly path: string,
+    readonly requestId?: string,
+  ) {
+    super(`Graph ${method} ${path} failed with ${status} ${code}: ${message}`);
+  }
+}
+
+export interface GraphClientOptions {
+  /** e.g. https://graph.microsoft.com/v1.0 (GRAPH_BASE_URL). */
+  baseUrl: string;
+  getAccessToken: () => Promise<string>;
+  /** Longest Retry-After (seconds) waited for inside the function; longer waits go back to the queue. */
+  maxInlineWaitSeconds?: number;
+  maxRetries?: number;
+}
+
+const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function createGraph(options: GraphClientOptions): Graph {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const requestIds: string[] = [];
+  const maxInlineWait = options.maxInlineWaitSeconds ?? 5;
+
+  const authProvider: AuthenticationProvider = { getAccessToken: options.getAccessToken };
+  const retry = new RetryHandler(
+    new RetryHandlerOptions(1, options.maxRetries ?? 3, (_delay, _attempt, request, fetchOptions, response) => {
+      const method = (fetchOptions?.method ?? (request as Request).method ?? 'GET').toUpperCase();
+      if (!idempotentMethods.has(method) && response.status !== 429) return false;
+      return retryAfterSeconds(response.headers) <= maxInlineWait;
+    }),
+  );
+  const recorder: Middleware & { next?: Middleware } = {
+    async execute(context: Context) {
+      await recorder.next!.execute(context);
+      const id = context.response?.headers.get('request-id');
+      if (id) requestIds.push(id);
+    },
+    setNext(next: Middleware) {
+      recorder.next = next;
+    },
+  };
+  const client = Client.initWithMiddleware({
+    middleware: [new AuthenticationHandler(authProvider), retry, recorder, new HTTPMessageHandler()],
+    // The SDK attaches the token only to Graph hosts it knows; a national cloud or a local fake is added here.
+    customHosts: new Set([new URL(baseUrl).hostname]),
+    defaultVersion: 'v1.0',
+  });
+
+  async function send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse<T>> {
+    const request = client.api(`${baseUrl}${path}`).responseType(ResponseType.RAW).headers(headers);
+    const response: Response =
+      method === 'GET'
+        ? await request.get()
+        : method === 'POST'
+          ? await request.post(body)
+          : method === 'PATCH'
+            ? await request.patch(body)
+            : await request.delete();
+    const text = await response.text();
+    const parsed: unknown = text ? safeJson(text) : undefined;
+    const requestId = response.headers.get('request-id') ?? undefined;
+    if (!response.ok) throw toError(method, path, response, parsed, requestId);
+    return { status: response.status, body: parsed as T, headers: response.headers, requestId };
+  }
+
+  return {
+    requestIds,
+    get: (path, headers) => send('GET', path, undefined, headers),
+    post: (path, body, headers) => send('POST', path, body, headers),
+    patch: (path, body) => send('PATCH', path, body),
+    delete: (path) => send('DELETE', path),
+    async batch(requests) {
+      if (requests.length === 0) return [];
+      if (requests.length > 20) throw new Error('a Graph $batch holds at most 20 requests');
+      const r = await send<{ responses: BatchResponse[] }>('POST', '/$batch', { requests });
+      return r.body.responses;
+    },
+  };
+}
+
+function toError(method: string, path: string, response: Response, body: unknown, requestId?: string): Error {
+  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const code = error?.code ?? `http${response.status}`;
+  const message = error?.message ?? response.statusText;
+  if (response.status === 429 || response.status === 503 || response.status === 504) {
+    const wait = retryAfterSeconds(response.headers);
+    return Object.assign(new ThrottledError(`Graph ${method} ${path} throttled (${response.status} ${code})`, wait), {
+      status: response.status,
+      requestId,
+    });
+  }
+  return new GraphRequestError(response.status, code, message, method, path, requestId);
+}
+
+/** Seconds to wait from `Retry-After` (seconds or HTTP date); a bounded backoff when Graph sends none. */
+export function retryAfterSeconds(headers: Headers): number {
+  const value = headers.get('retry-after');
+  if (value) {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  }
+  return 10;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Graph keys in URLs: UPNs of guests contain `#EXT#`, which must travel as %23 (graph-contract §5). */
+export function graphKey(id: string): string {
+  return encodeURIComponent(id).replace(/'/g, "''");
+}

@@ -1,0 +1,57 @@
+// What the HTTP edge answers, as a value: handlers in functions/ map it to an HttpResponseInit unchanged. A
+// validation failure is a value, not an exception (STYLE "Errors"); the JSON body names what is wrong.
+
+export interface HttpOutcome {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export function ok(body: unknown, status = 200, headers?: Record<string, string>): HttpOutcome {
+  return { status, body, headers };
+}
+
+export function fail(status: number, code: string, message: string, headers?: Record<string, string>): HttpOutcome {
+  return { status, body: { error: { code, message } }, headers };
+}
+
+export function methodNotAllowed(allowed: readonly string[]): HttpOutcome {
+  return fail(405, 'method_not_allowed', `use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+}
+
+export interface RawRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  params: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+/** Content-Type check shared by the JSON endpoints: 415 names what was sent. */
+export function requireJson(request: RawRequest): HttpOutcome | undefined {
+  const type = request.headers['content-type'];
+  if (!type) return fail(415, 'unsupported_media_type', 'Content-Type header is missing; send application/json');
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    return fail(415, 'unsupported_media_type', `Content-Type ${JSON.stringify(type.slice(0, 80))} is not JSON; send application/json`);
+  }
+  return undefined;
+}
+
+export function parseJson(request: RawRequest): { ok: true; value: unknown } | { ok: false; outcome: HttpOutcome } {
+  if (request.body.length === 0) return { ok: false, outcome: fail(400, 'empty_body', 'the request body is empty') };
+  try {
+    return { ok: true, value: JSON.parse(request.body.toString('utf8')) };
+  } catch (e) {
+    const detail = e instanceof Error ? e.message.slice(0, 120) : 'invalid JSON';
+    return { ok: false, outcome: fail(400, 'malformed_json', `the body is not valid JSON: ${detail}`) };
+  }
+}
+
+export function bodyTooLarge(request: RawRequest, maxBytes: number): HttpOutcome | undefined {
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (request.body.length > maxBytes || (Number.isFinite(declared) && declared > maxBytes)) {
+    return fail(413, 'body_too_large', `the body is larger than the limit of ${maxBytes} bytes (JIRA_MAX_BODY_BYTES)`);
+  }
+  return undefined;
+}

@@ -1,0 +1,31 @@
+// The small HTML pages a Microsoft 365 admin sees after a consent or sign-in redirect. Every value is escaped:
+// `error_description`, tenant ids and the like come back from a redirect anyone can forge.
+
+export interface Page {
+  status: number;
+  title: string;
+  paragraphs: string[];
+  links?: Array<{ href: string; text: string }>;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function renderPage(page: Page): string {
+  const links = (page.links ?? [])
+    .map((l) => `<li><a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a></li>`)
+    .join('');
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="robots" content="noindex">',
+    `<title>${escapeHtml(page.title)}</title>`,
+    '<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>',
+    '</head><body>',
+    `<h1>${escapeHtml(page.title)}</h1>`,
+    ...page.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    links ? `<ul>${links}</ul>` : '',
+    '</body></html>',
+  ].join('\n');
+}

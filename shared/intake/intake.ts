@@ -1,0 +1,163 @@
+// The acknowledgement path for everything Jira sends: authenticate, validate, decide, enqueue once, answer 202.
+// Nothing here calls Jira or Graph, and nothing from the payload is fetched (`self`, avatar URLs are ignored).
+// Order of checks: method, site, size, authentication (over the raw bytes, before parsing), media type, JSON,
+// content; so an unauthenticated caller learns nothing about what a valid body looks like.
+import { randomUUID } from 'node:crypto';
+import type { Runtime } from '../runtime.js';
+import { parseAutomationBody } from '../jira/automation.js';
+import { parseWebhookEvent } from '../jira/events.js';
+import { defaultFieldIds } from '../jira/issue.js';
+import { signatureHeader, tokensEqual, verifySignature } from '../jira/signature.js';
+import { isPublicAction, queueFor, type EventMessage, type JobMessage } from '../jobs/messages.js';
+import { decide } from '../rules/evaluate.js';
+import { siteIdSchema } from '../sites/sites.js';
+import { queueNames } from '../storage/queues.js';
+import { bodyTooLarge, fail, methodNotAllowed, ok, parseJson, requireJson, type HttpOutcome, type RawRequest } from '../http/outcome.js';
+import type { SettingsCache, SiteCredentials } from './settingsCache.js';
+
+export type IntakeDeps = Pick<Runtime, 'queues' | 'config' | 'clock' | 'log'> & {
+  settings: SettingsCache;
+  recentDeliveries: RecentDeliveries;
+};
+
+/** Jira's delivery id, stable across its retries of one delivery. */
+export const deliveryIdHeader = 'x-atlassian-webhook-identifier';
+
+export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): Promise<HttpOutcome> {
+  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  const site = await resolveSite(request, deps);
+  if ('status' in site) return site;
+  const tooLarge = bodyTooLarge(request, deps.config.jira.maxBodyBytes);
+  if (tooLarge) return tooLarge;
+
+  if (site.webhookSecrets.length === 0) {
+    return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/admin/sites/${site.site.siteId}/webhook-secret`);
+  }
+  const signature = request.headers[signatureHeader];
+  if (!signature) return fail(401, 'signature_missing', 'X-Hub-Signature header is missing');
+  if (!verifySignature(signature, request.body, site.webhookSecrets)) {
+    return fail(401, 'signature_invalid', 'X-Hub-Signature does not match the body for this site\'s webhook secret');
+  }
+
+  const media = requireJson(request);
+  if (media) return media;
+  const json = parseJson(request);
+  if (!json.ok) return json.outcome;
+
+  const deliveryId = request.headers[deliveryIdHeader]?.slice(0, 200);
+  const siteId = site.site.siteId;
+  if (deliveryId && deps.recentDeliveries.seen(`${siteId}:${deliveryId}`)) {
+    return ok({ status: 'duplicate', deliveryId }, 202);
+  }
+
+  // Field ids (request participants, responders) are per project; read the project first from the key alone.
+  const projectKey = projectKeyOf(json.value);
+  const settings = projectKey ? await deps.settings.project(siteId, projectKey) : undefined;
+  const parsed = parseWebhookEvent(json.value, settings?.fieldIds ?? defaultFieldIds);
+  if (!parsed.ok) return fail(400, 'invalid_event', parsed.message);
+  const event = parsed.value;
+
+  const decision = decide(event, settings);
+  if (decision.kind === 'ignore') {
+    deps.log.info('jira.event.ignored', { siteId, issueKey: event.issueKey, deliveryId, reason: decision.reason });
+    return ok({ status: 'ignored', reason: decision.reason }, 202);
+  }
+
+  const message: EventMessage = {
+    v: 1,
+    kind: 'jira.event',
+    jobId: randomUUID(),
+    siteId,
+    deliveryId,
+    issueKey: event.issueKey,
+    projectKey: event.projectKey,
+    webhookEvent: event.webhookEvent,
+    actions: decision.actions,
+    receivedAt: deps.clock.now().toISOString(),
+  };
+  await deps.queues.send(queueNames.jiraEvents, message);
+  if (deliveryId) deps.recentDeliveries.add(`${siteId}:${deliveryId}`);
+  deps.log.info('jira.event.accepted', { siteId, issueKey: event.issueKey, deliveryId, jobId: message.jobId, actions: decision.actions.map((a) => a.action) });
+  return ok({ status: 'accepted', jobId: message.jobId, actions: decision.actions.map((a) => a.action) }, 202);
+}
+
+export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): Promise<HttpOutcome> {
+  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  const action = request.params.action ?? '';
+  if (!isPublicAction(action)) {
+    return fail(404, 'unknown_action', `action ${JSON.stringify(action.slice(0, 60))} does not exist; use one of incident-chat, customer-chat, epic-chat, chat, sync-members, meeting, stakeholder-update, booking, close-chat`);
+  }
+  const site = await resolveSite(request, deps);
+  if ('status' in site) return site;
+  const tooLarge = bodyTooLarge(request, deps.config.jira.maxBodyBytes);
+  if (tooLarge) return tooLarge;
+
+  const authorization = request.headers.authorization;
+  const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+  if (!bearer) return fail(401, 'token_missing', 'Authorization: Bearer <automation token> header is missing');
+  if (!site.automationToken) {
+    return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/admin/sites/${site.site.siteId}/automation-token`);
+  }
+  if (!tokensEqual(bearer, site.automationToken)) return fail(401, 'token_invalid', 'the bearer token is not this site\'s automation token');
+
+  const media = requireJson(request);
+  if (media) return media;
+  const json = parseJson(request);
+  if (!json.ok) return json.outcome;
+  const parsed = parseAutomationBody(action, json.value);
+  if (!parsed.ok) return fail(400, 'invalid_body', parsed.message);
+
+  const siteId = site.site.siteId;
+  const { issueKey, params, format } = parsed.value;
+  const projectKey = issueKey.split('-')[0]!;
+  const settings = await deps.settings.project(siteId, projectKey);
+  if (!settings) return ok({ status: 'ignored', reason: `project ${projectKey} is not configured for this site` }, 202);
+  if (!settings.enabled) return ok({ status: 'ignored', reason: `project ${projectKey} is switched off` }, 202);
+
+  const message: JobMessage = {
+    v: 1,
+    kind: 'job',
+    jobId: randomUUID(),
+    action,
+    siteId,
+    issueKey,
+    source: 'automation',
+    params,
+    requestedAt: deps.clock.now().toISOString(),
+  };
+  await deps.queues.send(queueFor(action), message);
+  deps.log.info('jira.automation.accepted', { siteId, issueKey, action, format, jobId: message.jobId });
+  return ok({ status: 'accepted', jobId: message.jobId, action, issueKey }, 202);
+}
+
+async function resolveSite(request: RawRequest, deps: IntakeDeps): Promise<SiteCredentials | HttpOutcome> {
+  const siteId = request.query.site;
+  if (!siteId) return fail(400, 'site_missing', 'the site query parameter is missing (?site=<site id>)');
+  if (!siteIdSchema.safeParse(siteId).success) return fail(404, 'unknown_site', 'no site is registered with that id');
+  const site = await deps.settings.site(siteId);
+  if (!site) return fail(404, 'unknown_site', `no site is registered with id ${siteId}`);
+  return site;
+}
+
+function projectKeyOf(body: unknown): string | undefined {
+  const key = (body as { issue?: { key?: unknown } } | undefined)?.issue?.key;
+  return typeof key === 'string' ? key.split('-')[0] : undefined;
+}
+
+/** Delivery ids acknowledged recently by this instance; the job-time check in `deliveries` is the authoritative one. */
+export interface RecentDeliveries {
+  seen(key: string): boolean;
+  add(key: string): void;
+}
+
+export function createRecentDeliveries(capacity = 5000): RecentDeliveries {
+  const keys = new Set<string>();
+  return {
+    seen: (key) => keys.has(key),
+    add(key) {
+      keys.add(key);
+      if (keys.size > capacity) keys.delete(keys.values().next().value!);
+    },
+  };
+}
+

@@ -1,0 +1,87 @@
+// Queue messages: versioned, typed and validated on the way in (STYLE "Shape"). A message that fails validation is
+// a permanent failure of that message, reported and never retried.
+import { z } from 'zod';
+import { queueNames, type QueueName } from '../storage/queues.js';
+
+/** Actions Jira can ask for (the public Automation URL names them) plus the ones rules add. */
+export const publicActions = [
+  'incident-chat',
+  'customer-chat',
+  'epic-chat',
+  'chat',
+  'sync-members',
+  'meeting',
+  'stakeholder-update',
+  'booking',
+  'close-chat',
+] as const;
+export const internalActions = ['chat-update', 'cancel-booking'] as const;
+export const actions = [...publicActions, ...internalActions] as const;
+
+export type PublicAction = (typeof publicActions)[number];
+export type Action = (typeof actions)[number];
+
+export function isPublicAction(value: string): value is PublicAction {
+  return (publicActions as readonly string[]).includes(value);
+}
+
+export const chatKinds = ['incident', 'customer', 'epic', 'generic'] as const;
+export type ChatKind = (typeof chatKinds)[number];
+
+/** Which chat an action creates or uses. */
+export const chatKindOf: Partial<Record<Action, ChatKind>> = {
+  'incident-chat': 'incident',
+  'customer-chat': 'customer',
+  'epic-chat': 'epic',
+  chat: 'generic',
+};
+
+const actionQueues: Record<Action, QueueName> = {
+  'incident-chat': queueNames.chatJobs,
+  'customer-chat': queueNames.chatJobs,
+  'epic-chat': queueNames.chatJobs,
+  chat: queueNames.chatJobs,
+  'close-chat': queueNames.chatJobs,
+  'chat-update': queueNames.chatJobs,
+  'sync-members': queueNames.memberJobs,
+  meeting: queueNames.meetingJobs,
+  'stakeholder-update': queueNames.stakeholderJobs,
+  booking: queueNames.bookingJobs,
+  'cancel-booking': queueNames.bookingJobs,
+};
+
+export function queueFor(action: Action): QueueName {
+  return actionQueues[action];
+}
+
+const actionSchema = z.enum(actions);
+
+export const jobMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('job'),
+  jobId: z.string().min(1),
+  action: actionSchema,
+  siteId: z.string().min(1),
+  issueKey: z.string().min(1),
+  source: z.enum(['webhook', 'automation', 'rule', 'replay', 'internal']),
+  /** Webhook delivery id (X-Atlassian-Webhook-Identifier) when the job came from one. */
+  deliveryId: z.string().optional(),
+  /** Action parameters from Automation custom data or a rule (validated per action by the workflow). */
+  params: z.record(z.string(), z.unknown()).default({}),
+  requestedAt: z.string(),
+});
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+export const eventMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('jira.event'),
+  jobId: z.string().min(1),
+  siteId: z.string().min(1),
+  deliveryId: z.string().optional(),
+  issueKey: z.string().min(1),
+  projectKey: z.string().min(1),
+  webhookEvent: z.string(),
+  actions: z.array(z.object({ action: actionSchema, params: z.record(z.string(), z.unknown()).default({}) })).min(1),
+  receivedAt: z.string(),
+});
+export type EventMessage = z.infer<typeof eventMessageSchema>;
