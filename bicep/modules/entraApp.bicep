@@ -1,0 +1,137 @@
+// Optional: the multi-tenant Entra app registration the bridge signs in with, created through the Microsoft Graph
+// Bicep extension (alias defined in ../bicepconfig.json). The deploying user needs permission to create
+// applications in the home tenant (for example the Application Developer role).
+//
+// Only delegated permissions (type 'Scope') are listed: the service user acts through them, and the consent link
+// asks a customer's admin for one feature's scopes at a time. No client secret is created here: Graph Bicep cannot
+// hand a generated secret back without putting it in the deployment history, so the admin creates one and passes it
+// as the @secure() entraClientSecret parameter (see bicep/README.md).
+extension microsoftGraphV1
+
+@description('Required. Display name shown on the consent screen.')
+param displayName string
+
+@description('Required. Immutable unique name of the app registration; a re-deployment updates the same app.')
+param uniqueName string
+
+@description('Required. Public origin of the Function App, e.g. https://func-abc.azurewebsites.net (no trailing slash).')
+param publicBaseUrl string
+
+@description('Required. Features whose Graph permissions the app lists: chats, meetings, bookings, mail, chatToJira.')
+@allowed([
+  'chats'
+  'meetings'
+  'bookings'
+  'mail'
+  'chatToJira'
+])
+param features array
+
+// Microsoft Graph's application id, the resource every permission below belongs to.
+var graphAppId = '00000003-0000-0000-c000-000000000000'
+
+// Delegated permission ids. Source: microsoftgraph/microsoft-graph-docs-contrib
+// concepts/includes/permissions-ids.md @ 0fcd5cbe2910cde47ccadfc740b8df07f57244d7 (the "All permissions and IDs"
+// table of https://learn.microsoft.com/graph/permissions-reference), rows of Type "Delegated".
+var basePermissions = [
+  {
+    id: '37f7f235-527c-4136-accd-4a02d197296e' // openid
+    type: 'Scope'
+  }
+  {
+    id: '14dad69e-099b-42c9-810b-d002981feec1' // profile
+    type: 'Scope'
+  }
+  {
+    id: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182' // offline_access
+    type: 'Scope'
+  }
+  {
+    id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d' // User.Read
+    type: 'Scope'
+  }
+]
+
+var featurePermissions = {
+  chats: [
+    {
+      id: '38826093-1258-4dea-98f0-00003be2b8d0' // Chat.Create
+      type: 'Scope'
+    }
+    {
+      id: '116b7235-7cc6-461e-b163-8e55691d839e' // ChatMessage.Send
+      type: 'Scope'
+    }
+    {
+      id: 'dea13482-7ea6-488f-8b98-eb5bbecf033d' // ChatMember.ReadWrite
+      type: 'Scope'
+    }
+    {
+      id: 'b340eb25-3456-403f-be2f-af7a0d370277' // User.ReadBasic.All
+      type: 'Scope'
+    }
+  ]
+  meetings: [
+    {
+      id: 'a65f2972-a4f8-4f5e-afd7-69ccb046d5dc' // OnlineMeetings.ReadWrite
+      type: 'Scope'
+    }
+  ]
+  bookings: [
+    {
+      id: '948eb538-f19d-4ec5-9ccc-f059e1ea4c72' // Bookings.ReadWrite.All
+      type: 'Scope'
+    }
+    {
+      id: '02a5a114-36a6-46ff-a102-954d89d9ab02' // BookingsAppointment.ReadWrite.All
+      type: 'Scope'
+    }
+  ]
+  mail: [
+    {
+      id: 'e383f46e-2787-4529-855e-0e479a3ffac0' // Mail.Send
+      type: 'Scope'
+    }
+    {
+      id: 'a367ab51-6b49-43bf-a716-a1fb06d2a174' // Mail.Send.Shared
+      type: 'Scope'
+    }
+    {
+      id: '87f447af-9fa4-4c32-9dfa-4a57a73d18ce' // MailboxSettings.Read
+      type: 'Scope'
+    }
+  ]
+  chatToJira: [
+    {
+      id: 'f501c180-9344-439a-bca0-6cbf209fd270' // Chat.Read
+      type: 'Scope'
+    }
+  ]
+}
+
+// User.Read (base) and User.ReadBasic.All (chats) must each appear once even when several features are chosen.
+var graphPermissions = union(basePermissions, flatten(map(features, feature => featurePermissions[feature])))
+
+resource app 'Microsoft.Graph/applications@v1.0' = {
+  displayName: displayName
+  uniqueName: uniqueName
+  signInAudience: 'AzureADMultipleOrgs'
+  web: {
+    redirectUris: [
+      '${publicBaseUrl}/api/auth/callback'
+      '${publicBaseUrl}/api/consent/callback'
+    ]
+    implicitGrantSettings: {
+      enableAccessTokenIssuance: false
+      enableIdTokenIssuance: false
+    }
+  }
+  requiredResourceAccess: [
+    {
+      resourceAppId: graphAppId
+      resourceAccess: graphPermissions
+    }
+  ]
+}
+
+output appId string = app.appId

@@ -1,0 +1,123 @@
+// Flex Consumption plan + Function App (Linux, Node 22) running as the user-assigned identity. App settings are set
+// by appSettings.bicep once the app's host name (and, optionally, the Entra app id) are known; host settings come
+// from host.json inside the deployment package.
+// Shape follows Azure-Samples/azure-functions-flex-consumption-samples IaC/bicep/core/host/function.bicep
+// @ 90ddf70938a959133c1c8a7fdb16d62f36c5ade1, with a user-assigned identity instead of a system-assigned one.
+
+@description('Required. Name of the Flex Consumption plan.')
+param planName string
+
+@description('Required. Name of the Function App (becomes <name>.azurewebsites.net).')
+param name string
+
+@description('Required. Azure region.')
+param location string
+
+@description('Optional. Tags for the plan and the app (azd finds the app by its azd-service-name tag).')
+param tags object = {}
+
+@description('Required. Resource id of the user-assigned identity the app runs as.')
+param identityResourceId string
+
+@description('Required. Primary blob endpoint of the storage account, ending in a slash.')
+param storageBlobEndpoint string
+
+@description('Required. Blob container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Optional. Upper bound on instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Memory per instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Optional. Instances kept warm for the HTTP functions. Graph drops a subscription whose validation request is not answered within 10 s and Jira waits for the acknowledgement, so a cold start on that path costs more than one idle instance. 0 turns it off.')
+@minValue(0)
+@maxValue(20)
+param alwaysReadyHttpInstances int = 1
+
+@description('Optional. Resource id of a subnet delegated to Microsoft.App/environments for VNet integration. Empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    // Flex Consumption is Linux only.
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    publicNetworkAccess: 'Enabled'
+    // Key Vault references in app settings resolve with this identity (there is no system-assigned one).
+    keyVaultReferenceIdentity: identityResourceId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            // Shared keys are off on the account, so only an identity can read the package.
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+        // `http` is the always-ready group of every HTTP-triggered function.
+        alwaysReady: alwaysReadyHttpInstances > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstances
+              }
+            ]
+          : []
+      }
+    }
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
