@@ -1,0 +1,180 @@
+// Admin consent per tenant and feature (DESIGN §6, graph-contract §11 "Admin consent").
+//
+// The start link goes to `{AUTHORITY_HOST}/{tenant}/v2.0/adminconsent`. For the delegated mode it asks only for
+// the feature's scopes (the v2 admin-consent endpoint takes dynamic delegated scopes as well as `/.default`,
+// Entra docs v2-admin-consent "scope"); application permissions can only be requested statically, so the
+// app-only consent asks for `https://graph.microsoft.com/.default`. The callback never trusts the returned
+// `tenant` on its own ("Never use the tenant ID value of the tenant parameter to authenticate or authorize users"):
+// it is confirmed by a client-credentials token request against that tenant, which succeeds only where the app's
+// service principal exists, i.e. where an admin really consented.
+import { describeAuthError, graphDefaultScope } from './msal.js';
+import { featureGraphScopes, graphScopeUris, isFeature, type Feature } from './features.js';
+import { renderPage, type Page } from './pages.js';
+import { consumeState, createState, describeStateFailure } from './state.js';
+import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';
+import { linkSiteTenant, updateTenant } from '../storage/tenantConnections.js';
+
+export const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A verified domain (contoso.com, contoso.onmicrosoft.com) also names a tenant on the authority URL.
+const domainPattern = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+export const siteIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
+export type Invalid = { ok: false; status: number; code: string; message: string };
+
+export function parseTenant(value: string | null | undefined, field = 'tenant', allowOrganizations = true): { ok: true; tenant: string } | Invalid {
+  const v = (value ?? '').trim();
+  if (!v) return { ok: false, status: 400, code: 'tenant-missing', message: `query parameter ${field} is required: the Microsoft 365 tenant id (a GUID)` };
+  if (guidPattern.test(v)) return { ok: true, tenant: v.toLowerCase() };
+  if (allowOrganizations && (v === 'organizations' || domainPattern.test(v))) return { ok: true, tenant: v.toLowerCase() };
+  return {
+    ok: false,
+    status: 400,
+    code: 'tenant-invalid',
+    message: allowOrganizations
+      ? `query parameter ${field} must be a tenant id (GUID), a verified domain, or "organizations" ("common" is not allowed for admin consent)`
+      : `query parameter ${field} must be a tenant id (GUID)`,
+  };
+}
+
+export function parseFeature(value: string | null | undefined): { ok: true; feature: Feature } | Invalid {
+  if (isFeature(value)) return { ok: true, feature: value };
+  return {
+    ok: false,
+    status: 400,
+    code: 'feature-invalid',
+    message: `query parameter feature must be one of chats, meetings, bookings, mail, chat-to-jira`,
+  };
+}
+
+export interface ConsentStartInput {
+  tenant: string | null;
+  feature: string | null;
+  site: string | null;
+  mode: string | null;
+}
+
+/** Validates the start request and builds the admin-consent URL with a fresh state. */
+export async function startConsent(deps: IdentityDeps, input: ConsentStartInput): Promise<{ ok: true; url: string; expiresInSeconds: number } | Invalid> {
+  const tenant = parseTenant(input.tenant);
+  if (!tenant.ok) return tenant;
+  const feature = parseFeature(input.feature);
+  if (!feature.ok) return feature;
+  const site = (input.site ?? '').trim();
+  if (!siteIdPattern.test(site)) {
+    return { ok: false, status: 400, code: 'site-invalid', message: 'query parameter site is required: the Jira site id this tenant will serve (letters, digits, . _ : -)' };
+  }
+  if (input.mode !== null && input.mode !== 'app' && input.mode !== 'delegated') {
+    return { ok: false, status: 400, code: 'mode-invalid', message: 'query parameter mode must be "delegated" (default) or "app"' };
+  }
+  const clientId = deps.config.entra.clientId;
+  if (!clientId) return { ok: false, status: 409, code: 'client-id-missing', message: 'ENTRA_CLIENT_ID is not configured on this app' };
+  const appOnly = input.mode === 'app';
+  const state = await createState(deps, 'consent', { tenant: tenant.tenant, feature: feature.feature, siteId: site, appOnly });
+  const scope = appOnly ? graphDefaultScope : graphScopeUris(featureGraphScopes(feature.feature)).join(' ');
+  const url = new URL(`${deps.config.authorityHost}/${encodeURIComponent(tenant.tenant)}/v2.0/adminconsent`);
+  url.searchParams.set('client_id', clientId);
+  url.searchParams.set('scope', scope);
+  url.searchParams.set('redirect_uri', `${deps.config.publicBaseUrl}/api/consent/callback`);
+  url.searchParams.set('state', state);
+  return { ok: true, url: url.toString(), expiresInSeconds: deps.config.oauthStateTtlSeconds };
+}
+
+/** What the identity platform's error codes mean to the admin who just clicked (Entra v2-admin-consent, auth-code-flow). */
+const consentErrors: Record<string, string> = {
+  access_denied: 'The administrator declined the consent, so the app was not connected. Open the link again and accept to connect.',
+  consent_required: 'Microsoft did not record the consent. Make sure you sign in with a Global Administrator or Privileged Role Administrator (or Cloud Application Administrator for delegated permissions) of the tenant, then open the link again.',
+  invalid_request: 'Microsoft rejected the consent request as malformed. Check that the app registration lists this redirect URI and that the tenant is right.',
+  unauthorized_client: 'The app registration is not allowed in this tenant (it may not be multi-tenant, or it is blocked). Check the app registration and the tenant\'s enterprise application settings.',
+  invalid_client: 'Microsoft does not know this app (client id). Check ENTRA_CLIENT_ID.',
+  temporarily_unavailable: 'Microsoft\'s sign-in service was temporarily unavailable. Try the link again in a few minutes.',
+  server_error: 'Microsoft\'s sign-in service had an error. Try the link again in a few minutes.',
+};
+
+export interface ConsentCallbackResult {
+  page: Page;
+  outcome: 'connected' | 'rejected';
+  tenantId?: string;
+  feature?: Feature;
+  siteId?: string;
+}
+
+/** Handles the admin-consent redirect; always answers with a page a person can read. */
+export async function completeConsent(deps: IdentityDeps, query: URLSearchParams): Promise<ConsentCallbackResult> {
+  const log = deps.log.with({ flow: 'adminConsent' });
+  const check = await consumeState(deps, 'consent', query.get('state'));
+  if (!check.ok) {
+    log.warn('consent.stateRejected', { reason: check.reason });
+    return rejected(400, 'This consent link cannot be completed', [describeStateFailure(check.reason)]);
+  }
+  const { tenant: requestedTenant, feature, siteId, appOnly } = check.record;
+  const what = appOnly ? `app-only access for ${feature}` : `the ${feature} feature`;
+
+  const error = query.get('error');
+  if (error) {
+    const description = (query.get('error_description') ?? '').slice(0, 500);
+    log.warn('consent.failed', { error, feature, siteId, requestedTenant });
+    const known = consentErrors[error];
+    return rejected(error === 'access_denied' ? 403 : 400, `Consent for ${what} was not granted`, [
+      known ?? `Microsoft returned the error "${error}".`,
+      ...(description ? [`Details from Microsoft: ${description}`] : []),
+    ]);
+  }
+
+  const returnedTenant = (query.get('tenant') ?? '').trim().toLowerCase();
+  if (query.get('admin_consent')?.toLowerCase() !== 'true' || !guidPattern.test(returnedTenant)) {
+    return rejected(400, 'This consent response is incomplete', ['Microsoft did not confirm an admin consent for a tenant. Start again from the consent link.']);
+  }
+  if (guidPattern.test(requestedTenant) && requestedTenant !== returnedTenant) {
+    log.warn('consent.tenantMismatch', { requestedTenant, returnedTenant });
+    return rejected(400, 'Consent was given in a different tenant', [
+      `The link was made for tenant ${requestedTenant}, but consent came back from tenant ${returnedTenant}. Sign in with an administrator of ${requestedTenant} and open the link again.`,
+    ]);
+  }
+
+  // Confirm the tenant: a client-credentials token for it exists only if the app's service principal was
+  // created there by a real consent.
+  try {
+    await getAppOnlyToken(deps, returnedTenant, { skipCache: true });
+  } catch (e) {
+    log.warn('consent.unconfirmed', { tenantId: returnedTenant, feature, error: describeAuthError(e) });
+    return rejected(400, 'The consent could not be confirmed', [
+      `Microsoft reported a consent for tenant ${returnedTenant}, but this app could not obtain a token for that tenant (${describeAuthError(e)}). Nothing was connected. If you did consent, wait a minute and open a new consent link; otherwise check the tenant id.`,
+    ]);
+  }
+
+  const now = deps.clock.now();
+  await updateTenant(
+    deps.tables,
+    returnedTenant,
+    (t) =>
+      appOnly
+        ? { ...t, appConsentedAt: now.toISOString(), consentedFeatures: { ...t.consentedFeatures } }
+        : { ...t, consentedFeatures: { ...t.consentedFeatures, [feature]: now.toISOString() } },
+    now,
+  );
+  if (siteId) await linkSiteTenant(deps.tables, siteId, returnedTenant, now);
+  log.info('consent.recorded', { tenantId: returnedTenant, feature, siteId, appOnly: !!appOnly });
+  const signIn = `${deps.config.publicBaseUrl}${reauthPath(returnedTenant, feature)}`;
+  return {
+    outcome: 'connected',
+    tenantId: returnedTenant,
+    feature,
+    siteId,
+    page: {
+      status: 200,
+      title: `Microsoft 365 connected for ${what}`,
+      paragraphs: [
+        `Tenant ${returnedTenant} is now connected to Jira site ${siteId ?? ''} for ${what}.`,
+        appOnly
+          ? 'The app can now use its application permissions in this tenant where the Jira admin chose app-only mode.'
+          : `Next step: the owner of the service user for ${feature} signs it in with the link the Jira admin has (it needs the admin key). The link is ${signIn}`,
+      ],
+    },
+  };
+}
+
+function rejected(status: number, title: string, paragraphs: string[]): ConsentCallbackResult {
+  return { outcome: 'rejected', page: { status, title, paragraphs } };
+}
+
+export { renderPage };
