@@ -62,6 +62,21 @@ export function expandGlob(root: string, pattern: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
+/**
+ * Supplies `@azure/functions-core`, imports the function files (package.json `main`, or `functionsGlob`) into this
+ * process and returns what they registered. Registrations are process-wide: call it once per process.
+ */
+export async function loadFunctions(root: string = process.cwd(), functionsGlob?: string): Promise<FunctionInfo[]> {
+  installCoreApi();
+  const pattern =
+    functionsGlob ?? (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string }).main;
+  if (!pattern) throw new Error('package.json has no "main" naming the function files.');
+  const files = expandGlob(root, pattern);
+  if (files.length === 0) throw new Error(`No function files match "${pattern}" (did the build run?).`);
+  for (const file of files) await import(pathToFileURL(file).href);
+  return listFunctions();
+}
+
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const root = path.resolve(options.root ?? process.cwd());
   if (options.loadLocalSettings !== false) loadLocalSettings(root);
@@ -74,14 +89,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   };
   const routePrefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
 
-  installCoreApi();
-  const pattern =
-    options.functionsGlob ?? (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string }).main;
-  if (!pattern) throw new Error('package.json has no "main" naming the function files.');
-  const files = expandGlob(root, pattern);
-  if (files.length === 0) throw new Error(`No function files match "${pattern}" (did the build run?).`);
-  for (const file of files) await import(pathToFileURL(file).href);
-  const functions = listFunctions();
+  const functions = await loadFunctions(root, options.functionsGlob);
   await runAppHooks('appStart');
 
   let inFlight = 0;

@@ -11,6 +11,12 @@ import type { FunctionInfo } from './core.js';
 import { approximateCount } from './queues.js';
 
 export type { FunctionInfo } from './core.js';
+/**
+ * In-process alternative for static checks (e.g. "every HTTP route has the intended authLevel"): imports the
+ * compiled function files into the calling process (package.json `main` unless a glob is given) and returns their
+ * registrations, without serving anything. The app's modules load for real, so set the env they need first.
+ */
+export { loadFunctions } from './host.js';
 
 export interface StartAppOptions {
   /** Environment for the app, on top of the test process's environment and the defaults below. */

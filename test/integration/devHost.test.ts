@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startApp, type RunningApp } from '../../dev/testing.js';
+import { loadFunctions, repoRoot, startApp, type RunningApp } from '../../dev/testing.js';
 import { peekQueueMessages, queueClient, queueLength, resetQueues } from '../support/storage.js';
 import { waitFor } from '../support/wait.js';
 
@@ -66,6 +66,14 @@ describe('dev host', () => {
     assert.ok(
       app.logs.some((l) => l.includes('echo: [GET,POST,PUT] http://localhost:') && l.endsWith('/api/echo/{id}/{part?}')),
       'prints HTTP functions like func start',
+    );
+  });
+
+  it('lists the same registrations in-process with loadFunctions (for static checks)', async () => {
+    const functions = await loadFunctions(repoRoot, 'dist/test/fixtures/devhost-app/functions/*.js');
+    assert.deepEqual(
+      functions.filter((f) => f.triggerType === 'httpTrigger').map((f) => [f.name, f.authLevel]),
+      [['echo', 'function']],
     );
   });
 
