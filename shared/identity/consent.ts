@@ -23,13 +23,13 @@ export type Invalid = { ok: false; status: number; code: string; message: string
 
 export function parseTenant(value: string | null | undefined, field = 'tenant', allowOrganizations = true): { ok: true; tenant: string } | Invalid {
   const v = (value ?? '').trim();
-  if (!v) return { ok: false, status: 400, code: 'tenant-missing', message: `query parameter ${field} is required: the Microsoft 365 tenant id (a GUID)` };
+  if (!v) return { ok: false, status: 400, code: 'tenant_missing', message: `query parameter ${field} is required: the Microsoft 365 tenant id (a GUID)` };
   if (guidPattern.test(v)) return { ok: true, tenant: v.toLowerCase() };
   if (allowOrganizations && (v === 'organizations' || domainPattern.test(v))) return { ok: true, tenant: v.toLowerCase() };
   return {
     ok: false,
     status: 400,
-    code: 'tenant-invalid',
+    code: 'tenant_invalid',
     message: allowOrganizations
       ? `query parameter ${field} must be a tenant id (GUID), a verified domain, or "organizations" ("common" is not allowed for admin consent)`
       : `query parameter ${field} must be a tenant id (GUID)`,
@@ -41,7 +41,7 @@ export function parseFeature(value: string | null | undefined): { ok: true; feat
   return {
     ok: false,
     status: 400,
-    code: 'feature-invalid',
+    code: 'feature_invalid',
     message: `query parameter feature must be one of chats, meetings, bookings, mail, chat-to-jira`,
   };
 }
@@ -61,13 +61,13 @@ export async function startConsent(deps: IdentityDeps, input: ConsentStartInput)
   if (!feature.ok) return feature;
   const site = (input.site ?? '').trim();
   if (!siteIdPattern.test(site)) {
-    return { ok: false, status: 400, code: 'site-invalid', message: 'query parameter site is required: the Jira site id this tenant will serve (letters, digits, . _ : -)' };
+    return { ok: false, status: 400, code: 'site_invalid', message: 'query parameter site is required: the Jira site id this tenant will serve (letters, digits, . _ : -)' };
   }
   if (input.mode !== null && input.mode !== 'app' && input.mode !== 'delegated') {
-    return { ok: false, status: 400, code: 'mode-invalid', message: 'query parameter mode must be "delegated" (default) or "app"' };
+    return { ok: false, status: 400, code: 'mode_invalid', message: 'query parameter mode must be "delegated" (default) or "app"' };
   }
   const clientId = deps.config.entra.clientId;
-  if (!clientId) return { ok: false, status: 409, code: 'client-id-missing', message: 'ENTRA_CLIENT_ID is not configured on this app' };
+  if (!clientId) return { ok: false, status: 409, code: 'client_id_missing', message: 'ENTRA_CLIENT_ID is not configured on this app' };
   const appOnly = input.mode === 'app';
   const state = await createState(deps, 'consent', { tenant: tenant.tenant, feature: feature.feature, siteId: site, appOnly });
   const scope = appOnly ? graphDefaultScope : graphScopeUris(featureGraphScopes(feature.feature)).join(' ');

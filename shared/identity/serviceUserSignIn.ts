@@ -2,6 +2,7 @@
 // validation, then the MSAL token cache goes to the secret store and the service-user row becomes `active`.
 // A re-authentication of the same account brings every feature it serves back and resumes their parked jobs.
 import { CryptoProvider } from '@azure/msal-node';
+import { PermanentError } from '../errors.js';
 import { listServiceUsers, readServiceUser, writeServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
 import { parseFeature, parseTenant, type Invalid } from './consent.js';
@@ -34,13 +35,19 @@ export async function startServiceUserSignIn(
     return {
       ok: false,
       status: 409,
-      code: 'not-consented',
+      code: 'not_consented',
       message: `tenant ${tenant.tenant} has not consented to the ${feature.feature} feature yet: send a Microsoft 365 admin the link from /api/consent/start?tenant=${tenant.tenant}&feature=${feature.feature}&site=<site>`,
     };
   }
   const pkce = await new CryptoProvider().generatePkceCodes();
   const state = await createState(deps, 'sign-in', { tenant: tenant.tenant, feature: feature.feature, codeVerifier: pkce.verifier });
-  const app = await createMsalApp(deps, tenant.tenant);
+  let app;
+  try {
+    app = await createMsalApp(deps, tenant.tenant);
+  } catch (e) {
+    if (e instanceof PermanentError) return { ok: false, status: 409, code: e.code.replace(/-/g, '_'), message: e.message };
+    throw e;
+  }
   const url = await app.getAuthCodeUrl({
     scopes: signInScopes(feature.feature),
     redirectUri: authRedirectUri(deps),
