@@ -122,7 +122,6 @@ function formatLevel(level: LogLevel): string {
 
 /** The module object the library gets from `require('@azure/functions-core')`. */
 const coreApi = {
-  version: '3.10.1',
   setProgrammingModel(model: ProgrammingModel): void {
     programmingModel = model;
   },

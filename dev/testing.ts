@@ -46,8 +46,8 @@ export interface RunningApp {
    * messages too), seen twice in a row. Rejects after `timeoutMs` (default 15 s) naming what was still busy.
    */
   waitForIdle(queueNames?: readonly string[], timeoutMs?: number): Promise<void>;
-  /** SIGTERM, then waits for exit (SIGKILL after 15 s). */
-  stop(): Promise<void>;
+  /** SIGTERM (the host finishes running invocations), then waits for exit (SIGKILL after 15 s); the exit code. */
+  stop(): Promise<number | null>;
 }
 
 /** Repository root (this file compiles to dist/dev/testing.js). */
@@ -128,11 +128,13 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
       throw new Error(`App not idle after ${timeoutMs} ms: ${busy}`);
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(kill);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(kill);
+      }
+      return child.exitCode;
     },
   };
 }

@@ -63,6 +63,7 @@ describe('dev host', () => {
     });
     assert.equal(byName.get('tick')?.schedule, '%DEVHOST_TICK_SCHEDULE%');
     assert.equal(byName.get('doomed')?.queueName, DOOMED);
+    assert.equal(byName.get('slow')?.authLevel, 'anonymous');
     assert.ok(
       app.logs.some((l) => l.includes('echo: [GET,POST,PUT] http://localhost:') && l.endsWith('/api/echo/{id}/{part?}')),
       'prints HTTP functions like func start',
@@ -73,7 +74,10 @@ describe('dev host', () => {
     const functions = await loadFunctions(repoRoot, 'dist/test/fixtures/devhost-app/functions/*.js');
     assert.deepEqual(
       functions.filter((f) => f.triggerType === 'httpTrigger').map((f) => [f.name, f.authLevel]),
-      [['echo', 'function']],
+      [
+        ['echo', 'function'],
+        ['slow', 'anonymous'],
+      ],
     );
   });
 
@@ -171,5 +175,16 @@ describe('dev host', () => {
     const status = await app.status();
     assert.equal(typeof status.inFlight, 'number');
     assert.deepEqual([...status.queues].sort(), [DOOMED, FLAKY]);
+  });
+
+  // Last: it stops the app.
+  it('stops gracefully on SIGTERM: an in-flight request still gets its response, and the host exits 0', async () => {
+    const pending = fetch(`${app.baseUrl}/api/slow?ms=700`);
+    await waitFor('the slow request to start', () => app.logs.some((l) => l.includes("Executing 'Functions.slow'")));
+    const exitCode = await app.stop();
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'finished');
+    assert.equal(exitCode, 0);
   });
 });
