@@ -1,0 +1,180 @@
+// Change-notification subscriptions: POST (with the notificationUrl validation handshake), PATCH (renew),
+// DELETE (graph-contract.md §10). Notifications themselves are sent by tests through `FakeGraph.notify`.
+import { randomUUID } from 'node:crypto';
+import type { FakeGraph, Route } from '../graph.js';
+import type { FakeSubscription } from './state.js';
+import { GraphError, type GraphCall } from './wire.js';
+
+/** change-notifications-subscription-lifetime: Teams chatMessage subscriptions last at most 4,320 minutes. */
+const MAX_CHAT_MESSAGE_MINUTES = 4320;
+/** teams-changenotifications-chatmessage: beyond one hour a lifecycleNotificationUrl is required. */
+const LIFECYCLE_REQUIRED_AFTER_MINUTES = 60;
+/** notificationurl-validation: the endpoint must answer within 10 seconds. */
+const VALIDATION_TIMEOUT_MS = 10_000;
+
+export function subscriptionResource(graph: FakeGraph, s: FakeSubscription) {
+  return {
+    '@odata.context': `${graph.baseUrl}/$metadata#subscriptions/$entity`,
+    id: s.id,
+    resource: s.resource,
+    applicationId: s.applicationId,
+    changeType: s.changeType,
+    clientState: s.clientState,
+    notificationUrl: s.notificationUrl,
+    notificationQueryOptions: null,
+    lifecycleNotificationUrl: s.lifecycleNotificationUrl,
+    expirationDateTime: s.expirationDateTime,
+    creatorId: s.creatorId,
+    includeResourceData: s.includeResourceData,
+    latestSupportedTlsVersion: 'v1_2',
+    encryptionCertificate: null,
+    encryptionCertificateId: null,
+    notificationUrlAppId: null,
+  };
+}
+
+function checkExpiration(graph: FakeGraph, resource: string, expiration: unknown, lifecycleUrl: string | null): string {
+  const ms = typeof expiration === 'string' ? Date.parse(expiration) : Number.NaN;
+  if (Number.isNaN(ms)) throw new GraphError(400, 'ExtensionError', 'expirationDateTime is required and must be a date.');
+  const minutes = (ms - graph.now()) / 60000;
+  if (minutes <= 0) throw new GraphError(400, 'ExtensionError', 'Subscription expiration can only be in the future.');
+  if (/\/messages/i.test(resource) && minutes > MAX_CHAT_MESSAGE_MINUTES) {
+    throw new GraphError(400, 'ExtensionError', `Subscription expiration can only be ${MAX_CHAT_MESSAGE_MINUTES} minutes in the future.`);
+  }
+  if (/^\/?chats/i.test(resource) && minutes > LIFECYCLE_REQUIRED_AFTER_MINUTES && !lifecycleUrl) {
+    throw new GraphError(400, 'ExtensionError', 'lifecycleNotificationUrl is required when the expiration is more than 1 hour in the future.');
+  }
+  return new Date(ms).toISOString();
+}
+
+/** POSTs `?validationToken=…` as Graph does and requires the token back, decoded, as text/plain with 200. */
+async function validateEndpoint(url: string): Promise<void> {
+  const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
+  const target = new URL(url);
+  target.searchParams.set('validationToken', token);
+  let ok = false;
+  try {
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      signal: AbortSignal.timeout(VALIDATION_TIMEOUT_MS),
+    });
+    ok = res.status === 200 && (res.headers.get('content-type') ?? '').startsWith('text/plain') && (await res.text()) === token;
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new GraphError(400, 'ValidationError', 'Subscription validation request failed. Response must exactly match validationToken query parameter.');
+  }
+}
+
+function subscriptionOf(graph: FakeGraph, call: GraphCall): FakeSubscription {
+  const s = graph.subscriptions.get(call.params.subscriptionId ?? '');
+  if (!s || s.tenantId !== call.claims.tid) throw new GraphError(404, 'ResourceNotFound', `The object was not found.`);
+  return s;
+}
+
+export function subscriptionRoutes(): Route[] {
+  return [
+    {
+      method: 'POST',
+      pattern: '/subscriptions',
+      async handle(graph, call) {
+        const body = (call.body ?? {}) as Record<string, unknown>;
+        for (const field of ['changeType', 'notificationUrl', 'resource', 'expirationDateTime']) {
+          if (typeof body[field] !== 'string' || body[field] === '') throw new GraphError(400, 'ExtensionError', `${field} is required.`);
+        }
+        const resource = String(body.resource);
+        const lifecycleUrl = typeof body.lifecycleNotificationUrl === 'string' ? body.lifecycleNotificationUrl : null;
+        const expirationDateTime = checkExpiration(graph, resource, body.expirationDateTime, lifecycleUrl);
+        if (body.includeResourceData === true && (!body.encryptionCertificate || !body.encryptionCertificateId)) {
+          throw new GraphError(400, 'ExtensionError', 'encryptionCertificate and encryptionCertificateId are required with includeResourceData.');
+        }
+        if (graph.options.validateNotificationUrls) {
+          await validateEndpoint(String(body.notificationUrl));
+          if (lifecycleUrl) await validateEndpoint(lifecycleUrl);
+        }
+        const subscription: FakeSubscription = {
+          id: randomUUID(),
+          resource,
+          changeType: String(body.changeType),
+          clientState: typeof body.clientState === 'string' ? body.clientState : null,
+          notificationUrl: String(body.notificationUrl),
+          lifecycleNotificationUrl: lifecycleUrl,
+          expirationDateTime,
+          includeResourceData: body.includeResourceData === true,
+          applicationId: String(call.claims.appid ?? ''),
+          creatorId: call.claims.oid ?? String(call.claims.appid ?? ''),
+          tenantId: call.claims.tid,
+        };
+        graph.subscriptions.set(subscription.id, subscription);
+        return { status: 201, body: subscriptionResource(graph, subscription) };
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: '/subscriptions/{subscriptionId}',
+      handle(graph, call) {
+        const s = subscriptionOf(graph, call);
+        const body = (call.body ?? {}) as Record<string, unknown>;
+        if (body.expirationDateTime !== undefined) {
+          s.expirationDateTime = checkExpiration(graph, s.resource, body.expirationDateTime, s.lifecycleNotificationUrl);
+        }
+        // webhooks-delivery: renewing answers 200 with the subscription.
+        return { status: 200, body: subscriptionResource(graph, s) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{subscriptionId}',
+      handle(graph, call) {
+        return { status: 200, body: subscriptionResource(graph, subscriptionOf(graph, call)) };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/subscriptions/{subscriptionId}',
+      handle(graph, call) {
+        graph.subscriptions.delete(subscriptionOf(graph, call).id);
+        return { status: 204 };
+      },
+    },
+  ];
+}
+
+/** The body Graph POSTs to a notificationUrl for one change (webhooks-delivery). */
+export function changeNotificationBody(
+  s: FakeSubscription,
+  change: { changeType?: string; resource?: string; resourceData?: Record<string, unknown> },
+  now: number,
+) {
+  return {
+    value: [
+      {
+        subscriptionId: s.id,
+        subscriptionExpirationDateTime: s.expirationDateTime,
+        changeType: change.changeType ?? s.changeType.split(',')[0],
+        resource: change.resource ?? s.resource,
+        resourceData: change.resourceData ?? null,
+        clientState: s.clientState,
+        tenantId: s.tenantId,
+        sequenceNumber: now,
+      },
+    ],
+  };
+}
+
+export function lifecycleNotificationBody(s: FakeSubscription, lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed') {
+  return {
+    value: [
+      {
+        subscriptionId: s.id,
+        subscriptionExpirationDateTime: s.expirationDateTime,
+        tenantId: s.tenantId,
+        clientState: s.clientState,
+        lifecycleEvent,
+      },
+    ],
+  };
+}
+
