@@ -116,8 +116,10 @@ export async function startQueueListener(fn: FunctionInfo, settings: QueueSettin
       await toPoison(message, entry.popReceipt, `dequeueCount ${message.dequeueCount} > ${settings.maxDequeueCount}`);
       return;
     }
+    // Each update returns a new pop receipt; settling must wait for a renewal in progress and use its receipt.
+    let renewal: Promise<void> = Promise.resolve();
     const renew = setInterval(() => {
-      queue
+      renewal = queue
         .updateMessage(message.messageId, entry.popReceipt, message.messageText, LEASE_SECONDS)
         .then((r) => {
           if (r.popReceipt) entry.popReceipt = r.popReceipt;
@@ -133,6 +135,7 @@ export async function startQueueListener(fn: FunctionInfo, settings: QueueSettin
       failure = err;
     } finally {
       clearInterval(renew);
+      await renewal;
     }
     if (failure === undefined) {
       await queue.deleteMessage(message.messageId, entry.popReceipt);
