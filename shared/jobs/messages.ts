@@ -69,8 +69,12 @@ export const jobMessageSchema = z.object({
   /** Action parameters from Automation custom data or a rule (validated per action by the workflow). */
   params: z.record(z.string(), z.unknown()).default({}),
   requestedAt: z.string(),
+  /** How many times the job went back to the queue to wait (throttling, pacing, another worker's creation). */
+  deferrals: z.number().int().min(0).default(0),
 });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
+/** What a producer writes; defaults fill the rest when the job is read. */
+export type NewJobMessage = z.input<typeof jobMessageSchema>;
 
 export const eventMessageSchema = z.object({
   v: z.literal(1),

@@ -1,0 +1,17 @@
+// Queue trigger: keep chat members in step with Jira, paced to Graph's 4 member changes per minute per chat.
+import { app, type InvocationContext } from '@azure/functions';
+import { getRuntime } from '../shared/runtime.js';
+import { runJob } from '../shared/jobs/runJob.js';
+import { queueNames } from '../shared/storage/queues.js';
+import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { chatJobHandler } from '../shared/workflows/chatJobs.js';
+import { queueTrigger } from './lib/queue.js';
+
+const runtime = getRuntime();
+const handler = chatJobHandler(createWorkflowDeps(runtime));
+
+export async function memberJobs(message: unknown, context: InvocationContext): Promise<void> {
+  await runJob(message, queueTrigger(queueNames.memberJobs, context), handler, runtime);
+}
+
+app.storageQueue('memberJobs', { queueName: queueNames.memberJobs, connection: 'AzureWebJobsStorage', handler: memberJobs });

@@ -1,0 +1,55 @@
+// Teams chat messages are HTML (body.contentType "html"). Every Jira-provided string is escaped here before it is
+// put into markup, including inside attributes; nothing else in the app builds chat HTML by concatenation.
+import type { Graph } from '../graph/client.js';
+import type { JiraIssue } from '../jira/issue.js';
+import { issueUrl } from '../jira/client.js';
+
+const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => entities[c]!);
+}
+
+/** Escaped text with line breaks kept. */
+export function escapeMultiline(value: string): string {
+  return escapeHtml(value).replace(/\r?\n/g, '<br>');
+}
+
+/** A link whose href is only ever an http(s) URL we built (never a payload URL). */
+export function link(href: string, text: string): string {
+  const url = new URL(href);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('refusing a non-http link');
+  return `<a href="${escapeHtml(url.toString())}">${escapeHtml(text)}</a>`;
+}
+
+// Teams allows about 28 KB per message (graph-contract §4); the description is an excerpt, the issue has the rest.
+const descriptionExcerptChars = 1500;
+
+export function excerpt(text: string, max = descriptionExcerptChars): string {
+  const chars = [...text.trim()];
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max).join('').trimEnd()}…`;
+}
+
+export function issueDetailsHtml(issue: JiraIssue, jiraBaseUrl: string): string {
+  const person = (u?: { displayName?: string; accountId: string }) => escapeHtml(u?.displayName ?? (u ? 'someone' : 'Unassigned'));
+  const rows: [string, string][] = [
+    ['Priority', escapeHtml(issue.priority ?? '—')],
+    ['Status', escapeHtml(issue.status ?? '—')],
+    ['Assignee', person(issue.assignee)],
+    ['Reporter', person(issue.reporter)],
+  ];
+  if (issue.requestType) rows.push(['Request type', escapeHtml(issue.requestType)]);
+  const description = issue.description ? `<p>${escapeMultiline(excerpt(issue.description))}</p>` : '';
+  return [
+    `<p><b>${link(issueUrl(jiraBaseUrl, issue.key), issue.key)}</b>: ${escapeHtml(issue.summary)}</p>`,
+    `<p>${rows.map(([k, v]) => `<b>${k}:</b> ${v}`).join('<br>')}</p>`,
+    description,
+  ].join('');
+}
+
+export async function postChatMessage(graph: Graph, chatId: string, html: string): Promise<{ messageId: string }> {
+  const r = await graph.post<{ id: string }>(`/chats/${encodeURIComponent(chatId)}/messages`, {
+    body: { contentType: 'html', content: html },
+  });
+  return { messageId: r.body.id };
+}

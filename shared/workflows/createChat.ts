@@ -1,0 +1,320 @@
+// Creating the Teams chat for an issue: exactly one chat per (site, issue, kind), whatever Jira, Automation or the
+// queue repeats, however workers race, and if a process dies between POST /chats and saving the link.
+//
+// How: the chat-link row is reserved before POST /chats (conditional insert; the job id is the reservation). A
+// worker that finds someone else's fresh reservation waits (back to the queue, no sleeping). A worker that finds
+// an abandoned reservation, or its own from an earlier attempt, first asks Graph whether that attempt created the
+// chat after all (the service user's chats with that exact topic, created after the reservation) and adopts it;
+// only when there is none does it create one. Each follow-up step (first message, remote link, unmapped report)
+// is flagged on the row, so a repeat finishes what is missing and nothing else.
+import { PermanentError, ThrottledError } from '../errors.js';
+import { GraphRequestError } from '../graph/client.js';
+import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { JobContext, JobResult } from '../jobs/runJob.js';
+import { chatKindOf, queueFor, type ChatKind, type JobMessage, type NewJobMessage } from '../jobs/messages.js';
+import { issuePeople, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
+import type { JiraApi } from '../jira/client.js';
+import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';
+import { renderTopic } from '../chats/topic.js';
+import { readChatLink, reserveChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
+import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
+import type { ProjectSettings } from '../rules/projectSettings.js';
+import type { Entity } from '../storage/tables.js';
+
+/** How long a reservation protects a creation in progress before another worker may take it over. */
+export const reservationLeaseSeconds = 120;
+
+export interface ChatRequest {
+  siteId: string;
+  issueKey: string;
+  kind: ChatKind;
+  /** The reservation id: the job id, stable across the queue's redeliveries of the same message. */
+  jobId: string;
+  params?: { topic?: string; members?: string[]; message?: string };
+}
+
+export interface EnsuredChat {
+  chatId: string;
+  webUrl?: string;
+  created: boolean;
+  issue: JiraIssue;
+  settings: ProjectSettings;
+}
+
+export async function createChatJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
+  const kind = chatKindOf[job.action];
+  if (!kind) throw new PermanentError(`action ${job.action} does not create a chat`, 'wrong-action');
+  const chat = await ensureChatForIssue(deps, context, {
+    siteId: job.siteId,
+    issueKey: job.issueKey,
+    kind,
+    jobId: job.jobId,
+    params: job.params as ChatRequest['params'],
+  });
+  return { outcome: 'done', detail: chat.created ? `created chat ${chat.chatId}` : `chat ${chat.chatId} already existed; follow-up steps checked` };
+}
+
+export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext, request: ChatRequest): Promise<EnsuredChat> {
+  const { siteId, kind } = request;
+  const settings = await requireProject(deps, siteId, request.issueKey);
+  const jira = await deps.jiraFor(siteId);
+  // Jira is the source of truth: the job reads the issue now, whatever the event said.
+  const issue = await jira.getIssue(request.issueKey, settings.fieldIds);
+  const graph = await deps.graphFor(settings.tenantId, 'chats');
+  try {
+    let link = await readChatLink(deps, siteId, issue.id, kind);
+    let createdNow = false;
+    let unmapped: UnmappedUser[] = [];
+    if (link?.state !== 'created') {
+      ({ link, createdNow, unmapped } = await createOnce(deps, context, graph, { request, issue, settings, existing: link }));
+    }
+    const finished = await finishChat(deps, context, { graph, jira, link, issue, settings, createdNow, unmapped, params: request.params });
+    return { chatId: finished.chatId!, webUrl: finished.webUrl, created: createdNow, issue, settings };
+  } finally {
+    context.graphRequestIds.push(...graph.requestIds);
+  }
+}
+
+export async function requireProject(deps: WorkflowDeps, siteId: string, issueKey: string): Promise<ProjectSettings> {
+  const projectKey = issueKey.split('-')[0]!;
+  const settings = await deps.projectSettings(siteId, projectKey);
+  if (!settings) throw new PermanentError(`project ${projectKey} is not configured for site ${siteId}`, 'project-not-configured');
+  if (!settings.enabled) throw new PermanentError(`project ${projectKey} is switched off`, 'project-disabled');
+  return settings;
+}
+
+interface CreateInput {
+  request: ChatRequest;
+  issue: JiraIssue;
+  settings: ProjectSettings;
+  existing: Entity<ChatLink> | undefined;
+}
+
+async function createOnce(
+  deps: WorkflowDeps,
+  context: JobContext,
+  graph: GraphSession,
+  { request, issue, settings, existing }: CreateInput,
+): Promise<{ link: Entity<ChatLink>; createdNow: boolean; unmapped: UnmappedUser[] }> {
+  const now = deps.clock.now();
+  const topic = request.params?.topic ? renderTopic(request.params.topic, issue) : renderTopic(settings.topicTemplate, issue);
+  let link = existing;
+  let reservedNow = false;
+  if (!link) {
+    link = await reserveChatLink(deps, {
+      siteId: request.siteId,
+      issueId: issue.id,
+      issueKey: issue.key,
+      kind: request.kind,
+      tenantId: settings.tenantId,
+      state: 'creating',
+      reservationId: request.jobId,
+      reservedAt: now.toISOString(),
+      topic,
+    });
+    reservedNow = Boolean(link);
+    link ??= await readChatLink(deps, request.siteId, issue.id, request.kind);
+    if (!link) throw new ThrottledError('the chat link changed while reserving it', 1);
+    if (link.state === 'created') return { link, createdNow: false, unmapped: [] };
+  }
+
+  if (!reservedNow) {
+    const ageSeconds = (now.getTime() - Date.parse(link.reservedAt)) / 1000;
+    const ours = link.reservationId === request.jobId;
+    if (!ours && ageSeconds < reservationLeaseSeconds) {
+      throw new ThrottledError(`another worker (job ${link.reservationId}) is creating the chat for ${issue.key}`, Math.ceil(reservationLeaseSeconds - ageSeconds) + 1);
+    }
+    // An earlier attempt (ours, or an abandoned one) may have created the chat and died before saving it.
+    const adopted = await findChatCreatedBy(graph, link);
+    const taken = await updateChatLink(deps, link, {
+      reservationId: request.jobId,
+      reservedAt: now.toISOString(),
+      ...(adopted ? { state: 'created' as const, chatId: adopted.id, webUrl: adopted.webUrl, createdAt: adopted.createdDateTime } : {}),
+    });
+    if (!taken) throw new ThrottledError('another worker took over the chat creation', 5);
+    link = taken;
+    if (adopted) {
+      context.log.warn('chat.recovered', { chatId: adopted.id, topic: link.topic, previousReservation: existing?.reservationId });
+      return { link, createdNow: false, unmapped: [] };
+    }
+  }
+
+  const people = await chatPeople(deps, request, issue, settings);
+  const mapping = await mapPeople(deps, graph, settings.tenantId, people, { siteId: request.siteId, issueKey: issue.key });
+  const chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
+  const saved = await updateChatLink(deps, link, {
+    state: 'created',
+    chatId: chat.id,
+    webUrl: chat.webUrl,
+    createdAt: chat.createdDateTime ?? deps.clock.now().toISOString(),
+    members: Object.fromEntries(chat.members.map((m) => [m.accountId, m.entraObjectId])),
+  });
+  if (!saved) {
+    // Only possible if this worker stalled past the lease and another adopted or created the chat meanwhile.
+    context.log.error('chat.duplicate-suspected', { chatId: chat.id, issueKey: issue.key });
+    throw new PermanentError(`chat ${chat.id} was created but another worker changed the link first`, 'chat-link-conflict');
+  }
+  if (chat.pending.length) await queueMemberAdds(deps, request, chat.pending);
+  context.log.info('chat.created', { chatId: chat.id, members: chat.members.length, pendingMembers: chat.pending.length, unmapped: mapping.unmapped.length });
+  return { link: saved, createdNow: true, unmapped: mapping.unmapped };
+}
+
+/** The issue's people for this kind of chat, plus anyone Automation named (accountIds or e-mails). */
+async function chatPeople(deps: WorkflowDeps, request: ChatRequest, issue: JiraIssue, settings: ProjectSettings): Promise<JiraUser[]> {
+  // A customer chat is agent ⇄ customer: the JSM customer (the reporter) is always invited when they map.
+  const fields: MemberField[] = request.kind === 'customer' ? [...new Set<MemberField>([...settings.memberFields, 'reporter'])] : settings.memberFields;
+  const people = issuePeople(issue, fields);
+  for (const extra of request.params?.members ?? []) {
+    if (extra.includes('@')) people.push({ accountId: `email:${extra.toLowerCase()}`, emailAddress: extra, displayName: extra });
+    else if (!people.some((p) => p.accountId === extra)) {
+      const jira = await deps.jiraFor(request.siteId);
+      people.push((await jira.getUser(extra)) ?? { accountId: extra });
+    }
+  }
+  return people;
+}
+
+interface CreatedChat {
+  id: string;
+  webUrl?: string;
+  createdDateTime?: string;
+  members: MappedUser[];
+  /** People left out of the create call because one of them made it fail; added one by one afterwards. */
+  pending: MappedUser[];
+}
+
+interface GraphChat {
+  id: string;
+  webUrl?: string;
+  topic?: string;
+  createdDateTime?: string;
+}
+
+async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: GraphSession, topic: string, people: MappedUser[]): Promise<CreatedChat> {
+  if (!graph.serviceUserObjectId) throw new PermanentError('chats are created by the service user; app-only mode cannot create them', 'service-user-required');
+  const others = people.filter((p) => p.entraObjectId.toLowerCase() !== graph.serviceUserObjectId!.toLowerCase());
+  const body = (members: MappedUser[]) => ({
+    chatType: 'group',
+    topic,
+    // In delegated mode the caller must be in `members` (graph-contract §1); guests need the guest role.
+    members: [
+      memberBinding(deps.config.graphBaseUrl, graph.serviceUserObjectId!, false),
+      ...members.map((m) => memberBinding(deps.config.graphBaseUrl, m.entraObjectId, m.isGuest)),
+    ],
+  });
+  try {
+    const r = await graph.post<GraphChat>('/chats', body(others));
+    return { ...r.body, members: others, pending: [] };
+  } catch (e) {
+    // One member Graph refuses (guest policy, RosterAddMemberBlocked, unlicensed, deleted) must not cost everyone
+    // the chat: create it with the service user alone and add the others one by one, where a refusal is per person.
+    if (!(e instanceof GraphRequestError) || others.length === 0 || ![400, 403, 404].includes(e.status)) throw e;
+    context.log.warn('chat.create-members-refused', { code: e.code, status: e.status, members: others.length });
+    const r = await graph.post<GraphChat>('/chats', body([]));
+    return { ...r.body, members: [], pending: others };
+  }
+}
+
+export function memberBinding(graphBaseUrl: string, entraId: string, isGuest: boolean) {
+  return {
+    '@odata.type': '#microsoft.graph.aadUserConversationMember',
+    roles: [isGuest ? 'guest' : 'owner'],
+    'user@odata.bind': `${graphBaseUrl}/users('${entraId.replace(/'/g, "''")}')`,
+  };
+}
+
+/** The chat an earlier attempt created: the service user's chat with this topic, created after the reservation. */
+async function findChatCreatedBy(graph: GraphSession, link: ChatLink): Promise<GraphChat | undefined> {
+  const filter = encodeURIComponent(`topic eq '${link.topic.replace(/'/g, "''")}'`);
+  const r = await graph.get<{ value?: GraphChat[] }>(`/me/chats?$filter=${filter}&$top=50`);
+  // Clocks differ between us and Graph; allow a minute of skew before the reservation.
+  const since = Date.parse(link.reservedAt) - 60_000;
+  return (r.body.value ?? [])
+    .filter((c) => c.topic === link.topic && (!c.createdDateTime || Date.parse(c.createdDateTime) >= since))
+    .sort((a, b) => Date.parse(a.createdDateTime ?? '') - Date.parse(b.createdDateTime ?? ''))[0];
+}
+
+async function queueMemberAdds(deps: WorkflowDeps, request: ChatRequest, pending: MappedUser[]): Promise<void> {
+  const message: NewJobMessage = {
+    v: 1,
+    kind: 'job',
+    jobId: `${request.jobId}:members`,
+    action: 'sync-members',
+    siteId: request.siteId,
+    issueKey: request.issueKey,
+    source: 'internal',
+    params: { kind: request.kind },
+    requestedAt: deps.clock.now().toISOString(),
+  };
+  await deps.queues.send(queueFor('sync-members'), message);
+}
+
+interface FinishInput {
+  graph: GraphSession;
+  jira: JiraApi;
+  link: Entity<ChatLink>;
+  /** People of this run who could not be mapped (reported once per issue). */
+  unmapped: UnmappedUser[];
+  issue: JiraIssue;
+  settings: ProjectSettings;
+  createdNow: boolean;
+  params?: ChatRequest['params'];
+}
+
+/** The steps after creation, each done once: first message, remote link on the issue, report of unmapped people. */
+async function finishChat(deps: WorkflowDeps, context: JobContext, input: FinishInput): Promise<Entity<ChatLink>> {
+  const { graph, jira, issue, params } = input;
+  let link = input.link;
+  const chatId = link.chatId!;
+
+  if (!link.firstMessagePosted) {
+    // After a crash between posting and flagging, the message may be there already: look before posting again.
+    const alreadyPosted = !input.createdNow && (await firstMessageExists(graph, chatId, jira.baseUrl, issue.key));
+    if (!alreadyPosted) {
+      const intro = params?.message ? `<p>${escapeMultiline(params.message)}</p>` : '';
+      await postChatMessage(graph, chatId, intro + issueDetailsHtml(issue, jira.baseUrl));
+    }
+    link = (await updateChatLink(deps, link, { firstMessagePosted: true })) ?? (await reread(deps, link));
+  }
+
+  if (!link.remoteLinked && link.webUrl) {
+    await jira.upsertRemoteLink(issue.key, {
+      globalId: `m365-bridge:chat:${link.siteId}:${link.issueId}:${link.kind}`,
+      url: link.webUrl,
+      title: `Teams chat: ${link.topic}`,
+      summary: 'Microsoft Teams chat for this issue',
+    });
+    link = (await updateChatLink(deps, link, { remoteLinked: true })) ?? (await reread(deps, link));
+  }
+
+  const reported = new Set(link.unmappedReported ?? []);
+  const fresh = input.unmapped.filter((u) => !reported.has(u.accountId));
+  if (fresh.length) {
+    await jira.addInternalComment(issue.key, unmappedComment(fresh, link.tenantId, deps.config.publicBaseUrl), issue.projectType === 'service_desk');
+    link = (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
+    context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
+  }
+  return link;
+}
+
+async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {
+  const r = await graph.get<{ value?: { body?: { content?: string } }[] }>(`/chats/${encodeURIComponent(chatId)}/messages?$top=20`);
+  const marker = escapeHtml(`${jiraBaseUrl}/browse/${encodeURIComponent(issueKey)}`);
+  return (r.body.value ?? []).some((m) => m.body?.content?.includes(marker));
+}
+
+async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entity<ChatLink>> {
+  const fresh = await readChatLink(deps, link.siteId, link.issueId, link.kind);
+  if (!fresh) throw new PermanentError('the chat link disappeared', 'chat-link-missing');
+  return fresh;
+}
+
+export function unmappedComment(people: UnmappedUser[], tenantId: string, publicBaseUrl: string): string {
+  const lines = people.map((p) => `- ${p.displayName ?? p.accountId} (${p.accountId}): ${p.reason}`);
+  return [
+    'These people could not be added to the Microsoft Teams chat for this issue, because they could not be matched to a Microsoft 365 user:',
+    ...lines,
+    '',
+    `To fix it, a Jira admin can map them (PUT ${publicBaseUrl}/api/admin/tenants/${tenantId}/user-mappings/{accountId}, or import a CSV), then run "sync members" for this issue.`,
+  ].join('\n');
+}
