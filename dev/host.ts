@@ -5,7 +5,7 @@
 // HTTP triggers on http://localhost:PORT/<routePrefix>/<route>, runs queue triggers from Storage with the host's
 // semantics (./queues.ts) and timer triggers on their NCRONTAB schedules (./ncrontab.ts).
 //
-//   node dist/dev/host.js [--port 7071]
+//   node dist/dev/host.js [--port 7071] [--settings-defaults local.settings.sample.json]
 // Environment: PORT; DEVHOST_FUNCTIONS (a `dir/*.js` glob replacing package.json `main`, for tests);
 // DEVHOST_HOST_JSON (path of host.json); DEVHOST_NO_LOCAL_SETTINGS=1 (do not read local.settings.json);
 // DEVHOST_SHUTDOWN_GRACE_MS (how long to let running invocations finish on SIGINT/SIGTERM, default 10000).
@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hostLog, installCoreApi, invoke, listFunctions, runAppHooks, type FunctionInfo } from './core.js';
 import { compileRoute, findRoute, readBody, toRpcRequest, writeRpcResponse } from './http.js';
-import { parseSchedule, resolveAppSettings } from './ncrontab.js';
+import { parseSchedule, resolveAppSettings, type Schedule } from './ncrontab.js';
 import { queueSettings, startQueueListener, type QueueListener } from './queues.js';
 
 export interface HostOptions {
@@ -28,6 +28,8 @@ export interface HostOptions {
   functionsGlob?: string;
   hostJsonPath?: string;
   loadLocalSettings?: boolean;
+  /** Settings file (local.settings.json format) whose `Values` fill in settings that are still unset. */
+  settingsDefaultsFile?: string;
   shutdownGraceMs?: number;
 }
 
@@ -37,14 +39,26 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-/** Like `func`: `Values` from local.settings.json go into the environment; variables already set win. */
-export function loadLocalSettings(root: string): void {
-  const file = path.join(root, 'local.settings.json');
-  if (!existsSync(file)) return;
-  const values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> }).Values ?? {};
-  for (const [key, value] of Object.entries(values)) {
-    if (process.env[key] === undefined && value !== null && value !== undefined) process.env[key] = String(value);
-  }
+/**
+ * Like `func`: `Values` from local.settings.json go into the environment; variables already set win. With
+ * `defaultsFile` (npm start passes local.settings.sample.json, which lists every setting with a safe local
+ * default), settings still unset are taken from there. Returns the names taken from the defaults file.
+ */
+export function loadLocalSettings(root: string, defaultsFile?: string): string[] {
+  const apply = (file: string): string[] => {
+    if (!existsSync(file)) return [];
+    const values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> }).Values ?? {};
+    const applied: string[] = [];
+    for (const [key, value] of Object.entries(values)) {
+      if (process.env[key] === undefined && value !== null && value !== undefined) {
+        process.env[key] = String(value);
+        applied.push(key);
+      }
+    }
+    return applied;
+  };
+  apply(path.join(root, 'local.settings.json'));
+  return defaultsFile ? apply(path.resolve(root, defaultsFile)) : [];
 }
 
 /** Expands package.json `main` style globs: a file, or `dir/*.js` (one `*` in the last segment). */
@@ -79,7 +93,12 @@ export async function loadFunctions(root: string = process.cwd(), functionsGlob?
 
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const root = path.resolve(options.root ?? process.cwd());
-  if (options.loadLocalSettings !== false) loadLocalSettings(root);
+  if (options.loadLocalSettings !== false) {
+    const defaulted = loadLocalSettings(root, options.settingsDefaultsFile);
+    if (defaulted.length > 0) {
+      hostLog(`Using local defaults from ${options.settingsDefaultsFile} for: ${defaulted.join(', ')}`);
+    }
+  }
   // Embedded defaults so a fresh clone runs against Azurite without any local.settings.json.
   process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
   process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
@@ -150,7 +169,14 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;
   for (const fn of functions.filter((f) => /^timerTrigger$/i.test(f.triggerType))) {
-    const schedule = parseSchedule(resolveAppSettings(fn.schedule ?? ''));
+    let schedule: Schedule;
+    try {
+      schedule = parseSchedule(resolveAppSettings(fn.schedule ?? ''));
+    } catch (err) {
+      // Like the real host: a function whose binding cannot be resolved is "in error"; the others still run.
+      hostLog(`The '${fn.name}' function is in error and will not run: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
     let last: Date | undefined;
     const fire = async (isPastDue: boolean, reason: string) => {
       const now = new Date();
@@ -242,6 +268,7 @@ async function main(): Promise<void> {
     functionsGlob: process.env.DEVHOST_FUNCTIONS,
     hostJsonPath: process.env.DEVHOST_HOST_JSON,
     loadLocalSettings: process.env.DEVHOST_NO_LOCAL_SETTINGS !== '1',
+    settingsDefaultsFile: argValue('--settings-defaults'),
     shutdownGraceMs: process.env.DEVHOST_SHUTDOWN_GRACE_MS ? Number(process.env.DEVHOST_SHUTDOWN_GRACE_MS) : undefined,
   });
   let stopping = false;

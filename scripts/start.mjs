@@ -127,7 +127,9 @@ async function main() {
   }
 
   const port = argValue('--port') ?? process.env.PORT ?? '7071';
-  host = spawn(process.execPath, [path.join(root, 'dist', 'dev', 'host.js'), '--port', port], {
+  // Embedded defaults: settings missing from the environment and local.settings.json come from the sample.
+  const hostArgs = [path.join(root, 'dist', 'dev', 'host.js'), '--port', port, '--settings-defaults', 'local.settings.sample.json'];
+  host = spawn(process.execPath, hostArgs, {
     cwd: root,
     stdio: 'inherit',
     env: process.env,

@@ -188,3 +188,19 @@ describe('dev host', () => {
     assert.equal(exitCode, 0);
   });
 });
+
+describe('dev host with a timer whose %SETTING% is not set', () => {
+  it('reports that function as in error and still runs the others', async () => {
+    const app = await startApp({
+      functionsGlob: 'dist/test/fixtures/devhost-app/functions/*.js',
+      hostJsonPath: 'test/fixtures/devhost-app/host.json',
+      env: { DEVHOST_TICK_SCHEDULE: undefined },
+    });
+    try {
+      assert.ok(app.logs.some((l) => /The 'tick' function is in error .*DEVHOST_TICK_SCHEDULE/.test(l)));
+      assert.equal((await fetch(`${app.baseUrl}/api/echo/still-up`)).status, 200);
+    } finally {
+      assert.equal(await app.stop(), 0);
+    }
+  });
+});

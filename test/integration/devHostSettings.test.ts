@@ -23,6 +23,17 @@ describe('dev host settings and function discovery', () => {
     assert.equal(process.env.DEVHOST_T_NUM, '5');
   });
 
+  it('fills settings still unset from a defaults file (npm start passes local.settings.sample.json)', () => {
+    writeFileSync(
+      path.join(dir, 'defaults.json'),
+      JSON.stringify({ Values: { DEVHOST_T_NEW: 'from-defaults', DEVHOST_T_DEFAULT_ONLY: 'from-defaults' } }),
+    );
+    const defaulted = loadLocalSettings(dir, 'defaults.json');
+    assert.deepEqual(defaulted, ['DEVHOST_T_DEFAULT_ONLY']);
+    assert.equal(process.env.DEVHOST_T_NEW, 'from-file', 'local.settings.json wins over the defaults');
+    assert.equal(process.env.DEVHOST_T_DEFAULT_ONLY, 'from-defaults');
+  });
+
   it('expands package.json main globs of the form dir/*.js, sorted, ignoring other files', () => {
     writeFileSync(path.join(dir, 'b.js'), '');
     writeFileSync(path.join(dir, 'a.js'), '');
