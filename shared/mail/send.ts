@@ -1,0 +1,81 @@
+// Sending mail through Graph (graph-contract §9). Delegated: POST /me/sendMail as the mail service user, with
+// `message.from` set when a shared mailbox is the sender (Exchange Send As / Send on Behalf, Mail.Send.Shared).
+// App-only: POST /users/{mailbox}/sendMail, which Mail.Send allows for any mailbox the tenant's Exchange policies
+// let the app reach. sendMail answers 202 with no body and no message id: callers that must not send twice reserve
+// the send first (./once.ts) and tag the message with `x-` headers so a message trace can find it.
+import { PermanentError } from '../errors.js';
+import { graphKey } from '../graph/client.js';
+import type { Runtime } from '../runtime.js';
+import { readServiceUser } from '../storage/serviceUsers.js';
+import type { GraphSession } from '../workflows/deps.js';
+import { toMailError, type MailErrorContext } from './errors.js';
+
+export interface MailSender {
+  kind: 'delegated' | 'app';
+  /** The sendMail path. */
+  path: string;
+  /** The address recipients see as the sender. */
+  address: string;
+  /** Set when sending as a mailbox other than the caller's own (delegated shared-mailbox sending). */
+  from?: string;
+  /** Who the app acts as, for messages. */
+  caller: string;
+}
+
+export interface OutgoingMail {
+  subject: string;
+  html: string;
+  to: string[];
+  /** Custom headers; names must start with `x-` (user-sendmail.md). */
+  headers?: Record<string, string>;
+}
+
+export async function resolveSender(deps: Pick<Runtime, 'tables'>, graph: GraphSession, tenantId: string, fromMailbox?: string): Promise<MailSender> {
+  const serviceUser = await readServiceUser(deps.tables, tenantId, 'mail');
+  if (graph.kind === 'app') {
+    const mailbox = fromMailbox ?? serviceUser?.userPrincipalName;
+    if (!mailbox) {
+      throw new PermanentError(
+        'app-only mail needs a sender mailbox: set the project\'s stakeholderMailFrom (a shared mailbox) or sign in a mail service user whose mailbox is used',
+        'mail-sender-missing',
+      );
+    }
+    return { kind: 'app', path: `/users/${graphKey(mailbox)}/sendMail`, address: mailbox, caller: 'the app (app-only Mail.Send)' };
+  }
+  const own = serviceUser?.userPrincipalName ?? 'the mail service user';
+  const shared = fromMailbox && fromMailbox.toLowerCase() !== own.toLowerCase() ? fromMailbox : undefined;
+  return { kind: 'delegated', path: '/me/sendMail', address: shared ?? own, from: shared, caller: own };
+}
+
+export function graphMessage(mail: OutgoingMail, from?: string) {
+  return {
+    subject: mail.subject,
+    body: { contentType: 'HTML', content: mail.html },
+    toRecipients: mail.to.map((address) => ({ emailAddress: { address } })),
+    ...(from ? { from: { emailAddress: { address: from } } } : {}),
+    ...(mail.headers && Object.keys(mail.headers).length
+      ? { internetMessageHeaders: Object.entries(mail.headers).map(([name, value]) => ({ name, value })) }
+      : {}),
+  };
+}
+
+/** Sends one mail; Graph refusals become PermanentErrors that say what to fix (./errors.ts). */
+export async function sendMail(graph: GraphSession, sender: MailSender, mail: OutgoingMail): Promise<{ requestId?: string }> {
+  const context: MailErrorContext = { caller: sender.caller, from: sender.address, kind: sender.kind };
+  try {
+    const r = await graph.post(sender.path, { message: graphMessage(mail, sender.from), saveToSentItems: true });
+    return { requestId: r.requestId };
+  } catch (e) {
+    throw toMailError(e, context);
+  }
+}
+
+/** Addresses de-duplicated case-insensitively, first spelling kept. */
+export function uniqueAddresses(...lists: ReadonlyArray<readonly string[] | undefined>): string[] {
+  const seen = new Map<string, string>();
+  for (const list of lists) for (const a of list ?? []) {
+    const trimmed = a.trim();
+    if (trimmed && !seen.has(trimmed.toLowerCase())) seen.set(trimmed.toLowerCase(), trimmed);
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,28 @@
+// Templates over issue fields for meeting subjects and stakeholder messages (rule params or Automation custom data):
+// `{key}`, `{summary}`, `{issueType}`, `{priority}`, `{status}`, `{resolution}`, `{assignee}`, `{reporter}`.
+// Unknown placeholders are left as written, so text that happens to contain braces survives. The result is plain
+// text: callers escape it for HTML.
+import type { JiraIssue } from '../jira/issue.js';
+
+const fields = ['key', 'summary', 'issueType', 'priority', 'status', 'resolution', 'assignee', 'reporter'] as const;
+
+export function renderIssueTemplate(template: string, issue: JiraIssue): string {
+  const values: Record<(typeof fields)[number], string> = {
+    key: issue.key,
+    summary: issue.summary,
+    issueType: issue.issueType,
+    priority: issue.priority ?? '',
+    status: issue.status ?? '',
+    resolution: issue.resolution ?? '',
+    assignee: issue.assignee?.displayName ?? 'Unassigned',
+    reporter: issue.reporter?.displayName ?? '',
+  };
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? values[name as keyof typeof values] : whole));
+}
+
+/** One line, no control characters, at most `max` characters: for subjects (a mail subject is a header). */
+export function singleLine(text: string, max: number): string {
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...clean];
+  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
