@@ -96,8 +96,11 @@ export async function bundle({ out, root = repoRoot, sourcemap = false } = {}) {
   await writeFile(join(out, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
   await copyFile(join(root, 'host.json'), join(out, 'host.json'));
 
-  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  return { entries, out, bytes, warnings: result.warnings };
+  const outputs = Object.values(result.metafile.outputs);
+  const bytes = outputs.reduce((n, o) => n + o.bytes, 0);
+  // What the bundle still loads at run time: Node built-ins and the worker-injected core module, nothing else.
+  const externals = [...new Set(outputs.flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)))].sort();
+  return { entries, out, bytes, externals, warnings: result.warnings };
 }
 
 /** Imports the bundle with a stand-in `@azure/functions-core` and returns the names of the functions it registers. */
