@@ -1,0 +1,21 @@
+// POST /api/admin/dry-run: what an event would do (topic, members, unmapped people, Graph calls), writing nothing.
+import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { dryRun } from '../shared/admin/dryRun.js';
+import { getRuntime } from '../shared/runtime.js';
+import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { methodNotAllowed, parseJson, requireJson } from '../shared/http/outcome.js';
+import { allMethods, answer, toRawRequest } from './lib/http.js';
+
+export async function adminDryRun(request: HttpRequest, context: InvocationContext) {
+  return answer(context, async () => {
+    const raw = await toRawRequest(request);
+    if (raw.method !== 'POST') return methodNotAllowed(['POST']);
+    const media = requireJson(raw);
+    if (media) return media;
+    const body = parseJson(raw);
+    if (!body.ok) return body.outcome;
+    return dryRun(createWorkflowDeps(getRuntime()), body.value);
+  });
+}
+
+app.http('adminDryRun', { route: 'admin/dry-run', methods: [...allMethods], authLevel: 'function', handler: adminDryRun });

@@ -1,0 +1,15 @@
+// /api/admin/poison[/{queue}[/replay]]: list poison messages per queue and replay one or all.
+import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { adminPoison as handle } from '../shared/admin/admin.js';
+import { adminDeps } from '../shared/admin/deps.js';
+import { allMethods, answer } from './lib/http.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
+
+export async function adminPoison(request: HttpRequest, context: InvocationContext) {
+  return answer(context, async () => {
+    const parsed = await toAdminRequest(request);
+    return isOutcome(parsed) ? parsed : handle(adminDeps(), parsed);
+  });
+}
+
+app.http('adminPoison', { route: 'admin/poison/{queue?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminPoison });

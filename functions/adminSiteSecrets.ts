@@ -1,0 +1,15 @@
+// /api/admin/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate, shown once.
+import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { adminSiteSecrets as handle } from '../shared/admin/admin.js';
+import { adminDeps } from '../shared/admin/deps.js';
+import { allMethods, answer } from './lib/http.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
+
+export async function adminSiteSecrets(request: HttpRequest, context: InvocationContext) {
+  return answer(context, async () => {
+    const parsed = await toAdminRequest(request);
+    return isOutcome(parsed) ? parsed : handle(adminDeps(), parsed);
+  });
+}
+
+app.http('adminSiteSecrets', { route: 'admin/sites/{siteId}/secrets/{secretKind}', methods: [...allMethods], authLevel: 'function', handler: adminSiteSecrets });

@@ -1,0 +1,15 @@
+// /api/admin/sites[/{siteId}]: register Jira sites and read them back without secrets.
+import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { adminSites as handle } from '../shared/admin/admin.js';
+import { adminDeps } from '../shared/admin/deps.js';
+import { allMethods, answer } from './lib/http.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
+
+export async function adminSites(request: HttpRequest, context: InvocationContext) {
+  return answer(context, async () => {
+    const parsed = await toAdminRequest(request);
+    return isOutcome(parsed) ? parsed : handle(adminDeps(), parsed);
+  });
+}
+
+app.http('adminSites', { route: 'admin/sites/{siteId?}', methods: [...allMethods], authLevel: 'function', handler: adminSites });
