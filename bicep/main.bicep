@@ -220,10 +220,9 @@ module functionApp 'modules/functionApp.bicep' = {
     planName: '${abbrs.webServerFarms}${resourceToken}'
     name: '${abbrs.webSitesFunctions}${resourceToken}'
     location: location
-    // azd deploys the package to the resource tagged with the service name from azure.yaml.
-    tags: union(allTags, {
-      'azd-service-name': 'api'
-    })
+    tags: allTags
+    // azd deploys the package to the one resource tagged with the service name from azure.yaml.
+    azdServiceName: 'api'
     identityResourceId: identity.outputs.id
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName

@@ -109,7 +109,7 @@ var featurePermissions = {
   ]
 }
 
-// User.Read (base) and User.ReadBasic.All (chats) must each appear once even when several features are chosen.
+// union() drops duplicates, so a permission two features share would still be listed once.
 var graphPermissions = union(basePermissions, flatten(map(features, feature => featurePermissions[feature])))
 
 resource app 'Microsoft.Graph/applications@v1.0' = {

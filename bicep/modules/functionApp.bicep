@@ -13,8 +13,11 @@ param name string
 @description('Required. Azure region.')
 param location string
 
-@description('Optional. Tags for the plan and the app (azd finds the app by its azd-service-name tag).')
+@description('Optional. Tags for the plan and the app.')
 param tags object = {}
+
+@description('Optional. Service name from azure.yaml. Only the site is tagged azd-service-name with it: azd deploy expects exactly one resource with that tag. Empty: no tag.')
+param azdServiceName string = ''
 
 @description('Required. Resource id of the user-assigned identity the app runs as.')
 param identityResourceId string
@@ -64,7 +67,11 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
 resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
-  tags: tags
+  tags: empty(azdServiceName)
+    ? tags
+    : union(tags, {
+        'azd-service-name': azdServiceName
+      })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

@@ -426,6 +426,11 @@ describe('deployment entry points', () => {
     // azd deploys to the resource tagged with the service's name.
     const service = /^services:\n {2}([\w-]+):$/m.exec(yaml)?.[1];
     assert.ok(service, 'azure.yaml names a service');
-    assert.match(file('bicep/main.bicep').source, new RegExp(`'azd-service-name': '${service}'`));
+    assert.match(file('bicep/main.bicep').source, new RegExp(`azdServiceName: '${service}'`));
+    // azd deploy refuses to choose between two resources with the tag: only the site may carry it.
+    const tagged = files.flatMap((f) =>
+      resources(f).filter((r) => /'azd-service-name'/.test(prop(r.body, 'tags')?.text ?? '')).map((r) => `${f.path}:${r.symbol}`),
+    );
+    assert.deepEqual(tagged, ['bicep/modules/functionApp.bicep:site']);
   });
 });
