@@ -16,10 +16,12 @@ import {
   checkGraphPermissionIds,
   checkKeyVaultSecurity,
   checkModuleParams,
+  checkNestedPropertyNames,
   checkNoKeysOrConnectionStrings,
   checkOutputs,
   checkParams,
   checkPropertyNames,
+  checkRequiredProperties,
   checkRoleAssignments,
   checkStorageSecurity,
   checkSyntax,
@@ -131,6 +133,50 @@ describe('property names', () => {
       checkPropertyNames,
       "resource p 'Microsoft.Web/serverfarms@2025-03-01' = {\n  name: 'x'\n  properties: {\n    computeMode: 'Dynamic'\n  }\n}\n",
       /computeMode is unknown/,
+    );
+  });
+});
+
+describe('nested property names', () => {
+  test('nested objects (functionAppConfig, siteConfig, networkAcls, alert criteria, identity, …) use declared names', () =>
+    assertClean(checkNestedPropertyNames));
+
+  test('a misspelt key deep inside functionAppConfig, inside a [for] and inside a ternary is reported', async () => {
+    const site = (inner: string) =>
+      `resource s 'Microsoft.Web/sites@2025-03-01' = {\n  name: 'x'\n  properties: {\n    functionAppConfig: {\n${inner}\n    }\n  }\n}\n`;
+    await assertReported(
+      checkNestedPropertyNames,
+      site("      deployment: {\n        storage: {\n          authentication: {\n            kind: 'UserAssignedIdentity'\n          }\n        }\n      }"),
+      /deployment\.storage\.authentication\.kind is unknown/,
+      8,
+    );
+    await assertReported(
+      checkNestedPropertyNames,
+      site("      scaleAndConcurrency: {\n        alwaysReady: n > 0 ? [\n          {\n            name: 'http'\n            count: n\n          }\n        ] : []\n      }"),
+      /alwaysReady\.count is unknown/,
+    );
+    await assertReported(
+      checkNestedPropertyNames,
+      "resource ag 'Microsoft.Insights/actionGroups@2023-01-01' = {\n  name: 'x'\n  properties: {\n    emailReceivers: [for a in list: {\n      name: a\n      email: a\n    }]\n  }\n}\n",
+      /emailReceivers\.email is unknown/,
+    );
+  });
+});
+
+describe('required properties', () => {
+  test('every resource sets the properties its type requires', () => assertClean(checkRequiredProperties));
+
+  test('a vault without tenantId, an identity without location and a Graph app without uniqueName are reported', async () => {
+    await assertReported(
+      checkRequiredProperties,
+      "resource kv 'Microsoft.KeyVault/vaults@2026-02-01' = {\n  name: 'x'\n  location: 'y'\n  properties: {\n    sku: {\n      family: 'A'\n      name: 'standard'\n    }\n  }\n}\n",
+      /properties\.tenantId is required/,
+    );
+    await assertReported(checkRequiredProperties, "resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {\n  name: 'x'\n}\n", /location is required/, 1);
+    await assertReported(
+      checkRequiredProperties,
+      "extension microsoftGraphV1\nresource app 'Microsoft.Graph/applications@v1.0' = {\n  displayName: 'x'\n}\n",
+      /uniqueName is required/,
     );
   });
 });

@@ -123,6 +123,86 @@ export function checkPropertyNames(file: BicepFile): Problem[] {
   return problems;
 }
 
+/** Object literals reached by following `keys` from `start`, through arrays, `[for …]`, `if` and `a ? b : c`. */
+export function objectsAt(start: Node | undefined, keys: string[]): Node[] {
+  const expand = (node: Node | undefined): Node[] => {
+    if (!node) return [];
+    switch (node.type) {
+      case 'object':
+        return [node];
+      case 'array':
+      case 'parenthesized_expression':
+        return named(node).flatMap(expand);
+      case 'for_statement':
+      case 'if_statement':
+        return expand(named(node).at(-1));
+      case 'ternary_expression':
+        return named(node).slice(1).flatMap(expand);
+      default:
+        return [];
+    }
+  };
+  let current = expand(start);
+  for (const key of keys) current = current.flatMap((obj) => expand(prop(obj, key)));
+  return current;
+}
+
+/**
+ * Keys of the deeper objects the reference describes (`properties.functionAppConfig.deployment.storage`,
+ * `properties.criteria.allOf`, `identity`, …) are writable names of that object's type.
+ */
+export function checkNestedPropertyNames(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const r of resources(file)) {
+    if (r.existing || !r.body) continue;
+    const entry = resourceTypeEntry(r.type);
+    for (const [dotted, shape] of Object.entries(entry?.newestStableDetails?.nested ?? {})) {
+      if (dotted.includes('[')) continue; // discriminated by odata.type: not modelled here
+      for (const obj of objectsAt(r.body, dotted.split('.'))) {
+        for (const p of properties(obj)) {
+          const key = propertyKey(p);
+          if (shape.readOnly.includes(key)) {
+            problems.push(problemAt(file, p, 'property', `${r.symbol}: ${dotted}.${key} is read-only`));
+          } else if (!shape.writable.includes(key)) {
+            problems.push(problemAt(file, p, 'property', `${r.symbol}: ${dotted}.${key} is unknown for ${r.type}@${entry?.newestStable}`));
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** Required keys (Bicep BCP035) of the resource body, of `properties`, and of the nested objects described. */
+export function checkRequiredProperties(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  const graphTypes = azureReference().graphExtension.resourceTypes;
+  const missing = (obj: Node, required: string[], where: string, r: { symbol: string }) => {
+    const present = new Set(properties(obj).map(propertyKey));
+    for (const key of required) {
+      if (!present.has(key)) problems.push(problemAt(file, obj, 'required', `${r.symbol}: ${where}${key} is required`));
+    }
+  };
+  for (const r of resources(file)) {
+    if (r.existing || !r.body) continue;
+    if (r.type.startsWith('Microsoft.Graph/')) {
+      const graph = graphTypes[`${r.type}@${r.apiVersion}`];
+      if (graph) missing(r.body, graph.required, '', r);
+      continue;
+    }
+    const details = resourceTypeEntry(r.type)?.newestStableDetails;
+    if (!details) continue;
+    missing(r.body, details.resourceBody?.required ?? [], '', r);
+    const props = prop(r.body, 'properties');
+    if (props?.type === 'object') missing(props, details.properties?.required ?? [], 'properties.', r);
+    for (const [dotted, shape] of Object.entries(details.nested ?? {})) {
+      if (dotted.includes('[')) continue;
+      for (const obj of objectsAt(r.body, dotted.split('.'))) missing(obj, shape.required, `${dotted}.`, r);
+    }
+  }
+  return problems;
+}
+
 function expectLiteral(
   file: BicepFile,
   problems: Problem[],

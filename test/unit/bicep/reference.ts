@@ -14,6 +14,8 @@ export interface ResourceTypeEntry {
   newestStableDetails?: {
     resourceBody?: PropertyList;
     properties?: PropertyList;
+    /** Deeper objects keyed by dotted path from the resource body; an array path describes its items. */
+    nested?: Record<string, PropertyList>;
   };
 }
 
