@@ -12,6 +12,7 @@ import { repoRoot } from '../../support/repoRoot.js';
 import {
   checkApiVersions,
   checkDeclaredNames,
+  checkDeployTimeNames,
   checkGraphExtension,
   checkGraphPermissionIds,
   checkKeyVaultSecurity,
@@ -273,6 +274,20 @@ describe('role assignments', () => {
     await assertReported(checkRoleAssignments, ra('guid(st.id, roleId)', '00000000-1111-2222-3333-444444444444'), /not a built-in role/);
     await assertReported(checkRoleAssignments, ra('guid(st.id, site.properties.principalId)', blobOwner), /BCP120/);
     await assertReported(checkRoleAssignments, ra('guid(st.id, roleId)', blobOwner, ''), /principalType/);
+  });
+});
+
+describe('deploy-time names', () => {
+  test('no resource or module name reads a runtime value', () => assertClean(checkDeployTimeNames));
+
+  test('a name built from a runtime property or a module output is reported', async () => {
+    await assertReported(
+      checkDeployTimeNames,
+      "resource kv 'Microsoft.KeyVault/vaults@2026-02-01' = {\n  name: 'kv-${site.properties.defaultHostName}'\n}\n",
+      /BCP120/,
+      2,
+    );
+    await assertReported(checkDeployTimeNames, "module m 'x.bicep' = {\n  name: other.outputs.name\n}\n", /BCP120/);
   });
 });
 

@@ -434,6 +434,25 @@ export function checkRoleAssignments(file: BicepFile): Problem[] {
   return problems;
 }
 
+/**
+ * Resource and module names are deploy-time constants: a name read from another resource's runtime state
+ * (`x.properties.…`, `m.outputs.…`, `reference(…)`) is BCP120, an error. Params and `guid()` of ids are fine.
+ */
+export function checkDeployTimeNames(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  const decls = [
+    ...resources(file).map((r) => ({ symbol: r.symbol, body: r.body })),
+    ...topLevel(file, 'module_declaration').map((m) => ({ symbol: declaredName(m), body: objectsAt(named(m).at(-1), [])[0] })),
+  ];
+  for (const { symbol, body } of decls) {
+    const name = prop(body, 'name');
+    if (name && /\.(properties|outputs)\.|\breference\(/.test(name.text)) {
+      problems.push(problemAt(file, name, 'deploy-time', `${symbol}: name reads a runtime value (BCP120): ${name.text}`));
+    }
+  }
+  return problems;
+}
+
 /** Files using Microsoft.Graph resources declare the extension whose alias bicepconfig.json maps to the GA package. */
 export function checkGraphExtension(file: BicepFile, bicepconfigText: string): Problem[] {
   const problems: Problem[] = [];
