@@ -59,6 +59,11 @@ const banner = [
 
 export async function bundle({ out, root = repoRoot, sourcemap = false } = {}) {
   const entries = await functionEntries(root);
+  // The output folder is emptied first; never let a mistyped --out empty the checkout or a folder above it.
+  const fromOut = relative(out, root);
+  if (fromOut === '' || !fromOut.startsWith('..')) {
+    throw new Error(`refusing to use ${out} as the output folder: it contains the project`);
+  }
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
 
