@@ -14,7 +14,7 @@ import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { once } from '../mail/once.js';
 import { createOrGetMeeting, meetingExternalId, type MeetingAttendee, type OnlineMeeting } from '../meetings/onlineMeeting.js';
 import { renderIssueTemplate, singleLine } from '../meetings/template.js';
-import { mapPeople } from '../people/mapping.js';
+import { mapThroughChatsSession } from '../meetings/people.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readEntity, tableNames, upsertEntity } from '../storage/tables.js';
@@ -116,8 +116,8 @@ export function meetingTimes(params: Pick<MeetingParams, 'start' | 'end'>, now: 
 
 /**
  * The chat's people when there is a chat (the link keeps accountId → Entra id of everyone the app put in it);
- * otherwise the issue's people, mapped through the chats feature's session, which is the one allowed to look
- * people up. No chats feature: a meeting without invitees, still joinable from the link.
+ * otherwise the issue's people, mapped through the chats feature's session. No chats feature: a meeting without
+ * invitees, still joinable from the link.
  */
 async function meetingAttendees(
   deps: WorkflowDeps,
@@ -128,17 +128,8 @@ async function meetingAttendees(
   if (input.chatMembers && Object.keys(input.chatMembers).length) {
     return [...new Set(Object.values(input.chatMembers))].map((id) => (id.includes('@') ? { upn: id } : { objectId: id }));
   }
-  let lookup: GraphSession;
-  try {
-    lookup = await deps.graphFor(input.settings.tenantId, 'chats');
-    sessions.push(lookup);
-  } catch (e) {
-    if (!(e instanceof PermanentError)) throw e;
-    context.log.warn('meeting.attendees-unavailable', { reason: e.message });
-    return [];
-  }
   const people = issuePeople(input.issue, input.settings.memberFields);
-  const { mapped } = await mapPeople(deps, lookup, input.settings.tenantId, people, { siteId: input.job.siteId, issueKey: input.issue.key });
+  const mapped = await mapThroughChatsSession(deps, context, sessions, input.settings.tenantId, people, { siteId: input.job.siteId, issueKey: input.issue.key });
   return mapped.map((m) => ({ objectId: m.entraObjectId.includes('@') ? undefined : m.entraObjectId, upn: m.userPrincipalName ?? (m.entraObjectId.includes('@') ? m.entraObjectId : undefined) }));
 }
 

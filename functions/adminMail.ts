@@ -1,0 +1,16 @@
+// /api/admin/mail[/test]: the mail feature's status and "test connection" (sends a mail from the sender to itself).
+import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { adminMail as handle } from '../shared/mail/admin.js';
+import { getRuntime } from '../shared/runtime.js';
+import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
+import { allMethods, answer } from './lib/http.js';
+
+export async function adminMail(request: HttpRequest, context: InvocationContext) {
+  return answer(context, async () => {
+    const parsed = await toAdminRequest(request);
+    return isOutcome(parsed) ? parsed : handle(createWorkflowDeps(getRuntime()), parsed);
+  });
+}
+
+app.http('adminMail', { route: 'admin/mail/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminMail });

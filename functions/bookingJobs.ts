@@ -1,0 +1,18 @@
+// Queue trigger: Microsoft Bookings appointments for JSM requests (booking and cancel-booking jobs).
+import { app, type InvocationContext } from '@azure/functions';
+import { getRuntime } from '../shared/runtime.js';
+import { runJob, type JobHandler } from '../shared/jobs/runJob.js';
+import { queueNames } from '../shared/storage/queues.js';
+import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { bookingJob } from '../shared/workflows/booking.js';
+import { queueTrigger } from './lib/queue.js';
+
+const runtime = getRuntime();
+const deps = createWorkflowDeps(runtime);
+const handler: JobHandler = (job, context) => bookingJob(job, context, deps);
+
+export async function bookingJobs(message: unknown, context: InvocationContext): Promise<void> {
+  await runJob(message, queueTrigger(queueNames.bookingJobs, context), handler, runtime);
+}
+
+app.storageQueue('bookingJobs', { queueName: queueNames.bookingJobs, connection: 'AzureWebJobsStorage', handler: bookingJobs });

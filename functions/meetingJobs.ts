@@ -1,0 +1,18 @@
+// Queue trigger: Teams meetings for issues (meeting jobs).
+import { app, type InvocationContext } from '@azure/functions';
+import { getRuntime } from '../shared/runtime.js';
+import { runJob, type JobHandler } from '../shared/jobs/runJob.js';
+import { queueNames } from '../shared/storage/queues.js';
+import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { meetingJob } from '../shared/workflows/meeting.js';
+import { queueTrigger } from './lib/queue.js';
+
+const runtime = getRuntime();
+const deps = createWorkflowDeps(runtime);
+const handler: JobHandler = (job, context) => meetingJob(job, context, deps);
+
+export async function meetingJobs(message: unknown, context: InvocationContext): Promise<void> {
+  await runJob(message, queueTrigger(queueNames.meetingJobs, context), handler, runtime);
+}
+
+app.storageQueue('meetingJobs', { queueName: queueNames.meetingJobs, connection: 'AzureWebJobsStorage', handler: meetingJobs });
