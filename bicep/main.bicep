@@ -233,7 +233,10 @@ module functionApp 'modules/functionApp.bicep' = {
   }
 }
 
-var appBaseUrl = empty(publicBaseUrl) ? 'https://${functionApp.outputs.defaultHostName}' : publicBaseUrl
+// Redirect URIs must match exactly, so a trailing slash in the custom origin is dropped.
+var appBaseUrl = empty(publicBaseUrl)
+  ? 'https://${functionApp.outputs.defaultHostName}'
+  : (endsWith(publicBaseUrl, '/') ? substring(publicBaseUrl, 0, length(publicBaseUrl) - 1) : publicBaseUrl)
 
 module entraApp 'modules/entraApp.bicep' = if (createEntraApp) {
   name: 'entraApp'
