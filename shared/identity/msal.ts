@@ -171,7 +171,7 @@ export function isReauthError(e: unknown): boolean {
 /** A short, secret-free description of an MSAL error for statusReason / logs (AADSTS code, no token). */
 export function describeAuthError(e: unknown): string {
   if (!e || typeof e !== 'object') return String(e);
-  const { errorCode, errorMessage, message } = e as { errorCode?: string; errorMessage?: string; message?: string };
-  const aadsts = /AADSTS\d+/.exec(errorMessage ?? message ?? '')?.[0];
+  const { errorCode, errorMessage, message, errorNo } = e as { errorCode?: string; errorMessage?: string; message?: string; errorNo?: unknown };
+  const aadsts = /AADSTS\d+/.exec(errorMessage ?? message ?? '')?.[0] ?? (typeof errorNo === 'string' && /^\d+$/.test(errorNo) ? `AADSTS${errorNo}` : undefined);
   return [errorCode, aadsts].filter(Boolean).join(' ') || (message ?? 'unknown error').slice(0, 200);
 }
