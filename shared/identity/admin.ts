@@ -18,7 +18,7 @@ import {
 } from '../storage/tenantConnections.js';
 import { guidPattern, parseFeature, siteIdPattern } from './consent.js';
 import { features, featureScopes, type Feature } from './features.js';
-import { clientCredentialSecretName, describeAuthError, validateStoredCredential, type StoredClientCredential } from './msal.js';
+import { clientCredentialSecretName, deleteTokenCache, describeAuthError, validateStoredCredential, type StoredClientCredential } from './msal.js';
 import { getAppOnlyToken, reauthPath, refreshDelegated, resetAppOnlyClients, resumeParkedJobs, type IdentityDeps } from './tokens.js';
 import { validateServiceUser } from './validateServiceUser.js';
 
@@ -133,7 +133,7 @@ export async function disconnect(deps: IdentityDeps, tenantId: string, site: str
   let removedServiceUsers = 0;
   if (remaining.length === 0) {
     const users = await listServiceUsers(deps.tables, tenantId);
-    for (const cache of new Set(users.map((u) => u.cacheSecretName))) await deps.secrets.delete(cache);
+    for (const cache of new Set(users.map((u) => u.cacheSecretName))) await deleteTokenCache(deps.secrets, cache);
     for (const u of users) {
       await deleteServiceUser(deps.tables, tenantId, u.feature);
       removedServiceUsers++;
@@ -295,7 +295,7 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
     if (!user) return error(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
     await deleteServiceUser(deps.tables, tenantId, f);
     const stillUsed = (await listServiceUsers(deps.tables, tenantId)).some((u) => u.cacheSecretName === user.cacheSecretName);
-    if (!stillUsed) await deps.secrets.delete(user.cacheSecretName);
+    if (!stillUsed) await deleteTokenCache(deps.secrets, user.cacheSecretName);
     deps.log.info('serviceUser.removed', { tenantId, feature: f, tokenCacheDeleted: !stillUsed });
     return { status: 200, body: { tenantId, feature: f, removed: true, tokenCacheDeleted: !stillUsed } };
   }

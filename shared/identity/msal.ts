@@ -139,24 +139,54 @@ export async function createMsalApp(
  * or writing its cache and afterCacheAccess after; we load the blob before and save it only when MSAL says it
  * changed (a new access token or a rotated refresh token). Key Vault encrypts secrets at rest, which covers MSAL's
  * advice to encrypt a confidential client's cache (msal-node docs/caching.md).
+ *
+ * The blob is also kept in this process for `memoSeconds`, so a job asking for several tokens reads Key Vault
+ * once. A blob another instance rotated meanwhile is harmless: Entra does not revoke a refresh token when it
+ * issues the next one (graph-contract §11 "Refresh"), so an older cached one still works and its rotation is
+ * saved in turn.
  */
 export class SecretStoreCachePlugin implements ICachePlugin {
-  /** Set after a sign-in redeems its code: the account (and so the secret name) is known only then. */
+  /** `secretName` is set after a sign-in redeems its code: the account (and so the name) is known only then. */
   constructor(
     private readonly secrets: SecretStore,
     public secretName?: string,
+    private readonly memoSeconds = 0,
   ) {}
 
   async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
     if (!this.secretName) return;
-    const blob = await this.secrets.get(this.secretName);
-    if (blob) context.tokenCache.deserialize(blob);
+    const memo = cacheMemo.get(this.secretName);
+    const blob =
+      memo && memo.store === this.secrets && Date.now() - memo.at < this.memoSeconds * 1000
+        ? memo.blob
+        : await this.secrets.get(this.secretName);
+    if (blob) {
+      context.tokenCache.deserialize(blob);
+      if (this.memoSeconds > 0 && memo?.blob !== blob) cacheMemo.set(this.secretName, { blob, at: Date.now(), store: this.secrets });
+    }
   }
 
   async afterCacheAccess(context: TokenCacheContext): Promise<void> {
     if (!this.secretName || !context.cacheHasChanged) return;
-    await this.secrets.set(this.secretName, context.tokenCache.serialize(), { contentType: 'application/json' });
+    const blob = context.tokenCache.serialize();
+    await this.secrets.set(this.secretName, blob, { contentType: 'application/json' });
+    if (this.memoSeconds > 0) cacheMemo.set(this.secretName, { blob, at: Date.now(), store: this.secrets });
+    else cacheMemo.delete(this.secretName);
   }
+}
+
+const cacheMemo = new Map<string, { blob: string; at: number; store: SecretStore }>();
+
+/** Writes a token cache blob outside MSAL (after a sign-in) and drops any in-process copy of the old one. */
+export async function storeTokenCache(secrets: SecretStore, name: string, blob: string): Promise<void> {
+  await secrets.set(name, blob, { contentType: 'application/json' });
+  cacheMemo.delete(name);
+}
+
+/** Deletes a token cache (disconnect, service user removed). */
+export async function deleteTokenCache(secrets: SecretStore, name: string): Promise<void> {
+  cacheMemo.delete(name);
+  await secrets.delete(name);
 }
 
 /** AADSTS / OAuth error codes meaning the refresh token can no longer be used without the user (graph-contract §11). */

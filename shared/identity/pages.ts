@@ -29,3 +29,12 @@ export function renderPage(page: Page): string {
     '</body></html>',
   ].join('\n');
 }
+
+/** Response headers for these pages. */
+export const pageHeaders: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  // The URL carried a state (and for sign-in, a code): keep it out of Referer headers.
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+};

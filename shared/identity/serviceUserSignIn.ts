@@ -7,7 +7,7 @@ import { listServiceUsers, readServiceUser, writeServiceUser, type ServiceUserRe
 import { readTenant } from '../storage/tenantConnections.js';
 import { parseFeature, parseTenant, type Invalid } from './consent.js';
 import { bareScopes, featureGraphScopes, featureScopes, graphScopeUris, oidcScopes, type Feature } from './features.js';
-import { createMsalApp, describeAuthError, SecretStoreCachePlugin, tokenCacheSecretName } from './msal.js';
+import { createMsalApp, deleteTokenCache, describeAuthError, SecretStoreCachePlugin, storeTokenCache, tokenCacheSecretName } from './msal.js';
 import type { Page } from './pages.js';
 import { consumeState, createState, describeStateFailure } from './state.js';
 import { resumeParkedJobs, type IdentityDeps } from './tokens.js';
@@ -131,7 +131,7 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
   const profile = validation.profile;
 
   const cacheSecretName = tokenCacheSecretName(tenantId, account.localAccountId || profile.id);
-  await deps.secrets.set(cacheSecretName, app.getTokenCache().serialize(), { contentType: 'application/json' });
+  await storeTokenCache(deps.secrets, cacheSecretName, app.getTokenCache().serialize());
 
   const previous = await readServiceUser(deps.tables, tenantId, feature);
   const now = deps.clock.now().toISOString();
@@ -162,7 +162,7 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
   // A different account replaced the previous one: its cache goes unless another feature still uses it.
   if (previous && previous.cacheSecretName !== cacheSecretName) {
     const stillUsed = (await listServiceUsers(deps.tables, tenantId)).some((u) => u.cacheSecretName === previous.cacheSecretName);
-    if (!stillUsed) await deps.secrets.delete(previous.cacheSecretName);
+    if (!stillUsed) await deleteTokenCache(deps.secrets, previous.cacheSecretName);
   }
 
   log.info('serviceUser.signedIn', { tenantId, feature, serviceUserObjectId: profile.id, degraded: degraded.map((d) => d.scope) });

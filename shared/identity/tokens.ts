@@ -90,7 +90,8 @@ export async function refreshDelegated(
   user: ServiceUserRecord,
   options: { force: boolean },
 ): Promise<{ accessToken: string; fromCache: boolean }> {
-  const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName);
+  // The keep-alive always reads the stored cache; jobs may reuse this process's copy for a few seconds.
+  const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName, options.force ? 0 : deps.config.settingsCacheSeconds);
   const app = await createMsalApp(deps, user.tenantId, plugin);
   const scopes = graphScopeUris(user.grantedScopes.filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s)));
   try {

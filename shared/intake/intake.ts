@@ -8,7 +8,7 @@ import { parseAutomationBody } from '../jira/automation.js';
 import { parseWebhookEvent } from '../jira/events.js';
 import { defaultFieldIds } from '../jira/issue.js';
 import { signatureHeader, tokensEqual, verifySignature } from '../jira/signature.js';
-import { isPublicAction, queueFor, type EventMessage, type JobMessage } from '../jobs/messages.js';
+import { isPublicAction, queueFor, type EventMessage, type NewJobMessage } from '../jobs/messages.js';
 import { decide } from '../rules/evaluate.js';
 import { siteIdSchema } from '../sites/sites.js';
 import { queueNames } from '../storage/queues.js';
@@ -114,7 +114,7 @@ export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): P
   if (!settings) return ok({ status: 'ignored', reason: `project ${projectKey} is not configured for this site` }, 202);
   if (!settings.enabled) return ok({ status: 'ignored', reason: `project ${projectKey} is switched off` }, 202);
 
-  const message: JobMessage = {
+  const message: NewJobMessage = {
     v: 1,
     kind: 'job',
     jobId: randomUUID(),

@@ -53,11 +53,14 @@ const asString = (v: unknown): string | undefined =>
 
 export function parseUser(value: unknown): JiraUser | undefined {
   const o = asObject(value);
-  const accountId = asString(o?.accountId);
+  // JSM responders carry an identity ARI instead of an accountId (`ari:cloud:identity::user/<accountId>`); team
+  // responders (`::team/<id>`) are not people and are skipped.
+  const ari = asString(o?.ari);
+  const accountId = asString(o?.accountId) ?? (ari && /^ari:cloud:identity::user\/(.+)$/.exec(ari)?.[1]);
   if (!o || !accountId) return undefined;
   // Automation URL-encodes some accountIds (`557058%3A…`); Jira's own form has the colon.
   const decoded = accountId.includes('%3A') ? decodeURIComponent(accountId) : accountId;
-  return { accountId: decoded, displayName: asString(o.displayName), emailAddress: asString(o.emailAddress) };
+  return { accountId: decoded, displayName: asString(o.displayName) ?? (ari ? asString(o.name) : undefined), emailAddress: asString(o.emailAddress) };
 }
 
 function parseUsers(value: unknown): JiraUser[] {

@@ -41,13 +41,27 @@ interface StoredMapping extends Omit<MappedUser, 'accountId'> {
   updatedAt: string;
 }
 
-export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: string, people: JiraUser[], context: { siteId: string; issueKey: string }): Promise<MappingResult> {
+export interface MappingContext {
+  siteId: string;
+  issueKey: string;
+  /**
+   * Reads a person's e-mail from Jira when the issue did not carry it (JSM responders come as identity ARIs
+   * without one); answers undefined when Jira hides it.
+   */
+  emailOf?: (accountId: string) => Promise<string | undefined>;
+}
+
+export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: string, people: JiraUser[], context: MappingContext): Promise<MappingResult> {
   const table = await deps.tables.table(tableNames.userMappings);
   const stored = await Promise.all(people.map((p) => readEntity<StoredMapping>(table, tenantId, p.accountId)));
+  const emails = await Promise.all(
+    people.map((p, i) => (stored[i] || p.emailAddress || !context.emailOf ? p.emailAddress : context.emailOf(p.accountId).catch(() => undefined))),
+  );
   const mapped: MappedUser[] = [];
   const toLookUp: JiraUser[] = [];
   const unmapped: UnmappedUser[] = [];
-  people.forEach((person, i) => {
+  people.forEach((original, i) => {
+    const person = { ...original, emailAddress: emails[i] };
     const row = stored[i];
     if (row) mapped.push({ ...withoutKeys(row), accountId: person.accountId });
     else if (person.emailAddress) toLookUp.push(person);

@@ -140,7 +140,12 @@ async function createOnce(
   }
 
   const people = await chatPeople(deps, request, issue, settings);
-  const mapping = await mapPeople(deps, graph, settings.tenantId, people, { siteId: request.siteId, issueKey: issue.key });
+  const jira = await deps.jiraFor(request.siteId);
+  const mapping = await mapPeople(deps, graph, settings.tenantId, people, {
+    siteId: request.siteId,
+    issueKey: issue.key,
+    emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
+  });
   const chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
   const saved = await updateChatLink(deps, link, {
     state: 'created',
@@ -315,6 +320,6 @@ export function unmappedComment(people: UnmappedUser[], tenantId: string, public
     'These people could not be added to the Microsoft Teams chat for this issue, because they could not be matched to a Microsoft 365 user:',
     ...lines,
     '',
-    `To fix it, a Jira admin can map them (PUT ${publicBaseUrl}/api/admin/tenants/${tenantId}/user-mappings/{accountId}, or import a CSV), then run "sync members" for this issue.`,
+    `To fix it, a Jira admin can map them (PUT ${publicBaseUrl}/api/admin/user-mappings/${tenantId}/{accountId}, or import a CSV), then run "sync members" for this issue.`,
   ].join('\n');
 }

@@ -32,7 +32,11 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
   const graph = await deps.graphFor(link.tenantId, 'chats');
   try {
     const people = issuePeople(issue, link.kind === 'customer' ? [...new Set([...settings.memberFields, 'reporter' as const])] : settings.memberFields);
-    const mapping = await mapPeople(deps, graph, link.tenantId, people, { siteId: job.siteId, issueKey: issue.key });
+    const mapping = await mapPeople(deps, graph, link.tenantId, people, {
+      siteId: job.siteId,
+      issueKey: issue.key,
+      emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
+    });
     const current = (await graph.get<{ value?: GraphMember[] }>(`/chats/${encodeURIComponent(chatId)}/members`)).body.value ?? [];
     const inChat = new Set(current.map((m) => m.userId?.toLowerCase()).filter(Boolean));
     const wanted = new Map(mapping.mapped.map((m) => [m.entraObjectId.toLowerCase(), m]));

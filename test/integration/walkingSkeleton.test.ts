@@ -1,0 +1,96 @@
+// The whole pipeline over real HTTP: a signed Jira webhook for a JSM incident → 202 → queue → job → Graph
+// POST /chats with the members inline → first message → remote link on the Jira issue pointing at the chat.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBridge, type Bridge } from '../support/bridge.js';
+import { jiraFixturesDir } from '../support/repoRoot.js';
+
+/** A real captured Jira Cloud webhook envelope carrying the given issue. */
+export function webhookFor(issue: { id: string; key: string; fields: Record<string, unknown> }, fixture = 'issue_created.kanban.json') {
+  const body = JSON.parse(readFileSync(path.join(jiraFixturesDir(), fixture), 'utf8'));
+  body.issue = { ...body.issue, id: issue.id, key: issue.key, fields: { ...body.issue.fields, ...issue.fields } };
+  return body;
+}
+
+describe('walking skeleton: Jira incident webhook to Teams chat', () => {
+  let bridge: Bridge;
+  before(async () => {
+    bridge = await startBridge();
+  });
+  after(async () => {
+    if (process.env.SHOW_APP_LOGS) console.log(bridge?.app.logs.join('\n'));
+    await bridge?.stop();
+  });
+
+  it('a signed incident webhook creates one chat with its people, posts the details and links the issue', async () => {
+    const { graph, jira } = bridge;
+    const alice = graph.addUser({ displayName: 'Alice Agent', mail: 'alice@contoso.example' });
+    const bob = graph.addUser({ displayName: 'Bob Responder', mail: 'bob@contoso.example' });
+    const aliceJira = jira.addUser({ displayName: 'Alice Agent', emailAddress: 'alice@contoso.example', emailVisible: true });
+    const bobJira = jira.addUser({ displayName: 'Bob Responder', emailAddress: 'bob@contoso.example', emailVisible: true });
+    const hidden = jira.addUser({ displayName: 'Hidden <Hacker>', emailAddress: 'hidden@contoso.example', emailVisible: false });
+    const issue = jira.addJsmIssue({
+      key: 'INC-42',
+      summary: 'Database down: <script>alert(1)</script> & more',
+      assignee: aliceJira,
+      reporter: hidden,
+      responders: [bobJira],
+    });
+    await bridge.configureProject('INC');
+
+    const body = webhookFor({ id: issue.id, key: issue.key, fields: issue.fields });
+    const graphRequestsBefore = graph.requests.length;
+    const response = await bridge.webhook(body, { deliveryId: 'delivery-1' });
+    assert.equal(response.status, 202, JSON.stringify(response.body));
+    assert.equal(response.body.status, 'accepted');
+    assert.deepEqual(response.body.actions, ['incident-chat']);
+
+    await bridge.app.waitForIdle(undefined, 30_000);
+
+    const chats = graph.chatsWithTopic(/INC-42/);
+    assert.equal(chats.length, 1, 'exactly one chat');
+    const chat = chats[0]!;
+    assert.equal(chat.topic, '[INC-42] Database down - <script>alert(1)</script> & more', 'topic from the template, ":" replaced');
+    const memberIds = chat.members.map((m) => m.userId).sort();
+    assert.deepEqual(memberIds, [alice.id, bob.id, bridge.serviceUser.id].sort(), 'service user, assignee and responder inline');
+    assert.equal(graph.count('POST', '/chats/{id}/members'), 0, 'no member added one by one');
+
+    assert.equal(chat.messages.length, 1, 'one first message');
+    const html = chat.messages[0]!.body.content;
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt; &amp; more'), 'summary escaped');
+    assert.ok(!html.includes('<script>'), 'no raw markup from Jira');
+    assert.ok(html.includes('Alice Agent'));
+
+    // Requests inside a $batch are recorded too (with `batch` set); the wire saw only the outer one.
+    const creationCalls = graph.requests.slice(graphRequestsBefore).filter((r) => !r.batch);
+    assert.ok(creationCalls.length <= 3, `at most 3 Graph calls for the new chat, saw ${creationCalls.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+
+    const links = jira.issue('INC-42')!.remoteLinks;
+    assert.equal(links.length, 1);
+    assert.equal(links[0]!.object.url, chat.webUrl);
+
+    const comments = jira.issue('INC-42')!.comments;
+    assert.equal(comments.length, 1, 'the unmapped reporter is reported once');
+    assert.equal(comments[0]!.jsdPublic, false, 'as an internal note');
+
+    graph.assertNoViolations();
+  });
+
+  it('a replayed delivery and a second delivery of the same event create no second chat', async () => {
+    const { graph, jira } = bridge;
+    const issue = jira.issue('INC-42')!;
+    const body = webhookFor({ id: issue.id, key: issue.key, fields: issue.fields });
+    const replay = await bridge.webhook(body, { deliveryId: 'delivery-1' });
+    assert.equal(replay.status, 202);
+    assert.equal(replay.body.status, 'duplicate');
+    const again = await bridge.webhook(body, { deliveryId: 'delivery-2' });
+    assert.equal(again.status, 202);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    assert.equal(graph.chatsWithTopic(/INC-42/).length, 1);
+    assert.equal(graph.chatsWithTopic(/INC-42/)[0]!.messages.length, 1, 'no second first message');
+    assert.equal(jira.issue('INC-42')!.comments.length, 1, 'unmapped people reported once per issue');
+    graph.assertNoViolations();
+  });
+});
