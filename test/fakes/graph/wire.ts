@@ -109,8 +109,8 @@ export function matchRoute(pattern: string, segments: string[]): Record<string, 
 
 /**
  * A test's filter on paths (fault injection, counting). A RegExp is tested against the decoded path (without
- * `/v1.0` and query). A string matches the whole path segment by segment, where `*` matches one segment and a
- * trailing `**` any rest: `'/chats'`, `'/chats/*\/members'`, `'/solutions/**'`.
+ * `/v1.0` and query). A string matches the whole path segment by segment, where `*` or a `{name}` placeholder
+ * matches one segment and a trailing `**` any rest: `'/chats'`, `'/chats/{id}/members'`, `'/solutions/**'`.
  */
 export type PathPattern = string | RegExp;
 
@@ -123,7 +123,8 @@ export function pathMatches(pattern: PathPattern | undefined, path: string): boo
     const part = want[i];
     if (part === '**') return true;
     if (i >= have.length) return false;
-    if (part !== '*' && part?.toLowerCase() !== have[i]?.toLowerCase()) return false;
+    const wildcard = part === '*' || /^\{\w*\}$/.test(part ?? '');
+    if (!wildcard && part?.toLowerCase() !== have[i]?.toLowerCase()) return false;
   }
   return want.length === have.length;
 }

@@ -115,6 +115,9 @@ describe('fake Graph', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body?.error.code, 'RosterAddMemberBlocked');
 
+    assert.equal(graph.count('POST', '/chats/{chatId}/members'), 7, '{placeholder} matches one segment');
+    assert.equal(graph.count('POST', '/chats/*/members'), 7);
+    assert.equal(graph.requestsTo('POST', '/chats/**').length, graph.count('POST', '/chats/{chatId}/members') + graph.count('POST', '/chats'));
     const list = await call('GET', chatPath);
     const bobMembership = list.body?.value.find((m: any) => m.userId === bob.id);
     assert.equal((await call('DELETE', `${chatPath}/${encodeURIComponent(bobMembership.id)}`)).status, 204);
