@@ -159,6 +159,12 @@ describe('nested property names', () => {
     );
     await assertReported(
       checkNestedPropertyNames,
+      "extension microsoftGraphV1\nresource app 'Microsoft.Graph/applications@v1.0' = {\n  web: {\n    redirectUrls: []\n  }\n}\n",
+      /web\.redirectUrls is unknown/,
+      4,
+    );
+    await assertReported(
+      checkNestedPropertyNames,
       "resource ag 'Microsoft.Insights/actionGroups@2023-01-01' = {\n  name: 'x'\n  properties: {\n    emailReceivers: [for a in list: {\n      name: a\n      email: a\n    }]\n  }\n}\n",
       /emailReceivers\.email is unknown/,
     );

@@ -153,10 +153,14 @@ export function objectsAt(start: Node | undefined, keys: string[]): Node[] {
  */
 export function checkNestedPropertyNames(file: BicepFile): Problem[] {
   const problems: Problem[] = [];
+  const graphTypes = azureReference().graphExtension.resourceTypes;
   for (const r of resources(file)) {
     if (r.existing || !r.body) continue;
     const entry = resourceTypeEntry(r.type);
-    for (const [dotted, shape] of Object.entries(entry?.newestStableDetails?.nested ?? {})) {
+    const nested = r.type.startsWith('Microsoft.Graph/')
+      ? (graphTypes[`${r.type}@${r.apiVersion}`]?.nested ?? {})
+      : (entry?.newestStableDetails?.nested ?? {});
+    for (const [dotted, shape] of Object.entries(nested)) {
       if (dotted.includes('[')) continue; // discriminated by odata.type: not modelled here
       for (const obj of objectsAt(r.body, dotted.split('.'))) {
         for (const p of properties(obj)) {
@@ -164,7 +168,7 @@ export function checkNestedPropertyNames(file: BicepFile): Problem[] {
           if (shape.readOnly.includes(key)) {
             problems.push(problemAt(file, p, 'property', `${r.symbol}: ${dotted}.${key} is read-only`));
           } else if (!shape.writable.includes(key)) {
-            problems.push(problemAt(file, p, 'property', `${r.symbol}: ${dotted}.${key} is unknown for ${r.type}@${entry?.newestStable}`));
+            problems.push(problemAt(file, p, 'property', `${r.symbol}: ${dotted}.${key} is unknown for ${r.type}@${entry?.newestStable ?? r.apiVersion}`));
           }
         }
       }

@@ -29,7 +29,10 @@ export interface AzureReference {
   graphExtension: {
     typesPackage: { registryReference: string };
     declarationInBicepFile: string;
-    resourceTypes: Record<string, { writable: string[]; readOnly: string[]; required: string[] }>;
+    resourceTypes: Record<
+      string,
+      { writable: string[]; readOnly: string[]; required: string[]; nested?: Record<string, PropertyList> }
+    >;
   };
 }
 
