@@ -223,13 +223,17 @@ function parseCsvLine(line: string): string[] {
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (current += '"'), i++;
-      else if (c === '"') quoted = false;
-      else current += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') cells.push(current), (current = '');
-    else current += c;
+    if (quoted && c === '"' && line[i + 1] === '"') {
+      current += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      cells.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
   }
   cells.push(current);
   return cells;

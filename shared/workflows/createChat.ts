@@ -159,7 +159,7 @@ async function createOnce(
     context.log.error('chat.duplicate-suspected', { chatId: chat.id, issueKey: issue.key });
     throw new PermanentError(`chat ${chat.id} was created but another worker changed the link first`, 'chat-link-conflict');
   }
-  if (chat.pending.length) await queueMemberAdds(deps, request, chat.pending);
+  if (chat.pending.length) await queueMemberSync(deps, request);
   context.log.info('chat.created', { chatId: chat.id, members: chat.members.length, pendingMembers: chat.pending.length, unmapped: mapping.unmapped.length });
   return { link: saved, createdNow: true, unmapped: mapping.unmapped };
 }
@@ -239,7 +239,8 @@ async function findChatCreatedBy(graph: GraphSession, link: ChatLink): Promise<G
     .sort((a, b) => Date.parse(a.createdDateTime ?? '') - Date.parse(b.createdDateTime ?? ''))[0];
 }
 
-async function queueMemberAdds(deps: WorkflowDeps, request: ChatRequest, pending: MappedUser[]): Promise<void> {
+/** The people left out of the create call are added by a paced member sync (4 adds per minute per chat). */
+async function queueMemberSync(deps: WorkflowDeps, request: ChatRequest): Promise<void> {
   const message: NewJobMessage = {
     v: 1,
     kind: 'job',
