@@ -473,6 +473,10 @@ describe('deployment entry points', () => {
     for (const [name, hasDefault] of declared) {
       if (!hasDefault) assert.ok(name in parameters.parameters, `required param ${name} is not in main.parameters.json`);
     }
+    // Values are azd placeholders filled from the environment: no literal (least of all a secret) is committed.
+    for (const [name, entry] of Object.entries(parameters.parameters)) {
+      assert.match(String((entry as { value?: unknown }).value), /^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$/, `${name} is an azd \${VAR} placeholder`);
+    }
   });
 
   test('bicep/README.md documents every main.bicep param and the log lines the alerts watch', () => {
