@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.local/**', '.azurite/**', 'bench-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.local/**', '.azurite/**', 'bench-results/**', '.deploy/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
