@@ -6,7 +6,7 @@
 // an ICachePlugin whose afterCacheAccess saves the cache when `cacheHasChanged` (msal-node docs/caching.md). Every
 // refresh rotates the refresh token and changes the cache, so the newest token is what ends up stored
 // (../shared/graph-contract.md §11).
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import {
   ConfidentialClientApplication,
   LogLevel,
@@ -80,6 +80,13 @@ export function certificateFromPem(pem: string): NonNullable<ClientCredential['c
     throw new PermanentError('the client certificate must be PEM with a CERTIFICATE and a PRIVATE KEY block', 'client-certificate-invalid');
   }
   const cert = new X509Certificate(certMatch[0]);
+  // Entra client assertions are RS256/PS256: MSAL signs with an RSA key only.
+  if (createPrivateKey(keyMatch[0]).asymmetricKeyType !== 'rsa') {
+    throw new PermanentError('the client certificate must have an RSA private key (Entra app certificates are RSA)', 'client-certificate-invalid');
+  }
+  if (!cert.checkPrivateKey(createPrivateKey(keyMatch[0]))) {
+    throw new PermanentError('the private key does not belong to the certificate', 'client-certificate-invalid');
+  }
   return {
     thumbprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase(),
     privateKey: keyMatch[0],

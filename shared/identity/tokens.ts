@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { deleteParkedJob, insertParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { listServiceUsers, patchServiceUser, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import { listSitesForTenant, listTenants, listTenantsForSite, readTenant, type TenantRecord } from '../storage/tenantConnections.js';
-import { features, graphScopeUris, type Feature } from './features.js';
+import { features, graphScopeUris, oidcScopes, type Feature } from './features.js';
 import { createMsalApp, describeAuthError, graphDefaultScope, isReauthError, SecretStoreCachePlugin } from './msal.js';
 
 export type IdentityDeps = Pick<Runtime, 'config' | 'tables' | 'secrets' | 'log' | 'clock' | 'queues'>;
@@ -90,35 +90,51 @@ export async function refreshDelegated(
   user: ServiceUserRecord,
   options: { force: boolean },
 ): Promise<{ accessToken: string; fromCache: boolean }> {
-  // The keep-alive always reads the stored cache; jobs may reuse this process's copy for a few seconds.
-  const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName, options.force ? 0 : deps.config.settingsCacheSeconds);
-  const app = await createMsalApp(deps, user.tenantId, plugin);
-  const scopes = graphScopeUris(user.grantedScopes.filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s)));
+  // Jobs may reuse this process's copy of the cache for a few seconds; the keep-alive always reads the store. A
+  // refresh that fails with the process's copy is retried once from the store before the user is flagged: another
+  // instance may have just stored a fresh sign-in.
+  const memoSeconds = options.force ? 0 : deps.config.settingsCacheSeconds;
   try {
-    const account = await app.getTokenCache().getAccountByHomeId(user.homeAccountId);
-    if (!account) {
-      throw Object.assign(new Error('the stored token cache has no account for this service user'), { errorCode: 'no_account_found' });
-    }
-    const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: options.force });
-    if (!result.fromCache) {
-      const now = deps.clock.now().toISOString();
-      await patchServiceUser(deps.tables, user.tenantId, user.feature, (current) =>
-        current.objectId === user.objectId ? { ...current, lastRefreshAt: now, lastRefreshError: undefined, updatedAt: now } : undefined,
-      );
-    }
-    return { accessToken: result.accessToken, fromCache: result.fromCache };
+    return await acquireSilently(deps, user, options.force, memoSeconds);
   } catch (e) {
-    if (isReauthError(e)) {
-      await markNeedsReauth(deps, user, describeAuthError(e));
-      throw needsReauth(deps, user.tenantId, user.feature);
-    }
-    if (e instanceof AuthError) {
-      // Anything else (network, 5xx at the token endpoint) is transient: the host retries the job. The message
-      // carries the AADSTS code only; MSAL's own message may quote request details.
-      throw new Error(`token refresh for tenant ${user.tenantId} feature ${user.feature} failed: ${describeAuthError(e)}`);
-    }
-    throw e;
+    if (!(memoSeconds > 0 && isReauthError(e))) return handleRefreshError(deps, user, e);
   }
+  try {
+    return await acquireSilently(deps, user, options.force, 0);
+  } catch (e) {
+    return handleRefreshError(deps, user, e);
+  }
+}
+
+async function acquireSilently(deps: IdentityDeps, user: ServiceUserRecord, force: boolean, memoSeconds: number) {
+  const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName, memoSeconds);
+  const app = await createMsalApp(deps, user.tenantId, plugin);
+  const scopes = graphScopeUris(user.grantedScopes.filter((s) => !oidcScopes.includes(s)));
+  const account = await app.getTokenCache().getAccountByHomeId(user.homeAccountId);
+  if (!account) {
+    throw Object.assign(new Error('the stored token cache has no account for this service user'), { errorCode: 'no_account_found' });
+  }
+  const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: force });
+  if (!result.fromCache) {
+    const now = deps.clock.now().toISOString();
+    await patchServiceUser(deps.tables, user.tenantId, user.feature, (current) =>
+      current.objectId === user.objectId ? { ...current, lastRefreshAt: now, lastRefreshError: undefined, updatedAt: now } : undefined,
+    );
+  }
+  return { accessToken: result.accessToken, fromCache: result.fromCache };
+}
+
+async function handleRefreshError(deps: IdentityDeps, user: ServiceUserRecord, e: unknown): Promise<never> {
+  if (isReauthError(e)) {
+    await markNeedsReauth(deps, user, describeAuthError(e));
+    throw needsReauth(deps, user.tenantId, user.feature);
+  }
+  if (e instanceof AuthError) {
+    // Anything else (network, 5xx at the token endpoint) is transient: the host retries the job. The message
+    // carries the error and AADSTS codes only.
+    throw new Error(`token refresh for tenant ${user.tenantId} feature ${user.feature} failed: ${describeAuthError(e)}`);
+  }
+  throw e;
 }
 
 /** Marks every feature served by the same account in the tenant `needs-reauth` and logs the re-auth link once per feature. */
@@ -127,7 +143,8 @@ export async function markNeedsReauth(deps: IdentityDeps, user: ServiceUserRecor
   const siblings = (await listServiceUsers(deps.tables, user.tenantId)).filter((u) => u.objectId === user.objectId);
   for (const sibling of siblings) {
     const changed = await patchServiceUser(deps.tables, sibling.tenantId, sibling.feature, (current) =>
-      current.objectId === user.objectId && current.status !== 'needs-reauth'
+      // A sign-in that landed since `user` was read (signedInAt changed) stored a fresh token: leave it alone.
+      current.objectId === user.objectId && current.status !== 'needs-reauth' && (sibling.feature !== user.feature || current.signedInAt === user.signedInAt)
         ? { ...current, status: 'needs-reauth', statusReason: reason, lastRefreshError: reason, updatedAt: now }
         : undefined,
     );

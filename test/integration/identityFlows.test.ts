@@ -16,7 +16,7 @@ import { runKeepAlive } from '../../shared/identity/keepAlive.js';
 import { tokenCacheSecretName } from '../../shared/identity/msal.js';
 import { renderPage } from '../../shared/identity/pages.js';
 import { completeServiceUserSignIn, startServiceUserSignIn } from '../../shared/identity/serviceUserSignIn.js';
-import { getGraphToken, parkJob, resetAppOnlyClients, summariseIdentityHealth, type IdentityDeps } from '../../shared/identity/tokens.js';
+import { getGraphToken, parkJob, refreshDelegated, resetAppOnlyClients, summariseIdentityHealth, type IdentityDeps } from '../../shared/identity/tokens.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { readServiceUser } from '../../shared/storage/serviceUsers.js';
 import { listSitesForTenant, listTenantsForSite, readTenant } from '../../shared/storage/tenantConnections.js';
@@ -24,6 +24,7 @@ import { FakeEntra } from '../fakes/entra.js';
 import { FakeGraph, type FakeUser } from '../fakes/graph.js';
 import { FakeKeyVault } from '../fakes/keyVault.js';
 import { readTestToken } from '../fakes/tokens.js';
+import { generate } from 'selfsigned';
 import { storageConnectionString, peekQueueMessages, resetQueues, uniqueName } from '../support/storage.js';
 
 const CLIENT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
@@ -334,7 +335,6 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     entra.revokeRefreshTokens(su.id);
     // Force MSAL past its cached access token, as an expired one would.
     const row = (await readServiceUser(deps.tables, tenantId, 'chats'))!;
-    const { refreshDelegated } = await import('../../shared/identity/tokens.js');
     await assert.rejects(refreshDelegated(deps, row, { force: true }), (e: unknown) => {
       assert.ok(e instanceof NeedsReauthError);
       assert.equal(e.reauthPath, `/api/service-user/start?tenant=${tenantId}&feature=chats`);
@@ -468,6 +468,48 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.deepEqual(claims.roles, ['Chat.Create', 'OnlineMeetings.ReadWrite.All']);
     // A call Graph allows only delegated still gets the service user.
     assert.equal((await getGraphToken(deps, { tenantId, feature: 'meetings', allowAppOnly: false })).kind, 'delegated');
+  });
+
+  it('app-only with a certificate the admin stored: the client assertion is signed with it, no secret is sent', async () => {
+    const { tenantId, site } = newTenant();
+    await consent(tenantId, 'bookings', site, 'app');
+    await adminTenants(deps, { method: 'PUT', segments: [tenantId, 'modes'], query: new URLSearchParams(), body: { feature: 'bookings', mode: 'app' } });
+    // Entra app certificates are RSA (MSAL signs the assertion with PS256), so not the test TLS key (EC).
+    const { cert, private: key } = await generate([{ name: 'commonName', value: 'jira-bridge-app' }], { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
+    const stored = await adminTenants(deps, { method: 'PUT', segments: ['app-credential'], query: new URLSearchParams(), body: { certificatePem: `${cert}${key}` } });
+    assert.equal(stored.status, 204);
+    entra.trustClientCertificate(cert);
+    const realSecret = entra.clientSecret;
+    entra.clientSecret = 'no-longer-valid'; // proves the certificate, not ENTRA_CLIENT_SECRET, authenticated the app
+    try {
+      const token = await getGraphToken(deps, { tenantId, feature: 'bookings', allowAppOnly: true });
+      assert.equal(token.kind, 'app');
+      const request = entra.requestsTo('token').filter((r) => r.tenant === tenantId && r.form.grant_type === 'client_credentials').at(-1)!;
+      assert.equal(request.status, 200);
+      assert.equal(request.form.client_assertion, '<present>');
+      assert.equal(request.form.client_assertion_type, 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      assert.equal(request.form.client_secret, undefined);
+    } finally {
+      entra.clientSecret = realSecret;
+      assert.equal((await adminTenants(deps, { method: 'DELETE', segments: ['app-credential'], query: new URLSearchParams(), body: undefined })).status, 204);
+    }
+  });
+
+  it('a stale in-process copy of a revoked cache does not flag a user who just signed in again elsewhere', async () => {
+    const { tenantId, site, users } = newTenant();
+    const su = users[0]!;
+    await consent(tenantId, 'chats', site);
+    await signIn(tenantId, 'chats', su);
+    // This process reads (and keeps) the cache; then the refresh token is revoked and, "on another instance",
+    // the user signs in again, writing a fresh cache straight to the store.
+    await getGraphToken(deps, { tenantId, feature: 'chats' });
+    entra.revokeRefreshTokens(su.id);
+    const fresh = await signIn(tenantId, 'chats', su);
+    assert.equal(fresh.outcome, 'signed-in');
+    const row = (await readServiceUser(deps.tables, tenantId, 'chats'))!;
+    const token = await refreshDelegated(deps, row, { force: false });
+    assert.ok(token.accessToken);
+    assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'active');
   });
 
   it('getGraphToken says what is missing: no consent, no service user', async () => {

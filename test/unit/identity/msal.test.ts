@@ -15,17 +15,22 @@ import {
   tokenCacheSecretName,
 } from '../../../shared/identity/msal.js';
 import { MemorySecretStore } from '../../../shared/secrets/secretStore.js';
+import { generate } from 'selfsigned';
 import { testTls } from '../../support/tls.js';
 
 const baseEnv = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENTRA_CLIENT_ID: '0f1e2d3c-4b5a-4697-8877-665544332211' };
 
 describe('msal helpers', () => {
-  it('a PEM certificate becomes MSAL\'s SHA-256 thumbprint and private key', () => {
-    const { cert, key } = testTls();
+  it('a PEM certificate becomes MSAL\'s SHA-256 thumbprint and private key; non-RSA or mismatched keys are refused', async () => {
+    const { cert, private: key } = await generate([{ name: 'commonName', value: 'app' }], { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
     const c = certificateFromPem(`${cert}\n${key}`);
     assert.equal(c.thumbprintSha256, createHash('sha256').update(new X509Certificate(cert).raw).digest('hex').toUpperCase());
     assert.match(c.privateKey, /PRIVATE KEY/);
     assert.throws(() => certificateFromPem(cert), PermanentError);
+    const ec = testTls();
+    assert.throws(() => certificateFromPem(`${ec.cert}${ec.key}`), /RSA private key/);
+    const other = await generate([{ name: 'commonName', value: 'other' }], { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
+    assert.throws(() => certificateFromPem(`${cert}${other.private}`), /does not belong/);
   });
 
   it('resolves the client credential: certificate secret, then the admin-stored one, then ENTRA_CLIENT_SECRET', async () => {
@@ -35,7 +40,7 @@ describe('msal helpers', () => {
     assert.deepEqual(await resolveClientCredential({ config: withSecret, secrets, log }), { clientSecret: 'from-app-settings' });
     await secrets.set(clientCredentialSecretName, JSON.stringify({ kind: 'secret', clientSecret: 'from-admin-api' }));
     assert.deepEqual(await resolveClientCredential({ config: withSecret, secrets, log }), { clientSecret: 'from-admin-api' });
-    const { cert, key } = testTls();
+    const { cert, private: key } = await generate([{ name: 'commonName', value: 'app' }], { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
     await secrets.set('app-cert', `${cert}${key}`);
     const withCert = loadConfig({ ...baseEnv, ENTRA_CLIENT_SECRET: 'x', ENTRA_CLIENT_CERTIFICATE_SECRET_NAME: 'app-cert' });
     assert.ok((await resolveClientCredential({ config: withCert, secrets, log })).clientCertificate);
