@@ -86,6 +86,8 @@ export function changesFrom(changelog: unknown, fieldIds: JiraFieldIds = default
   const items = (changelog as { items?: unknown } | undefined)?.items;
   if (!Array.isArray(items)) return changes;
   for (const raw of items) {
+    // A hand-made or corrupted body may hold null or scalars here; skip them rather than throw (a 500 to Jira).
+    if (!raw || typeof raw !== 'object') continue;
     const item = raw as { field?: unknown; fieldId?: unknown; from?: unknown; to?: unknown; toString?: unknown };
     const fieldId = typeof item.fieldId === 'string' ? item.fieldId : undefined;
     const field = typeof item.field === 'string' ? item.field.toLowerCase() : '';

@@ -80,6 +80,9 @@ export function descriptionText(value: unknown): string {
     if (!n) return;
     if (n.type === 'text' && typeof n.text === 'string') parts.push(n.text);
     if (n.type === 'hardBreak') parts.push('\n');
+    // Mentions keep the name as shown (`attrs.text`, e.g. "@Pat"); without it "@Pat please look" lost its subject.
+    // https://developer.atlassian.com/cloud/jira/platform/apis/document/nodes/mention/
+    if (n.type === 'mention' && typeof asObject(n.attrs)?.text === 'string') parts.push(asObject(n.attrs)!.text as string);
     if (Array.isArray(n.content)) {
       n.content.forEach(walk);
       if (n.type === 'paragraph' || n.type === 'heading' || n.type === 'listItem') parts.push('\n');
