@@ -397,6 +397,26 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.equal((await getGraphToken(deps, { tenantId, feature: 'chats' })).serviceUserObjectId, su.id);
   });
 
+  it('the keep-alive notices a removed licence (invalid-licence, jobs refused with the reason) and a restored one', async () => {
+    const { tenantId, site, users } = newTenant();
+    const su = users[0]!;
+    await consent(tenantId, 'chats', site);
+    await signIn(tenantId, 'chats', su);
+    const licences = su.licenseDetails;
+    su.licenseDetails = [];
+    await runKeepAlive(deps, { force: true });
+    const row = await readServiceUser(deps.tables, tenantId, 'chats');
+    assert.equal(row?.status, 'invalid-licence');
+    assert.match(row?.statusReason ?? '', /TEAMS1/);
+    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'service-user-invalid');
+    const health = await summariseIdentityHealth(deps, [site]);
+    assert.equal(health.tenants[0]!.features.chats!.serviceUser!.status, 'invalid-licence');
+
+    su.licenseDetails = licences;
+    await runKeepAlive(deps, { force: true });
+    assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'active');
+  });
+
   it('a shared mailbox and an unlicensed user are refused with a clear reason, and nothing is stored', async () => {
     const { tenantId, site, users } = newTenant([
       { displayName: 'Support Desk', mailboxSettings: { userPurpose: 'shared' } },
