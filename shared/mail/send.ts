@@ -50,7 +50,8 @@ export async function resolveSender(deps: Pick<Runtime, 'tables'>, graph: GraphS
 export function graphMessage(mail: OutgoingMail, from?: string) {
   return {
     subject: mail.subject,
-    body: { contentType: 'HTML', content: mail.html },
+    // The CSDL enum bodyType is `text | html`; the docs' examples write "HTML", the schema's member is lower case.
+    body: { contentType: 'html', content: mail.html },
     toRecipients: mail.to.map((address) => ({ emailAddress: { address } })),
     ...(from ? { from: { emailAddress: { address: from } } } : {}),
     ...(mail.headers && Object.keys(mail.headers).length
