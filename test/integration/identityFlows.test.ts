@@ -341,7 +341,8 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
       return true;
     });
     assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'needs-reauth');
-    const line = log.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'serviceUser.needsReauth' && l.tenantId === tenantId);
+    const needsReauthLines = () => log.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'serviceUser.needsReauth' && l.tenantId === tenantId);
+    const line = needsReauthLines()[0];
     assert.ok(line, 'one structured log line names the re-auth');
     assert.equal(line.reauthPath, `/api/service-user/start?tenant=${tenantId}&feature=chats`);
     assert.match(String(line.reason), /invalid_grant/);
@@ -353,6 +354,8 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
       await parkJob(deps, { tenantId, feature: 'chats', queue, message, reason: 'service user needs re-authentication' });
     }
     assert.equal((await listParkedJobs(deps.tables, tenantId, 'chats')).length, 2);
+    assert.equal(needsReauthLines().length, 1, 'later jobs fail fast without asking Entra or logging again');
+    for (const l of log.lines) for (const rt of entra.refreshTokensOf(su.id)) assert.ok(!l.includes(rt), 'no refresh token in any log line');
 
     const health = await summariseIdentityHealth(deps, [site]);
     assert.equal(health.ok, false);
