@@ -17,9 +17,11 @@ export interface ChatLink {
   kind: ChatKind;
   tenantId: string;
   state: 'creating' | 'created';
-  /** Who holds the reservation: the job id of the worker creating the chat. */
+  /** Who holds the reservation: `<job id>/<attempt>` of the worker creating the chat. */
   reservationId: string;
   reservedAt: string;
+  /** Set when that attempt failed without knowing whether Graph created the chat. */
+  abandonedAt?: string;
   topic: string;
   chatId?: string;
   webUrl?: string;

@@ -41,6 +41,19 @@ interface StoredMapping extends Omit<MappedUser, 'accountId'> {
   updatedAt: string;
 }
 
+interface UnmappedRow {
+  displayName?: string;
+  /** The e-mail that matched no one (lower case), so a changed address is looked up again at once. */
+  email?: string;
+  reason: string;
+  siteId: string;
+  lastIssueKey: string;
+  seenAt: string;
+}
+
+/** How long an e-mail that matched no Microsoft 365 user is not looked up again. */
+const negativeLookupTtlMs = 24 * 3600 * 1000;
+
 export interface MappingContext {
   siteId: string;
   issueKey: string;
@@ -57,13 +70,21 @@ export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: strin
   const emails = await Promise.all(
     people.map((p, i) => (stored[i] || p.emailAddress || !context.emailOf ? p.emailAddress : context.emailOf(p.accountId).catch(() => undefined))),
   );
+  // People whose e-mail matched no one recently are not looked up again on every update of the issue.
+  const misses = await Promise.all(
+    people.map((p, i) => (stored[i] || !emails[i] ? undefined : readEntity<UnmappedRow>(table, unmappedPartition(tenantId), p.accountId))),
+  );
   const mapped: MappedUser[] = [];
   const toLookUp: JiraUser[] = [];
   const unmapped: UnmappedUser[] = [];
+  const now = deps.clock.now().getTime();
   people.forEach((original, i) => {
     const person = { ...original, emailAddress: emails[i] };
     const row = stored[i];
+    const miss = misses[i];
+    const recentMiss = miss?.email === person.emailAddress?.toLowerCase() && now - Date.parse(miss?.seenAt ?? '') < negativeLookupTtlMs;
     if (row) mapped.push({ ...withoutKeys(row), accountId: person.accountId });
+    else if (recentMiss) unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: miss!.reason });
     else if (person.emailAddress) toLookUp.push(person);
     else unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: 'Jira hides their e-mail address and no manual mapping or self-link exists' });
   });
@@ -79,10 +100,12 @@ export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: strin
       unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: result?.reason ?? 'no Microsoft 365 user has their Jira e-mail address' });
     }
   }
+  const emailOf = new Map(people.map((p, i) => [p.accountId, emails[i]?.toLowerCase()]));
   await Promise.all(
     unmapped.map((u) =>
-      upsertEntity(table, unmappedPartition(tenantId), u.accountId, {
+      upsertEntity<UnmappedRow>(table, unmappedPartition(tenantId), u.accountId, {
         displayName: u.displayName,
+        email: emailOf.get(u.accountId),
         reason: u.reason,
         siteId: context.siteId,
         lastIssueKey: context.issueKey,
@@ -177,11 +200,9 @@ export async function listMappings(deps: MappingDeps, tenantId: string): Promise
 }
 
 export async function listUnmapped(deps: MappingDeps, tenantId: string) {
-  const rows = await listPartition<{ displayName?: string; reason: string; siteId: string; lastIssueKey: string; seenAt: string }>(
-    await deps.tables.table(tableNames.userMappings),
-    unmappedPartition(tenantId),
-  );
-  return rows.map(({ partitionKey: _p, rowKey, etag: _e, ...rest }) => ({ accountId: rowKey, ...rest }));
+  const rows = await listPartition<UnmappedRow>(await deps.tables.table(tableNames.userMappings), unmappedPartition(tenantId));
+  // The e-mail stays in storage for the lookup cache; the listing shows who and why.
+  return rows.map(({ partitionKey: _p, rowKey, etag: _e, email: _m, ...rest }) => ({ accountId: rowKey, ...rest }));
 }
 
 /** The accountId an Entra user is mapped to (reverse direction), e.g. for chat → Jira. */

@@ -1,12 +1,13 @@
 // Creating the Teams chat for an issue: exactly one chat per (site, issue, kind), whatever Jira, Automation or the
 // queue repeats, however workers race, and if a process dies between POST /chats and saving the link.
 //
-// How: the chat-link row is reserved before POST /chats (conditional insert; the job id is the reservation). A
-// worker that finds someone else's fresh reservation waits (back to the queue, no sleeping). A worker that finds
-// an abandoned reservation, or its own from an earlier attempt, first asks Graph whether that attempt created the
-// chat after all (the service user's chats with that exact topic, created after the reservation) and adopts it;
-// only when there is none does it create one. Each follow-up step (first message, remote link, unmapped report)
-// is flagged on the row, so a repeat finishes what is missing and nothing else.
+// How: the chat-link row is reserved before POST /chats (conditional insert; each attempt has its own token). A
+// worker that finds another attempt's fresh reservation waits (back to the queue, no sleeping). A worker that finds
+// a reservation whose attempt gave up (or whose lease ran out because its process died) first asks Graph whether
+// that attempt created the chat after all (the service user's chats with that exact topic, created after the
+// reservation) and adopts it; only when there is none does it create one. Each follow-up step (first message,
+// remote link, unmapped report) is flagged on the row, so a repeat finishes what is missing and nothing else.
+import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import type { GraphSession, WorkflowDeps } from './deps.js';
@@ -23,6 +24,13 @@ import type { Entity } from '../storage/tables.js';
 
 /** How long a reservation protects a creation in progress before another worker may take it over. */
 export const reservationLeaseSeconds = 120;
+/**
+ * After an attempt gave up without knowing whether Graph created the chat (a dropped connection, a 5xx), how long
+ * the next one waits before looking for it: long enough for a slow create to land, short enough not to matter.
+ */
+export const abandonedGraceSeconds = 10;
+/** Longest single wait for another worker's creation before checking again. */
+const maxWaitSeconds = 10;
 
 export interface ChatRequest {
   siteId: string;
@@ -98,6 +106,9 @@ async function createOnce(
 ): Promise<{ link: Entity<ChatLink>; createdNow: boolean; unmapped: UnmappedUser[] }> {
   const now = deps.clock.now();
   const topic = request.params?.topic ? renderTopic(request.params.topic, issue) : renderTopic(settings.topicTemplate, issue);
+  // Each attempt has its own token, so a second delivery of the same message running at the same time is told
+  // apart from this one (and waits), instead of being mistaken for a crashed earlier attempt of this job.
+  const attempt = `${request.jobId}/${randomUUID().slice(0, 8)}`;
   let link = existing;
   let reservedNow = false;
   if (!link) {
@@ -108,7 +119,7 @@ async function createOnce(
       kind: request.kind,
       tenantId: settings.tenantId,
       state: 'creating',
-      reservationId: request.jobId,
+      reservationId: attempt,
       reservedAt: now.toISOString(),
       topic,
     });
@@ -120,15 +131,18 @@ async function createOnce(
 
   if (!reservedNow) {
     const ageSeconds = (now.getTime() - Date.parse(link.reservedAt)) / 1000;
-    const ours = link.reservationId === request.jobId;
-    if (!ours && ageSeconds < reservationLeaseSeconds) {
-      throw new ThrottledError(`another worker (job ${link.reservationId}) is creating the chat for ${issue.key}`, Math.ceil(reservationLeaseSeconds - ageSeconds) + 1);
+    const abandonedSeconds = link.abandonedAt ? (now.getTime() - Date.parse(link.abandonedAt)) / 1000 : undefined;
+    const free = ageSeconds >= reservationLeaseSeconds || (abandonedSeconds !== undefined && abandonedSeconds >= abandonedGraceSeconds);
+    if (!free) {
+      const wait = abandonedSeconds !== undefined ? abandonedGraceSeconds - abandonedSeconds : reservationLeaseSeconds - ageSeconds;
+      throw new ThrottledError(`another attempt (${link.reservationId}) is creating the chat for ${issue.key}`, Math.min(maxWaitSeconds, Math.ceil(wait) + 1));
     }
-    // An earlier attempt (ours, or an abandoned one) may have created the chat and died before saving it.
+    // The earlier attempt died or gave up: it may have created the chat before it could save the link.
     const adopted = await findChatCreatedBy(graph, link);
     const taken = await updateChatLink(deps, link, {
-      reservationId: request.jobId,
+      reservationId: attempt,
       reservedAt: now.toISOString(),
+      abandonedAt: undefined,
       ...(adopted ? { state: 'created' as const, chatId: adopted.id, webUrl: adopted.webUrl, createdAt: adopted.createdDateTime } : {}),
     });
     if (!taken) throw new ThrottledError('another worker took over the chat creation', 5);
@@ -146,7 +160,15 @@ async function createOnce(
     issueKey: issue.key,
     emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
   });
-  const chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
+  let chat: CreatedChat;
+  try {
+    chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
+  } catch (e) {
+    // Whether Graph created the chat is unknown here; say so on the row, so the next attempt may look for it after
+    // a short grace instead of waiting out the whole lease. (A process that dies here leaves the lease to expire.)
+    await updateChatLink(deps, link, { abandonedAt: deps.clock.now().toISOString() }).catch(() => undefined);
+    throw e;
+  }
   const saved = await updateChatLink(deps, link, {
     state: 'created',
     chatId: chat.id,
@@ -211,13 +233,27 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
     const r = await graph.post<GraphChat>('/chats', body(others));
     return { ...r.body, members: others, pending: [] };
   } catch (e) {
-    // One member Graph refuses (guest policy, RosterAddMemberBlocked, unlicensed, deleted) must not cost everyone
-    // the chat: create it with the service user alone and add the others one by one, where a refusal is per person.
-    if (!(e instanceof GraphRequestError) || others.length === 0 || ![400, 403, 404].includes(e.status)) throw e;
+    if (!isMemberRefusal(e) || others.length === 0) throw e;
     context.log.warn('chat.create-members-refused', { code: e.code, status: e.status, members: others.length });
-    const r = await graph.post<GraphChat>('/chats', body([]));
-    return { ...r.body, members: [], pending: others };
   }
+  // One member Graph refuses (guest policy, RosterAddMemberBlocked, unlicensed, deleted) must not cost everyone the
+  // chat. A group chat needs a second member, so create it with the first person Graph accepts (a refused create
+  // creates nothing) and add the others one by one afterwards, where a refusal concerns that person only.
+  const refused: string[] = [];
+  for (const [index, first] of others.slice(0, 5).entries()) {
+    try {
+      const r = await graph.post<GraphChat>('/chats', body([first]));
+      return { ...r.body, members: [first], pending: others.filter((_, i) => i !== index) };
+    } catch (e) {
+      if (!isMemberRefusal(e)) throw e;
+      refused.push(`${first.displayName ?? first.accountId}: ${e.code}`);
+    }
+  }
+  throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat-members-refused');
+}
+
+function isMemberRefusal(e: unknown): e is GraphRequestError {
+  return e instanceof GraphRequestError && [400, 403, 404].includes(e.status);
 }
 
 export function memberBinding(graphBaseUrl: string, entraId: string, isGuest: boolean) {

@@ -164,6 +164,11 @@ export function chatRoutes(): Route[] {
           throw new GraphError(400, 'BadRequest', `Only ${MAX_INLINE_MEMBERS} members can be added at a time.`);
         }
         const resolved = rawMembers.map((m) => resolveMember(graph, call, m));
+        // A member Teams refuses (guest policy, RosterAddMemberBlocked) fails the whole create: nothing is created.
+        for (const m of resolved) {
+          const block = graph.memberAddFailure(m.user);
+          if (block) throw new GraphError(block.status, block.code, block.message);
+        }
         // chat-post.md: "Every user who will participate in the chat, including the user who initiates the
         // create request, must be specified in this list."
         if (!appOnly(call.claims) && !resolved.some((m) => m.user.id === call.claims.oid)) {

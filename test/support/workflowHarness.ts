@@ -1,0 +1,84 @@
+// Workflows in-process against real Azurite and the fake Graph and Jira, with a controllable clock: for the cases
+// that need to stop time or race two workers inside one test (crash recovery, lease expiry, concurrency). The
+// end-to-end path over HTTP is `bridge.ts`.
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../shared/config.js';
+import { createGraph } from '../../shared/graph/client.js';
+import { createJiraApi } from '../../shared/jira/client.js';
+import type { JobContext } from '../../shared/jobs/runJob.js';
+import { memoryLogger } from '../../shared/log.js';
+import { projectSettingsSchema, type ProjectSettings, type ProjectSettingsInput } from '../../shared/rules/projectSettings.js';
+import { createRuntime, type Clock } from '../../shared/runtime.js';
+import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
+import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import { FakeGraph, type FakeUser } from '../fakes/graph.js';
+import { FakeJira } from '../fakes/jira.js';
+import { storageConnectionString, uniqueName } from './storage.js';
+
+export class TestClock implements Clock {
+  offsetMs = 0;
+  now() {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(seconds: number) {
+    this.offsetMs += seconds * 1000;
+  }
+}
+
+export interface WorkflowHarness {
+  deps: WorkflowDeps;
+  graph: FakeGraph;
+  jira: FakeJira;
+  clock: TestClock;
+  log: ReturnType<typeof memoryLogger>;
+  serviceUser: FakeUser;
+  siteId: string;
+  settings: ProjectSettings;
+  context(): JobContext;
+  setProject(input: Partial<ProjectSettingsInput>): void;
+  close(): Promise<void>;
+}
+
+export async function startWorkflowHarness(): Promise<WorkflowHarness> {
+  const clock = new TestClock();
+  // The fake's rate windows (4 member adds per minute) follow the same clock the workflows see.
+  const graph = new FakeGraph({ now: () => clock.now().getTime() });
+  const jira = new FakeJira();
+  const g = await graph.start();
+  const j = await jira.start();
+  const log = memoryLogger();
+  const config = loadConfig({ AzureWebJobsStorage: storageConnectionString(), GRAPH_BASE_URL: g.baseUrl, PUBLIC_BASE_URL: 'https://bridge.example.test' });
+  const runtime = createRuntime(config, { secrets: new MemorySecretStore(), clock, log });
+  const serviceUser = graph.addUser({ displayName: 'Bridge Service' });
+  // Every test file gets its own site, so rows never collide across files sharing one Azurite.
+  const siteId = uniqueName('site').toLowerCase();
+  const harness: WorkflowHarness = {
+    graph,
+    jira,
+    clock,
+    log,
+    serviceUser,
+    siteId,
+    settings: projectSettingsSchema.parse({ tenantId: graph.tenantId, fieldIds: jira.fieldIds }),
+    deps: {
+      ...runtime,
+      jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }),
+      graphFor: async () => {
+        const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => graph.delegatedToken(serviceUser, 'Chat.Create ChatMessage.Send ChatMember.ReadWrite Chat.ReadBasic User.ReadBasic.All User.Read.All Chat.ReadWrite') });
+        return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: serviceUser.id });
+      },
+      projectSettings: async () => harness.settings,
+    },
+    context: () => ({ log, graphRequestIds: [], dequeueCount: 1 }),
+    setProject(input) {
+      harness.settings = projectSettingsSchema.parse({ tenantId: graph.tenantId, fieldIds: jira.fieldIds, ...input });
+    },
+    async close() {
+      await g.close();
+      await j.close();
+    },
+  };
+  return harness;
+}
+
+export const newJobId = () => randomUUID();
