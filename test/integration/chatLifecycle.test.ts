@@ -1,0 +1,158 @@
+// After creation: members that follow Jira (paced to Graph's 4 adds per minute per chat), optional removal,
+// the resolution summary, short updates at most once a second, and how the job runner ends each kind of failure.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ThrottledError, NeedsReauthError } from '../../shared/errors.js';
+import { ensureChatForIssue } from '../../shared/workflows/createChat.js';
+import { syncMembersJob } from '../../shared/workflows/syncMembers.js';
+import { closeChatJob } from '../../shared/workflows/closeChat.js';
+import { chatUpdateJob } from '../../shared/workflows/chatUpdate.js';
+import { runJob } from '../../shared/jobs/runJob.js';
+import { listAudit } from '../../shared/jobs/audit.js';
+import { jobMessageSchema, type Action, type JobMessage } from '../../shared/jobs/messages.js';
+import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
+import { poisonQueueName } from '../../shared/storage/queues.js';
+import type { FakeUser } from '../fakes/graph.js';
+import type { FakeJiraUser } from '../fakes/jira.js';
+import { uniqueName } from '../support/storage.js';
+import { newJobId, startWorkflowHarness, type WorkflowHarness } from '../support/workflowHarness.js';
+
+describe('chat lifecycle and job outcomes', () => {
+  let h: WorkflowHarness;
+  let next = 500;
+  before(async () => {
+    h = await startWorkflowHarness();
+  });
+  after(async () => {
+    h.graph.assertNoViolations();
+    await h.close();
+  });
+
+  function person(name: string): { graphUser: FakeUser; jiraUser: FakeJiraUser } {
+    const mail = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@contoso.example`;
+    return { graphUser: h.graph.addUser({ displayName: name, mail }), jiraUser: h.jira.addUser({ displayName: name, emailAddress: mail }) };
+  }
+
+  function job(action: Action, issueKey: string, params: Record<string, unknown> = {}): JobMessage {
+    return jobMessageSchema.parse({ v: 1, kind: 'job', jobId: newJobId(), action, siteId: h.siteId, issueKey, source: 'automation', params, requestedAt: new Date().toISOString() });
+  }
+
+  async function incidentWithChat(assignee = person('Owner Olga')) {
+    const key = `OPS-${next++}`;
+    const reporter = assignee.jiraUser;
+    const issue = h.jira.addJsmIssue({ key, summary: `Incident ${key}`, assignee: assignee.jiraUser, reporter });
+    await ensureChatForIssue(h.deps, h.context(), { siteId: h.siteId, issueKey: key, kind: 'incident', jobId: newJobId() });
+    const chat = h.graph.chatsWithTopic(new RegExp(`\\[${key}\\]`))[0]!;
+    return { key, issue, chat };
+  }
+
+  function setParticipants(key: string, users: FakeJiraUser[]) {
+    const issue = h.jira.issue(key)!;
+    issue.participants = users.map((u) => u.accountId);
+    issue.fields[h.jira.fieldIds.requestParticipants] = users.map((u) => ({ accountId: u.accountId }));
+  }
+
+  it('new participants are added to the chat, four per minute, the rest after a delay instead of a 429', async () => {
+    const { key, chat } = await incidentWithChat();
+    const six = Array.from({ length: 6 }, (_, i) => person(`Participant ${i}`));
+    setParticipants(key, six.map((p) => p.jiraUser));
+
+    const first = await syncMembersJob(job('sync-members', key), h.context(), h.deps).catch((e: unknown) => e);
+    assert.ok(first instanceof ThrottledError, 'the fifth add waits');
+    assert.ok(first.retryAfterSeconds > 30 && first.retryAfterSeconds <= 61, `waits for the minute window, got ${first.retryAfterSeconds}`);
+    assert.equal(chat.members.length, 2 + 4);
+    assert.equal(h.graph.requests.filter((r) => r.status === 429).length, 0, 'Graph never had to refuse an add');
+
+    h.clock.advance(61);
+    const second = await syncMembersJob(job('sync-members', key), h.context(), h.deps);
+    assert.equal(second.outcome, 'done');
+    assert.equal(chat.members.length, 2 + 6);
+    for (const p of six) assert.ok(chat.members.some((m) => m.userId === p.graphUser.id && m.visibleHistoryStartDateTime === '0001-01-01T00:00:00Z'));
+    h.clock.advance(61);
+  });
+
+  it('people who left the issue stay in the chat unless the project removes them', async () => {
+    const { key, chat } = await incidentWithChat();
+    const pat = person('Pat Participant');
+    setParticipants(key, [pat.jiraUser]);
+    await syncMembersJob(job('sync-members', key), h.context(), h.deps);
+    assert.ok(chat.members.some((m) => m.userId === pat.graphUser.id));
+
+    setParticipants(key, []);
+    await syncMembersJob(job('sync-members', key), h.context(), h.deps);
+    assert.ok(chat.members.some((m) => m.userId === pat.graphUser.id), 'kept by default');
+
+    h.setProject({ removeDepartedMembers: true });
+    try {
+      await syncMembersJob(job('sync-members', key), h.context(), h.deps);
+      assert.ok(!chat.members.some((m) => m.userId === pat.graphUser.id), 'removed when the project asks');
+      assert.ok(chat.members.some((m) => m.userId === h.serviceUser.id), 'the service user is never removed');
+    } finally {
+      h.setProject({});
+      h.clock.advance(61);
+    }
+  });
+
+  it('a resolved issue gets one resolution summary and a [Resolved] topic, however often the event comes', async () => {
+    const { key, chat } = await incidentWithChat();
+    await assert.doesNotReject(closeChatJob(job('close-chat', key), h.context(), h.deps));
+    assert.equal(chat.messages.length, 1, 'not resolved yet: nothing posted');
+
+    h.jira.issue(key)!.fields.resolution = { id: '10000', name: 'Done <fixed>' };
+    const done = await closeChatJob(job('close-chat', key, { summary: 'Root cause: disk full' }), h.context(), h.deps);
+    assert.equal(done.outcome, 'done');
+    assert.equal(chat.messages.length, 2);
+    assert.match(chat.messages[1]!.body.content, /Done &lt;fixed&gt;/);
+    assert.match(chat.messages[1]!.body.content, /Root cause: disk full/);
+    assert.ok(chat.topic!.startsWith('[Resolved] '));
+
+    const again = await closeChatJob(job('close-chat', key), h.context(), h.deps);
+    assert.equal(again.outcome, 'ignored');
+    assert.equal(chat.messages.length, 2);
+    assert.equal(chat.topic!.match(/\[Resolved\]/g)!.length, 1);
+  });
+
+  it('short updates post what is true now, at most one per second per chat', async () => {
+    const { key, chat } = await incidentWithChat();
+    h.jira.issue(key)!.fields.priority = { id: '1', name: 'Highest' };
+    await chatUpdateJob(job('chat-update', key), h.context(), h.deps);
+    assert.match(chat.messages.at(-1)!.body.content, /priority <b>Highest<\/b>/);
+    await assert.rejects(chatUpdateJob(job('chat-update', key), h.context(), h.deps), ThrottledError);
+    h.clock.advance(2);
+    await chatUpdateJob(job('chat-update', key), h.context(), h.deps);
+    assert.equal(chat.messages.length, 3);
+  });
+
+  it('the runner ends every job: done, deferred with a delay, parked, failed with a reason, or poisoned', async () => {
+    const queue = uniqueName('q');
+    const trigger = { queue, dequeueCount: 1 };
+    const { key } = await incidentWithChat();
+
+    await runJob(job('sync-members', key), trigger, async () => ({ outcome: 'done', detail: 'fine' }), h.deps);
+    await runJob(job('sync-members', key), trigger, async () => { throw new ThrottledError('slow down', 42); }, h.deps);
+    const deferred = await h.deps.queues.receive(queue, 32, 1);
+    assert.equal(deferred.length, 0, 'the deferred job is not visible yet');
+    assert.equal(await h.deps.queues.approximateCount(queue), 1, 'but it is on the queue');
+
+    await runJob(job('sync-members', key), trigger, async () => { throw new NeedsReauthError('token dead', h.graph.tenantId, 'chats', '/api/service-user/start'); }, h.deps);
+    const parked = await listParkedJobs(h.deps.tables, h.graph.tenantId, 'chats');
+    assert.ok(parked.some((p) => (p.message as JobMessage).issueKey === key), 'parked, not poisoned');
+
+    h.jira.deleteIssue(key);
+    await runJob(job('sync-members', key), trigger, (j, c) => syncMembersJob(j, c, h.deps), h.deps);
+
+    await assert.rejects(runJob(job('sync-members', key), { queue, dequeueCount: 5 }, async () => { throw new Error('boom'); }, h.deps), /boom/);
+    assert.ok(h.log.lines.some((l) => l.includes('"job.poisoned"') && l.includes('boom')), 'the last attempt says it goes to the poison queue');
+
+    await runJob({ v: 1, kind: 'job', nonsense: true }, trigger, async () => ({ outcome: 'done' }), h.deps);
+    const poisoned = await h.deps.queues.peek(poisonQueueName(queue), 10);
+    assert.equal(poisoned.length, 1, 'an unreadable message is put beside the poison messages at once');
+
+    const audit = await listAudit(h.deps, h.siteId, key);
+    const outcomes = audit.map((a) => a.outcome).sort();
+    assert.deepEqual(outcomes, ['deferred', 'done', 'error', 'failed', 'parked']);
+    assert.match(audit.find((a) => a.outcome === 'failed')!.detail!, /jira-not-found/);
+    assert.match(audit.find((a) => a.outcome === 'parked')!.detail!, /re-authenticate at https:\/\/bridge\.example\.test\/api\/service-user\/start/);
+  });
+});
