@@ -1,0 +1,202 @@
+// The measurements that need the running app, started by scripts/bench.mjs in a child process whose environment
+// already holds what the test runner would give a test (Azurite connection string, test certificate paths,
+// NODE_EXTRA_CA_CERTS: Node reads that one only at start-up, hence the separate process).
+//
+// It starts the whole bridge the way the end-to-end tests do (test/support/bridge.ts: the app in the local
+// Functions host, fake Graph/Jira/Entra, a registered site with a webhook secret, a connected tenant and service
+// user) and then measures:
+//   ack       N signed webhooks for a JSM incident, C clients in parallel, each on the full verify → validate →
+//             decide → enqueue path (a project whose rules want the event, a fresh delivery id per request)
+//   baseline  the same body, base64, sent N times with C in parallel to the same Azurite queue (`jira-events`)
+//             with @azure/storage-queue `sendMessage`: the floor any acknowledgement that enqueues must pay
+//   graph     outer Graph requests (a `$batch` counts once, as on the wire) per chat created for an issue with up
+//             to 20 mappable people, then for a second issue with the same people (their mappings are stored)
+// and writes the numbers as JSON to BENCH_RESULT_FILE. BENCH_OPTIONS holds `{ n, c, chats, people }`.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { QueueClient } from '@azure/storage-queue';
+import { startBridge } from '../../dist/test/support/bridge.js';
+import { jiraFixturesDir } from '../../dist/test/support/repoRoot.js';
+import { signBody } from '../../dist/shared/jira/signature.js';
+import { queueNames } from '../../dist/shared/storage/queues.js';
+import { summarize } from './stats.mjs';
+
+const options = JSON.parse(process.env.BENCH_OPTIONS ?? '{}');
+const n = options.n ?? 500;
+const c = options.c ?? 16;
+const chatGroups = options.chats ?? 3;
+const peoplePerChat = Math.min(options.people ?? 20, 20);
+const resultFile = process.env.BENCH_RESULT_FILE;
+const storage = process.env.TEST_STORAGE_CONNECTION_STRING;
+/** Requests before each timed run, not counted: connection set-up, JIT, the settings cache's first read. */
+const warmUp = Math.min(20, n);
+/** How long the burst's queue work (N events fanned out into chat jobs) may take to drain. */
+const drainTimeoutMs = 150_000;
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+/** A real captured Jira Cloud webhook envelope carrying the given issue (as test/integration/walkingSkeleton does). */
+function webhookFor(issue) {
+  const body = JSON.parse(readFileSync(path.join(jiraFixturesDir(), 'issue_created.kanban.json'), 'utf8'));
+  body.issue = { ...body.issue, id: issue.id, key: issue.key, fields: { ...body.issue.fields, ...issue.fields } };
+  return body;
+}
+
+/**
+ * Runs `once(i)` for i = 0..count-1 with `concurrency` callers, each starting its next call when the previous
+ * one finished (closed loop, like C webhook senders). Latencies of failed calls are left out and counted.
+ */
+async function load(count, concurrency, once) {
+  const latencies = [];
+  const failures = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t = performance.now();
+        try {
+          await once(i);
+          latencies.push(performance.now() - t);
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    }),
+  );
+  const wallMs = performance.now() - start;
+  return { ...summarize(latencies), wallMs, throughputPerSecond: (latencies.length / wallMs) * 1000, errors: failures.length, errorSamples: [...new Set(failures)].slice(0, 3) };
+}
+
+async function main() {
+  if (!storage || !resultFile) throw new Error('run through scripts/bench.mjs (TEST_STORAGE_CONNECTION_STRING / BENCH_RESULT_FILE missing)');
+  log('starting Azurite-backed app with fake Graph, Jira and Entra ...');
+  const bridge = await startBridge({
+    // The bridge's test defaults re-read settings on every request and log at debug; measure what a deployment
+    // runs with instead (shared/config.ts defaults: settings cached for 30 s, info logs).
+    env: { SETTINGS_CACHE_SECONDS: '30', LOG_LEVEL: 'info' },
+  });
+  const stopping = () => void bridge.stop().finally(() => process.exit(130));
+  process.once('SIGTERM', stopping);
+  process.once('SIGINT', stopping);
+  try {
+    const result = { bodyBytes: 0, ack: undefined, baseline: undefined, drain: undefined, graph: undefined };
+    const { graph, jira } = bridge;
+    await bridge.configureProject('BENCH');
+
+    // ---- (a) and (b): the acknowledgement against the bare enqueue ----
+    const owner = jira.addUser({ displayName: 'Olive Owner', emailAddress: 'olive@contoso.example', emailVisible: true });
+    graph.addUser({ displayName: 'Olive Owner', mail: 'olive@contoso.example' });
+    const issue = jira.addJsmIssue({ key: 'BENCH-1', summary: 'Checkout latency above SLO', assignee: owner });
+    const raw = JSON.stringify(webhookFor(issue));
+    const signature = signBody(bridge.webhookSecret, raw);
+    result.bodyBytes = Buffer.byteLength(raw);
+    const url = `${bridge.baseUrl}/api/jira/events?site=${bridge.siteId}`;
+    const sendWebhook = async () => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=UTF-8', 'x-hub-signature': signature, 'x-atlassian-webhook-identifier': randomUUID() },
+        body: raw,
+      });
+      const text = await response.text();
+      if (response.status !== 202 || JSON.parse(text).status !== 'accepted') throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+    };
+
+    // The app polls this queue too. Baseline messages are sent invisible for an hour so its trigger never takes
+    // them (they would be invalid event messages), then cleared before the first webhook; the send itself costs
+    // Azurite the same either way.
+    const queue = new QueueClient(storage, queueNames.jiraEvents);
+    await queue.createIfNotExists();
+    const encoded = Buffer.from(raw, 'utf8').toString('base64');
+    const enqueue = async () => {
+      await queue.sendMessage(encoded, { visibilityTimeout: 3600 });
+    };
+    log(`baseline: ${warmUp} warm-up + ${n} sendMessage, ${c} in parallel ...`);
+    await load(warmUp, c, enqueue);
+    result.baseline = await load(n, c, enqueue);
+    await queue.clearMessages();
+
+    log(`ack: ${warmUp} warm-up + ${n} signed webhooks, ${c} in parallel ...`);
+    await load(warmUp, c, sendWebhook);
+    result.ack = await load(n, c, sendWebhook);
+
+    // Not part of the ack numbers: how long the app takes to work off the burst (events fanned out into chat jobs
+    // for one issue, which all but the first find done), and that the burst made exactly one chat.
+    log('waiting for the burst\'s queue work to drain ...');
+    const drainStart = performance.now();
+    await bridge.app.waitForIdle(undefined, drainTimeoutMs);
+    result.drain = { seconds: (performance.now() - drainStart) / 1000, events: warmUp + n, chatsForIssue: graph.chatsWithTopic(/^\[BENCH-1\]/).length };
+
+    // ---- (c): Graph requests per created chat ----
+    log(`graph: ${chatGroups} group(s) of ${peoplePerChat} people, two chats each ...`);
+    const chats = [];
+    for (let g = 0; g < chatGroups; g++) {
+      const people = Array.from({ length: peoplePerChat }, (_, i) => {
+        const displayName = `Person G${g} N${i}`;
+        const mail = `person.g${g}.n${i}@contoso.example`;
+        graph.addUser({ displayName, mail });
+        return jira.addUser({ displayName, emailAddress: mail, emailVisible: true });
+      });
+      for (const round of ['first', 'second']) {
+        const key = `BENCH-${100 + g * 2 + (round === 'first' ? 0 : 1)}`;
+        const seeded = jira.addJsmIssue({
+          key,
+          summary: `${round} chat for group ${g}`,
+          assignee: people[0],
+          reporter: people[1] ?? people[0],
+          participants: people.slice(2, 2 + Math.ceil((people.length - 2) / 2)),
+          responders: people.slice(2 + Math.ceil((people.length - 2) / 2)),
+        });
+        const graphBefore = graph.requests.length;
+        const jiraBefore = jira.requests.length;
+        const t = performance.now();
+        const body = webhookFor(seeded);
+        const ack = await bridge.webhook(body, { deliveryId: randomUUID() });
+        if (ack.status !== 202 || ack.body?.status !== 'accepted') throw new Error(`webhook for ${key} not accepted: ${ack.status} ${JSON.stringify(ack.body)}`);
+        await bridge.app.waitForIdle(undefined, 60_000);
+        const elapsedMs = performance.now() - t;
+        const requests = graph.requests.slice(graphBefore);
+        const outer = requests.filter((r) => !r.batch);
+        const created = graph.chatsWithTopic(new RegExp(`^\\[${key}\\]`));
+        chats.push({
+          issueKey: key,
+          round,
+          people: new Set([...people.map((p) => p.accountId)]).size,
+          chats: created.length,
+          members: created[0]?.members.length ?? 0,
+          graphRequests: outer.length,
+          batchRequests: outer.filter((r) => r.path === '/$batch').length,
+          innerBatchRequests: requests.length - outer.length,
+          calls: outer.map((r) => `${r.method} ${r.path.replace(/\/chats\/[^/]+/, '/chats/{id}')}`),
+          jiraRequests: jira.requests.length - jiraBefore,
+          webhookToIdleMs: elapsedMs,
+        });
+      }
+    }
+    graph.assertNoViolations();
+    const mean = (round, key) => {
+      const rows = chats.filter((r) => r.round === round);
+      return rows.reduce((s, r) => s + r[key], 0) / (rows.length || 1);
+    };
+    result.graph = {
+      chats,
+      meanFirst: mean('first', 'graphRequests'),
+      meanSecond: mean('second', 'graphRequests'),
+    };
+    writeFileSync(resultFile, JSON.stringify(result, null, 2));
+  } catch (error) {
+    log(`failed; last app log lines:\n${bridge.app.logs.slice(-30).join('\n')}`);
+    throw error;
+  } finally {
+    await bridge.stop();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  log(error instanceof Error ? error.stack ?? error.message : String(error));
+  process.exitCode = 1;
+}
