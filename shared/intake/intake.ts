@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseAutomationBody } from '../jira/automation.js';
-import { parseWebhookEvent } from '../jira/events.js';
-import { defaultFieldIds } from '../jira/issue.js';
+import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
+import { defaultFieldIds, isIssueKey } from '../jira/issue.js';
 import { signatureHeader, tokensEqual, verifySignature } from '../jira/signature.js';
 import { isPublicAction, queueFor, type EventMessage, type NewJobMessage } from '../jobs/messages.js';
 import { decide } from '../rules/evaluate.js';
@@ -31,7 +31,7 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
   if (tooLarge) return tooLarge;
 
   if (site.webhookSecrets.length === 0) {
-    return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/admin/sites/${site.site.siteId}/webhook-secret`);
+    return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/webhook-secret`);
   }
   const signature = request.headers[signatureHeader];
   if (!signature) return fail(401, 'signature_missing', 'X-Hub-Signature header is missing');
@@ -48,6 +48,16 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
   const siteId = site.site.siteId;
   if (deliveryId && deps.recentDeliveries.seen(`${siteId}:${deliveryId}`)) {
     return ok({ status: 'duplicate', deliveryId }, 202);
+  }
+
+  // An admin webhook may be registered for more events than the bridge handles (worklogs, versions, sprints: see
+  // https://developer.atlassian.com/cloud/jira/platform/webhooks/). Such an event is valid input that no rule wants,
+  // so it is acknowledged as ignored (issue 3 "Rules") instead of showing up as a failed delivery in Jira.
+  const webhookEvent = (json.value as { webhookEvent?: unknown } | null)?.webhookEvent;
+  if (typeof webhookEvent === 'string' && !isSupportedWebhookEvent(webhookEvent)) {
+    const reason = `${JSON.stringify(webhookEvent.slice(0, 80))} events trigger no action`;
+    deps.log.info('jira.event.ignored', { siteId, deliveryId, reason });
+    return ok({ status: 'ignored', reason }, 202);
   }
 
   // Field ids (request participants, responders) are per project; read the project first from the key alone.
@@ -96,7 +106,7 @@ export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): P
   const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
   if (!bearer) return fail(401, 'token_missing', 'Authorization: Bearer <automation token> header is missing');
   if (!site.automationToken) {
-    return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/admin/sites/${site.site.siteId}/automation-token`);
+    return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/automation-token`);
   }
   if (!tokensEqual(bearer, site.automationToken)) return fail(401, 'token_invalid', 'the bearer token is not this site\'s automation token');
 
@@ -141,7 +151,9 @@ async function resolveSite(request: RawRequest, deps: IntakeDeps): Promise<SiteC
 
 function projectKeyOf(body: unknown): string | undefined {
   const key = (body as { issue?: { key?: unknown } } | undefined)?.issue?.key;
-  return typeof key === 'string' ? key.split('-')[0] : undefined;
+  // Only a real issue key names a project: anything else would become a Table Storage key (up to 1 KiB, and
+  // storage refuses longer ones with a 400 that would surface as a 500); parseWebhookEvent then reports the key.
+  return typeof key === 'string' && isIssueKey(key) ? key.split('-')[0] : undefined;
 }
 
 /** Delivery ids acknowledged recently by this instance; the job-time check in `deliveries` is the authoritative one. */

@@ -42,6 +42,11 @@ const triggers: Record<string, Trigger> = {
   comment_created: 'commented',
 };
 
+/** Whether the bridge reacts to this `webhookEvent` at all; Jira sends many others (worklogs, versions, sprints). */
+export function isSupportedWebhookEvent(webhookEvent: string): boolean {
+  return Object.hasOwn(triggers, webhookEvent);
+}
+
 export const noChanges: EventChanges = {
   assignee: false,
   requestParticipants: false,
