@@ -178,6 +178,8 @@ function report(results) {
     ]),
   );
   out.push('(import ms: first import to last, in the process; process ms: spawn to exit, including Node start-up)');
+  const m = results.machine;
+  out.push(`machine: ${m.cpus} CPU(s) ${m.cpuModel ?? ''}, Node ${m.node}, load average ${m.loadAverageAtEnd.join(' ')} at the end (a shared machine skews everything above)`);
   return out.join('\n');
 }
 
@@ -219,7 +221,7 @@ async function main() {
   const results = {
     startedAt: started.toISOString(),
     options,
-    machine: { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1) },
+    machine: { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)) },
     app,
     coldStart: cold,
   };
