@@ -1,6 +1,11 @@
 // Features a tenant consents to separately, and the Microsoft Graph delegated scopes each needs. Consent links and
 // service-user sign-ins ask only for one feature's scopes (DESIGN §6). `optional` scopes degrade one capability
-// when missing instead of failing the feature. Scope facts: ../shared/graph-contract.md §0-§11.
+// when missing instead of failing the feature. Least-privileged delegated permission per call, from
+// ../shared/graph-contract.md: chats §0-§5 (POST /chats Chat.Create, messages ChatMessage.Send, members
+// ChatMember.ReadWrite, user lookups by mail User.ReadBasic.All); meetings §7 (POST /me/onlineMeetings
+// OnlineMeetings.ReadWrite); bookings §8 (list businesses and create appointments BookingsAppointment.ReadWrite.All);
+// mail §9 (sendMail Mail.Send, Mail.Send.Shared for shared mailboxes); chat → Jira §10 (per-chat message
+// subscriptions Chat.Read).
 
 export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira'] as const;
 export type Feature = (typeof features)[number];
@@ -50,10 +55,8 @@ export const featureScopes: Readonly<Record<Feature, FeatureScopes>> = {
     },
   },
   meetings: { required: ['OnlineMeetings.ReadWrite'], optional: {} },
-  bookings: {
-    required: ['BookingsAppointment.ReadWrite.All', 'Bookings.Read.All'],
-    optional: {},
-  },
+  // BookingsAppointment.ReadWrite.All covers listing businesses, staff and services and creating appointments.
+  bookings: { required: ['BookingsAppointment.ReadWrite.All'], optional: {} },
   mail: {
     required: ['Mail.Send', 'MailboxSettings.Read'],
     optional: { 'Mail.Send.Shared': 'sending stakeholder mail as a shared mailbox' },
@@ -61,13 +64,13 @@ export const featureScopes: Readonly<Record<Feature, FeatureScopes>> = {
   'chat-to-jira': { required: ['Chat.Read'], optional: {} },
 };
 
-/** Full Graph scope URIs for a token request (`offline_access`, `openid`, `profile` stay bare). */
 /** Bare Graph permission names from a token response's `scope` (which may carry the resource URI prefix). */
 export function bareScopes(scopes: readonly string[], graphResource = 'https://graph.microsoft.com'): string[] {
   const prefix = `${graphResource}/`;
   return scopes.map((s) => (s.toLowerCase().startsWith(prefix) ? s.slice(prefix.length) : s));
 }
 
+/** Full Graph scope URIs for a token request (`offline_access`, `openid`, `profile` stay bare). */
 export function graphScopeUris(scopes: readonly string[], graphResource = 'https://graph.microsoft.com'): string[] {
   return scopes.map((s) => (oidcScopes.includes(s) ? s : `${graphResource}/${s}`));
 }
