@@ -50,6 +50,7 @@ describe('function registrations', () => {
   const root = repoRoot();
   /** Function name → the source file (without extension) whose import registered it. */
   const registeredBy = new Map<string, string[]>();
+  const loadErrors = new Map<string, string>();
   let functions: FunctionInfo[] = [];
 
   before(async () => {
@@ -60,16 +61,21 @@ describe('function registrations', () => {
     process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
     let seen = new Set<string>();
     for (const file of functionSources(root)) {
-      // Registrations are process-wide, so what a file registered is what is new after importing it.
-      const all = await loadFunctions(root, `dist/functions/${file}.js`);
-      const added = all.filter((f) => !seen.has(f.name)).map((f) => f.name);
-      registeredBy.set(file, added);
-      seen = new Set(all.map((f) => f.name));
-      functions = all;
+      // Registrations are process-wide, so what a file registered is what is new after importing it. A file that
+      // throws while loading (e.g. the library refusing a name registered twice) is reported by name below.
+      try {
+        const all = await loadFunctions(root, `dist/functions/${file}.js`);
+        registeredBy.set(file, all.filter((f) => !seen.has(f.name)).map((f) => f.name));
+        seen = new Set(all.map((f) => f.name));
+        functions = all;
+      } catch (error) {
+        loadErrors.set(file, error instanceof Error ? error.message : String(error));
+      }
     }
   });
 
   it('each functions/<name>.ts registers exactly one function, named <name>', () => {
+    assert.deepEqual(Object.fromEntries(loadErrors), {}, 'every function file loads');
     assert.ok(registeredBy.size > 0, 'no function files found');
     for (const [file, names] of registeredBy) {
       assert.deepEqual(names, [file], `functions/${file}.ts registers ${JSON.stringify(names)}`);
