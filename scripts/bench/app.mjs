@@ -6,7 +6,9 @@
 // Functions host, fake Graph/Jira/Entra, a registered site with a webhook secret, a connected tenant and service
 // user) and then measures:
 //   ack       N signed webhooks for a JSM incident, C clients in parallel, each on the full verify → validate →
-//             decide → enqueue path (a project whose rules want the event, a fresh delivery id per request)
+//             decide → enqueue path (a project whose rules want the event, a fresh delivery id per request).
+//             The app's queue triggers work off those events meanwhile, as one instance does in Azure, so the
+//             ack shares the CPU with its own follow-up work; the drain time afterwards is reported separately
 //   baseline  the same body, base64, sent N times with C in parallel to the same Azurite queue (`jira-events`)
 //             with @azure/storage-queue `sendMessage`: the floor any acknowledgement that enqueues must pay
 //   graph     outer Graph requests (a `$batch` counts once, as on the wire) per chat created for an issue with up
