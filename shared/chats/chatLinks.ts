@@ -22,6 +22,8 @@ export interface ChatLink {
   reservedAt: string;
   /** Set when that attempt failed without knowing whether Graph created the chat. */
   abandonedAt?: string;
+  /** Set when that attempt gave the reservation up knowing it created no chat (e.g. nobody could be mapped). */
+  released?: boolean;
   topic: string;
   chatId?: string;
   webUrl?: string;
@@ -68,3 +70,4 @@ export async function findChatLink(deps: ChatLinkDeps, siteId: string, issueId: 
   const links = await Promise.all(chatKinds.map((kind) => readChatLink(deps, siteId, issueId, kind)));
   return links.find((l) => l?.state === 'created' && l.chatId);
 }
+

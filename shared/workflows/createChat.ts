@@ -132,17 +132,20 @@ async function createOnce(
   if (!reservedNow) {
     const ageSeconds = (now.getTime() - Date.parse(link.reservedAt)) / 1000;
     const abandonedSeconds = link.abandonedAt ? (now.getTime() - Date.parse(link.abandonedAt)) / 1000 : undefined;
-    const free = ageSeconds >= reservationLeaseSeconds || (abandonedSeconds !== undefined && abandonedSeconds >= abandonedGraceSeconds);
+    const free =
+      link.released === true || ageSeconds >= reservationLeaseSeconds || (abandonedSeconds !== undefined && abandonedSeconds >= abandonedGraceSeconds);
     if (!free) {
       const wait = abandonedSeconds !== undefined ? abandonedGraceSeconds - abandonedSeconds : reservationLeaseSeconds - ageSeconds;
       throw new ThrottledError(`another attempt (${link.reservationId}) is creating the chat for ${issue.key}`, Math.min(maxWaitSeconds, Math.ceil(wait) + 1));
     }
-    // The earlier attempt died or gave up: it may have created the chat before it could save the link.
-    const adopted = await findChatCreatedBy(graph, link);
+    // The earlier attempt died or gave up: it may have created the chat before it could save the link (unless it
+    // released the reservation knowing it had created nothing).
+    const adopted = link.released ? undefined : await findChatCreatedBy(graph, link);
     const taken = await updateChatLink(deps, link, {
       reservationId: attempt,
       reservedAt: now.toISOString(),
       abandonedAt: undefined,
+      released: undefined,
       ...(adopted ? { state: 'created' as const, chatId: adopted.id, webUrl: adopted.webUrl, createdAt: adopted.createdDateTime } : {}),
     });
     if (!taken) throw new ThrottledError('another worker took over the chat creation', 5);
@@ -160,6 +163,16 @@ async function createOnce(
     issueKey: issue.key,
     emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
   });
+  if (!mapping.mapped.some((m) => m.entraObjectId.toLowerCase() !== graph.serviceUserObjectId?.toLowerCase())) {
+    // A group chat needs someone besides the service user. Say who could not be mapped, release the reservation
+    // (no chat was created) so a later run after a mapping is added creates it at once, and end with that reason.
+    const reported = await reportUnmapped(deps, context, { jira, issue, link, unmapped: mapping.unmapped });
+    await updateChatLink(deps, reported, { released: true });
+    throw new PermanentError(
+      `no one on ${issue.key} could be mapped to a Microsoft 365 user (${mapping.unmapped.length} unmapped); add mappings and run the action again`,
+      'chat-no-members',
+    );
+  }
   let chat: CreatedChat;
   try {
     chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
@@ -329,14 +342,21 @@ async function finishChat(deps: WorkflowDeps, context: JobContext, input: Finish
     link = (await updateChatLink(deps, link, { remoteLinked: true })) ?? (await reread(deps, link));
   }
 
+  return reportUnmapped(deps, context, { jira, issue, link, unmapped: input.unmapped });
+}
+
+/** Tells the issue (internal note) who could not be put into its chat, once per person and issue. */
+async function reportUnmapped(
+  deps: WorkflowDeps,
+  context: JobContext,
+  { jira, issue, link, unmapped }: { jira: JiraApi; issue: JiraIssue; link: Entity<ChatLink>; unmapped: UnmappedUser[] },
+): Promise<Entity<ChatLink>> {
   const reported = new Set(link.unmappedReported ?? []);
-  const fresh = input.unmapped.filter((u) => !reported.has(u.accountId));
-  if (fresh.length) {
-    await jira.addInternalComment(issue.key, unmappedComment(fresh, link.tenantId, deps.config.publicBaseUrl), issue.projectType === 'service_desk');
-    link = (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
-    context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
-  }
-  return link;
+  const fresh = unmapped.filter((u) => !reported.has(u.accountId));
+  if (fresh.length === 0) return link;
+  await jira.addInternalComment(issue.key, unmappedComment(fresh, link.tenantId, deps.config.publicBaseUrl), issue.projectType === 'service_desk');
+  context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
+  return (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
 }
 
 async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {

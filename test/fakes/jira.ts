@@ -363,6 +363,11 @@ export class FakeJira {
     this.failures.push({ ...rule, remaining: rule.times ?? 1 });
   }
 
+  /** Forgets every pending injected failure (the outage is over). */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   delay(ms: number): void {
     this.latencyMs = ms;
   }

@@ -1,18 +1,9 @@
 // The whole pipeline over real HTTP: a signed Jira webhook for a JSM incident → 202 → queue → job → Graph
 // POST /chats with the members inline → first message → remote link on the Jira issue pointing at the chat.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBridge, type Bridge } from '../support/bridge.js';
-import { jiraFixturesDir } from '../support/repoRoot.js';
-
-/** A real captured Jira Cloud webhook envelope carrying the given issue. */
-export function webhookFor(issue: { id: string; key: string; fields: Record<string, unknown> }, fixture = 'issue_created.kanban.json') {
-  const body = JSON.parse(readFileSync(path.join(jiraFixturesDir(), fixture), 'utf8'));
-  body.issue = { ...body.issue, id: issue.id, key: issue.key, fields: { ...body.issue.fields, ...issue.fields } };
-  return body;
-}
+import { webhookFor } from '../support/jiraPayloads.js';
 
 describe('walking skeleton: Jira incident webhook to Teams chat', () => {
   let bridge: Bridge;

@@ -1,0 +1,138 @@
+// Over real HTTP against the local host: Automation firing twice, the queue delivering one message twice, the dry
+// run, manual user mappings with CSV, and poison messages listed and replayed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { queueClient } from '../support/storage.js';
+import { encodeMessage } from '../../shared/storage/queueAccess.js';
+import { startBridge, type Bridge } from '../support/bridge.js';
+import { webhookFor } from '../support/jiraPayloads.js';
+
+describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
+  let bridge: Bridge;
+  before(async () => {
+    bridge = await startBridge();
+    await bridge.configureProject('OPS');
+  });
+  after(async () => {
+    if (process.env.SHOW_APP_LOGS) console.log(bridge.app.logs.filter((l) => /"level":"(warn|error)"|job\.|Executed .*Failed/.test(l)).join('\n'));
+    bridge.graph.assertNoViolations();
+    await bridge?.stop();
+  });
+
+  function incident(key: string, summary = 'Payments failing') {
+    const agent = bridge.graph.addUser({ displayName: `Agent ${key}`, mail: `agent.${key.toLowerCase()}@contoso.example` });
+    const jiraAgent = bridge.jira.addUser({ displayName: agent.displayName, emailAddress: agent.mail! });
+    return { issue: bridge.jira.addJsmIssue({ key, summary, assignee: jiraAgent, reporter: jiraAgent }), agent, jiraAgent };
+  }
+
+  it('Automation firing twice creates one chat', async () => {
+    incident('OPS-1');
+    const [a, b] = await Promise.all([bridge.automation('incident-chat', { issueKey: 'OPS-1' }), bridge.automation('incident-chat', { issueKey: 'OPS-1' })]);
+    assert.equal(a.status, 202, JSON.stringify(a.body));
+    assert.equal(b.status, 202);
+    assert.notEqual(a.body.jobId, b.body.jobId);
+    await bridge.app.waitForIdle(undefined, 40_000);
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-1\]/).length, 1);
+    assert.equal(bridge.jira.issue('OPS-1')!.remoteLinks.length, 1);
+  });
+
+  it('the queue delivering the same job twice creates one chat', async () => {
+    incident('OPS-2');
+    const job = { v: 1, kind: 'job', jobId: 'same-job-twice', action: 'incident-chat', siteId: bridge.siteId, issueKey: 'OPS-2', source: 'automation', params: {}, requestedAt: new Date().toISOString() };
+    const queue = queueClient('chat-jobs');
+    await Promise.all([queue.sendMessage(encodeMessage(job)), queue.sendMessage(encodeMessage(job))]);
+    await bridge.app.waitForIdle(undefined, 40_000);
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-2\]/).length, 1);
+    const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-2`);
+    assert.equal(audit.status, 200);
+    assert.ok(audit.body.entries.some((e: { outcome: string; graphRequestIds: string[] }) => e.outcome === 'done' && e.graphRequestIds.length > 0), 'audited with Graph request ids');
+  });
+
+  it('the dry run shows topic, members, unmapped people and Graph calls, and writes nothing', async () => {
+    const { issue, jiraAgent } = incident('OPS-3', 'Dry <run>');
+    const hidden = bridge.jira.addUser({ displayName: 'Hidden Harry', emailAddress: 'harry@contoso.example', emailVisible: false });
+    issue.participants = [hidden.accountId];
+    issue.fields[bridge.jira.fieldIds.requestParticipants] = [{ accountId: hidden.accountId }];
+    const requestsBefore = bridge.graph.requests.length;
+    const webhook = webhookFor({ id: issue.id, key: issue.key, fields: { ...issue.fields, issuetype: { name: '[System] Incident' }, project: { key: 'OPS' } } });
+    const r = await bridge.admin('POST', 'dry-run', { siteId: bridge.siteId, webhook });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.outcome, 'would-act');
+    const action = r.body.actions[0];
+    assert.equal(action.action, 'incident-chat');
+    assert.equal(action.topic, '[OPS-3] Dry <run>');
+    assert.ok(action.members.some((m: { accountId: string }) => m.accountId === jiraAgent.accountId));
+    assert.deepEqual(action.unmapped, [hidden.accountId]);
+    assert.deepEqual(action.graphCalls, ['POST /$batch (1 user lookup)', 'POST /chats (members inline)', 'POST /chats/{id}/messages']);
+    assert.equal(bridge.graph.requests.length, requestsBefore, 'no Graph call');
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-3\]/).length, 0);
+
+    const bad = await bridge.admin('POST', 'dry-run', { siteId: bridge.siteId });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /exactly one of webhook or automation/);
+  });
+
+  it('manual mappings put hidden-e-mail people into chats; CSV round-trips; the unmapped list says why', async () => {
+    const tenant = bridge.tenantId;
+    const hidden = bridge.jira.addUser({ displayName: 'Quiet Quinn', emailAddress: 'quinn@contoso.example', emailVisible: false });
+    const quinn = bridge.graph.addUser({ displayName: 'Quiet Quinn', mail: 'quinn@contoso.example' });
+    bridge.jira.addJsmIssue({ key: 'OPS-4', summary: 'Hidden people', assignee: hidden, reporter: hidden });
+    await bridge.automation('incident-chat', { issueKey: 'OPS-4' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-4\]/).length, 0, 'no chat with nobody in it');
+    const note = bridge.jira.issue('OPS-4')!.comments;
+    assert.equal(note.length, 1, 'the issue says who could not be mapped');
+    const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-4`);
+    assert.ok(audit.body.entries.some((e: { outcome: string; detail: string }) => e.outcome === 'failed' && /chat-no-members/.test(e.detail)));
+
+    const unmapped = await bridge.admin('GET', `user-mappings/${tenant}?unmapped=true`);
+    assert.ok(unmapped.body.unmapped.some((u: { accountId: string; reason: string }) => u.accountId === hidden.accountId && /hides their e-mail/.test(u.reason)));
+
+    const csv = `accountId,user,guest\n${hidden.accountId},${quinn.id},false\n`;
+    const imported = await fetch(`${bridge.baseUrl}/api/admin/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    assert.equal(imported.status, 200, await imported.clone().text());
+    const exported = await fetch(`${bridge.baseUrl}/api/admin/user-mappings/${tenant}?format=csv`);
+    assert.match(await exported.text(), new RegExp(`${hidden.accountId},${quinn.id},false,manual`));
+
+    const badCsv = await fetch(`${bridge.baseUrl}/api/admin/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'accountId,user\nnot valid!,x\n' });
+    assert.equal(badCsv.status, 400);
+    assert.match(((await badCsv.json()) as { error: { message: string } }).error.message, /line 2/);
+
+    await bridge.automation('incident-chat', { issueKey: 'OPS-4' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+    const chat = bridge.graph.chatsWithTopic(/OPS-4\]/)[0]!;
+    assert.ok(chat.members.some((m) => m.userId === quinn.id), 'the manually mapped person is in the chat');
+    assert.equal(bridge.jira.issue('OPS-4')!.comments.length, 1, 'no second report');
+  });
+
+  it('a message that keeps failing lands in the poison queue, is listed, and replays once the cause is fixed', async () => {
+    incident('OPS-5');
+    // Jira answering 500 every time: the job fails, is retried by the host, then poisoned.
+    bridge.jira.failNext({ method: 'GET', pathPattern: /OPS-5/, status: 500, times: 50 });
+    await bridge.automation('incident-chat', { issueKey: 'OPS-5' });
+    const waitForPoison = async () => {
+      for (let i = 0; i < 120; i++) {
+        const r = await bridge.admin('GET', 'poison/chat-jobs');
+        if (r.body.messages?.length) return r.body.messages;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      throw new Error('no poison message appeared');
+    };
+    const messages = await waitForPoison();
+    assert.equal(messages[0].body.issueKey, 'OPS-5');
+    const counts = await bridge.admin('GET', 'poison');
+    assert.equal(counts.body.poisonQueues['chat-jobs-poison'], 1);
+
+    bridge.jira.clearFailures();
+    const replay = await bridge.admin('POST', `poison/chat-jobs/replay?messageId=${messages[0].messageId}`);
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    assert.equal(replay.body.replayed, 1);
+    await bridge.app.waitForIdle(undefined, 40_000);
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-5\]/).length, 1);
+    assert.equal((await bridge.admin('GET', 'poison')).body.poisonQueues['chat-jobs-poison'], 0);
+
+    const unknown = await bridge.admin('GET', 'poison/no-such-queue');
+    assert.equal(unknown.status, 404);
+  });
+});

@@ -1,0 +1,11 @@
+// Webhook bodies for tests: a real captured Jira Cloud envelope (../shared/fixtures/jira/) carrying a given issue,
+// so the app sees Jira's real shape around the issue the test controls.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { jiraFixturesDir } from './repoRoot.js';
+
+export function webhookFor(issue: { id: string; key: string; fields: Record<string, unknown> }, fixture = 'issue_created.kanban.json') {
+  const body = JSON.parse(readFileSync(path.join(jiraFixturesDir(), fixture), 'utf8'));
+  body.issue = { ...body.issue, id: issue.id, key: issue.key, fields: { ...body.issue.fields, ...issue.fields } };
+  return body;
+}
