@@ -30,12 +30,16 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
   const tooLarge = bodyTooLarge(request, deps.config.jira.maxBodyBytes);
   if (tooLarge) return tooLarge;
 
-  if (site.webhookSecrets.length === 0) {
+  const signature = request.headers[signatureHeader];
+  let secrets = site.webhookSecrets;
+  if (secrets.length === 0 || (signature && !verifySignature(signature, request.body, secrets))) {
+    secrets = (await reloadedSite(site, deps))?.webhookSecrets ?? secrets;
+  }
+  if (secrets.length === 0) {
     return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/webhook-secret`);
   }
-  const signature = request.headers[signatureHeader];
   if (!signature) return fail(401, 'signature_missing', 'X-Hub-Signature header is missing');
-  if (!verifySignature(signature, request.body, site.webhookSecrets)) {
+  if (!verifySignature(signature, request.body, secrets)) {
     return fail(401, 'signature_invalid', 'X-Hub-Signature does not match the body for this site\'s webhook secret');
   }
 
@@ -105,10 +109,12 @@ export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): P
   const authorization = request.headers.authorization;
   const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
   if (!bearer) return fail(401, 'token_missing', 'Authorization: Bearer <automation token> header is missing');
-  if (!site.automationToken) {
+  let token = site.automationToken;
+  if (!token || !tokensEqual(bearer, token)) token = (await reloadedSite(site, deps))?.automationToken ?? token;
+  if (!token) {
     return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/automation-token`);
   }
-  if (!tokensEqual(bearer, site.automationToken)) return fail(401, 'token_invalid', 'the bearer token is not this site\'s automation token');
+  if (!tokensEqual(bearer, token)) return fail(401, 'token_invalid', 'the bearer token is not this site\'s automation token');
 
   const media = requireJson(request);
   if (media) return media;
@@ -147,6 +153,15 @@ async function resolveSite(request: RawRequest, deps: IntakeDeps): Promise<SiteC
   const site = await deps.settings.site(siteId);
   if (!site) return fail(404, 'unknown_site', `no site is registered with id ${siteId}`);
   return site;
+}
+
+/**
+ * The site re-read when a signature or token did not match the cached secrets: an admin may just have rotated it
+ * through another instance, whose cache clear does not reach this one, and a refused delivery may never come back.
+ * At most one re-read per site a second, so unauthenticated requests cannot turn into much secret-store load.
+ */
+async function reloadedSite(site: SiteCredentials, deps: IntakeDeps): Promise<SiteCredentials | undefined> {
+  return deps.settings.site(site.site.siteId, { maxAgeMs: 1000 });
 }
 
 function projectKeyOf(body: unknown): string | undefined {

@@ -17,24 +17,28 @@ export interface SiteCredentials {
 type CacheDeps = Pick<Runtime, 'tables' | 'secrets' | 'clock' | 'config'>;
 
 export interface SettingsCache {
-  site(siteId: string): Promise<SiteCredentials | undefined>;
+  /**
+   * `maxAgeMs` re-reads an entry loaded longer ago than that: the intake asks for it when a signature or token does
+   * not match, because another instance may have rotated the secret and cleared only its own cache.
+   */
+  site(siteId: string, options?: { maxAgeMs?: number }): Promise<SiteCredentials | undefined>;
   project(siteId: string, projectKey: string): Promise<ProjectSettings | undefined>;
   clear(): void;
 }
 
 export function createSettingsCache(deps: CacheDeps): SettingsCache {
-  const entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+  const entries = new Map<string, { expires: number; loadedAt: number; value: Promise<unknown> }>();
   const ttlMs = deps.config.settingsCacheSeconds * 1000;
 
-  function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  function cached<T>(key: string, load: () => Promise<T>, maxAgeMs = Infinity): Promise<T> {
     const now = deps.clock.now().getTime();
     const hit = entries.get(key);
-    if (hit && hit.expires > now) return hit.value as Promise<T>;
+    if (hit && hit.expires > now && now - hit.loadedAt < maxAgeMs) return hit.value as Promise<T>;
     const value = load();
-    entries.set(key, { expires: now + ttlMs, value });
+    entries.set(key, { expires: now + ttlMs, loadedAt: now, value });
     value.then(
       (v) => {
-        if (v === undefined) entries.set(key, { expires: now + Math.min(ttlMs, 5000), value });
+        if (v === undefined) entries.set(key, { expires: now + Math.min(ttlMs, 5000), loadedAt: now, value });
       },
       () => entries.delete(key),
     );
@@ -43,7 +47,7 @@ export function createSettingsCache(deps: CacheDeps): SettingsCache {
   }
 
   return {
-    site: (siteId) =>
+    site: (siteId, options = {}) =>
       cached(`site:${siteId}`, async () => {
         const site = await getSite(deps, siteId);
         if (!site) return undefined;
@@ -54,7 +58,7 @@ export function createSettingsCache(deps: CacheDeps): SettingsCache {
             ? await deps.secrets.get(siteSecretNames.automationToken(siteId, site.automationTokenGeneration))
             : undefined;
         return { site, webhookSecrets: secrets.filter((s): s is string => Boolean(s)), automationToken };
-      }),
+      }, options.maxAgeMs),
     project: (siteId, projectKey) => cached(`project:${siteId}:${projectKey}`, () => getProjectSettings(deps, siteId, projectKey)),
     clear: () => entries.clear(),
   };

@@ -48,12 +48,22 @@ class FakeQueues implements QueueAccess {
   }
 }
 
+/**
+ * `sites` is what this instance has cached; `stored` (when set) is what storage holds after another instance
+ * rotated a secret. A read with `maxAgeMs` (a re-read) sees `stored`, like the real cache reloading an old entry.
+ */
 class FakeSettings implements SettingsCache {
   sites = new Map<string, SiteCredentials>();
+  stored = new Map<string, SiteCredentials>();
   projects = new Map<string, ProjectSettings>();
   projectLookups: string[] = [];
-  async site(siteId: string) {
-    return this.sites.get(siteId);
+  reloads = 0;
+  async site(siteId: string, options: { maxAgeMs?: number } = {}) {
+    if (options.maxAgeMs === undefined) return this.sites.get(siteId);
+    this.reloads++;
+    const fresh = this.stored.get(siteId) ?? this.sites.get(siteId);
+    if (fresh) this.sites.set(siteId, fresh);
+    return fresh;
   }
   async project(siteId: string, projectKey: string) {
     this.projectLookups.push(projectKey);
@@ -317,6 +327,42 @@ describe('acceptJiraWebhook: good input', () => {
     assert.equal(outcome.status, 202, JSON.stringify(outcome.body));
     assert.match((outcome.body as { reason: string }).reason, /worklog_created/);
     assert.deepEqual(queues.sent, []);
+  });
+});
+
+describe('secrets rotated through another instance', () => {
+  it('a webhook signed with a secret this instance has not cached yet is verified after one re-read', async () => {
+    settings.stored.set(SITE, { ...settings.sites.get(SITE)!, webhookSecrets: ['rotated-elsewhere', SECRET] });
+    const outcome = await acceptJiraWebhook(webhookRequest(incidentBody(), { secret: 'rotated-elsewhere' }), deps);
+    assert.equal(outcome.status, 202, JSON.stringify(outcome.body));
+    assert.equal(settings.reloads, 1);
+    assert.equal(queues.sent.length, 1);
+  });
+
+  it('a valid signature costs no re-read; a wrong one is still 401 after it', async () => {
+    await acceptJiraWebhook(webhookRequest(incidentBody()), deps);
+    assert.equal(settings.reloads, 0);
+    queues.sent = [];
+    assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { secret: 'guess' }), deps), 401, 'signature_invalid', /does not match/);
+    assert.equal(settings.reloads, 1);
+  });
+
+  it('a site whose first webhook secret was generated elsewhere moments ago works at once', async () => {
+    settings.addSite('fresh', []);
+    settings.stored.set('fresh', { ...settings.sites.get('fresh')!, webhookSecrets: ['first'] });
+    settings.projects.set('fresh:INC', projectSettingsSchema.parse({ tenantId }));
+    const outcome = await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'fresh', secret: 'first' }), deps);
+    assert.equal(outcome.status, 202, JSON.stringify(outcome.body));
+  });
+
+  it('an Automation token rotated elsewhere is accepted after one re-read; the replaced one is refused', async () => {
+    settings.stored.set(SITE, { ...settings.sites.get(SITE)!, automationToken: 'new-token' });
+    const outcome = await acceptAutomation(automationRequest('chat', { issueKey: 'INC-7' }, { token: 'new-token' }), deps);
+    assert.equal(outcome.status, 202, JSON.stringify(outcome.body));
+    queues.sent = [];
+    assertRefused(await acceptAutomation(automationRequest('chat', { issueKey: 'INC-7' }, { token: 'x' }), deps), 401, 'token_invalid', /automation token/);
+    const old = await acceptAutomation(automationRequest('chat', { issueKey: 'INC-7' }, { token: TOKEN }), deps);
+    assert.equal(old.status, 401, 'the cached copy was replaced by the re-read');
   });
 });
 

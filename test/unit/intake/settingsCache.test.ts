@@ -53,6 +53,20 @@ describe('settings cache', () => {
     assert.deepEqual((await cache.site(siteId))?.webhookSecrets, [third!.value, second!.value]);
   });
 
+  it('re-reads an entry older than maxAgeMs (the intake asks when a signature does not match), not a younger one', async () => {
+    const { deps, cache, advance, siteId } = setup(30);
+    await putSite(deps, siteId, siteInput);
+    const first = await rotateSiteSecret(deps, siteId, 'webhook-secret');
+    await cache.site(siteId);
+    // Rotated through another instance: this cache was not cleared.
+    const second = await rotateSiteSecret(deps, siteId, 'webhook-secret');
+    advance(500);
+    assert.deepEqual((await cache.site(siteId, { maxAgeMs: 1000 }))?.webhookSecrets, [first!.value], 'loaded 0.5 s ago: kept');
+    advance(600);
+    assert.deepEqual((await cache.site(siteId, { maxAgeMs: 1000 }))?.webhookSecrets, [second!.value, first!.value], 'loaded 1.1 s ago: re-read');
+    assert.deepEqual((await cache.site(siteId))?.webhookSecrets, [second!.value, first!.value], 'and the re-read copy is what is cached now');
+  });
+
   it('remembers an unknown site for at most 5 seconds, so a just-registered site works almost at once', async () => {
     const { deps, cache, advance, siteId } = setup(30);
     assert.equal(await cache.site(siteId), undefined);
