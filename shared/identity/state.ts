@@ -21,7 +21,8 @@ interface StateDeps {
 
 let keyCache: { store: SecretStore; key: Buffer } | undefined;
 
-async function signingKey(secrets: SecretStore): Promise<Buffer> {
+/** The app's HMAC key for short signed values (states, self-link invitations), kept in the secret store. */
+export async function signingKey(secrets: SecretStore): Promise<Buffer> {
   if (keyCache?.store === secrets) return keyCache.key;
   let value = await secrets.get(stateSigningKeySecretName);
   if (!value) {

@@ -6,7 +6,7 @@
 import type { Feature } from '../identity/features.js';
 import { deleteEntity, insertEntity, readEntity, tableNames, type TableAccess } from './tables.js';
 
-export type OAuthFlowKind = 'consent' | 'sign-in';
+export type OAuthFlowKind = 'consent' | 'sign-in' | 'self-link';
 
 export interface OAuthStateRecord {
   kind: OAuthFlowKind;
@@ -16,8 +16,10 @@ export interface OAuthStateRecord {
   siteId?: string;
   /** Consent for application permissions (`/.default`) rather than the feature's delegated scopes. */
   appOnly?: boolean;
-  /** PKCE code verifier (sign-in only): needed to redeem the code; deleted with the row. */
+  /** PKCE code verifier (sign-in and self-link): needed to redeem the code; deleted with the row. */
   codeVerifier?: string;
+  /** Self-link: the Atlassian account the signed-in Microsoft user is linked to. */
+  accountId?: string;
   createdAt: string;
   expiresAt: string;
 }

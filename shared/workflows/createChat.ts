@@ -19,6 +19,7 @@ import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink, reserveChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
+import { selfLinkUrl } from '../people/selfLink.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import type { Entity } from '../storage/tables.js';
 
@@ -354,7 +355,7 @@ async function reportUnmapped(
   const reported = new Set(link.unmappedReported ?? []);
   const fresh = unmapped.filter((u) => !reported.has(u.accountId));
   if (fresh.length === 0) return link;
-  await jira.addInternalComment(issue.key, unmappedComment(fresh, link.tenantId, deps.config.publicBaseUrl), issue.projectType === 'service_desk');
+  await jira.addInternalComment(issue.key, await unmappedNote(deps, fresh, link), issue.projectType === 'service_desk');
   context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
   return (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
 }
@@ -371,12 +372,18 @@ async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entit
   return fresh;
 }
 
-export function unmappedComment(people: UnmappedUser[], tenantId: string, publicBaseUrl: string): string {
-  const lines = people.map((p) => `- ${p.displayName ?? p.accountId} (${p.accountId}): ${p.reason}`);
+/** The internal note naming who could not be put into the chat, why, and how to fix it (self-link or mapping). */
+export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], link: Pick<ChatLink, 'tenantId' | 'siteId'>): Promise<string> {
+  const lines = await Promise.all(
+    people.map(async (p) => {
+      const invite = await selfLinkUrl(deps, { tenantId: link.tenantId, siteId: link.siteId, accountId: p.accountId });
+      return `- ${p.displayName ?? p.accountId} (${p.accountId}): ${p.reason}. They can link their Microsoft 365 account once, here: ${invite}`;
+    }),
+  );
   return [
-    'These people could not be added to the Microsoft Teams chat for this issue, because they could not be matched to a Microsoft 365 user:',
+    'These people could not be added to the Microsoft Teams chat for this issue:',
     ...lines,
     '',
-    `To fix it, a Jira admin can map them (PUT ${publicBaseUrl}/api/admin/user-mappings/${tenantId}/{accountId}, or import a CSV), then run "sync members" for this issue.`,
+    `A Jira admin can also map them (PUT ${deps.config.publicBaseUrl}/api/admin/user-mappings/${link.tenantId}/{accountId}, or import a CSV). They are added on the next update of the issue, or run "sync-members".`,
   ].join('\n');
 }

@@ -9,7 +9,7 @@ import type { JobMessage } from '../jobs/messages.js';
 import { issuePeople } from '../jira/issue.js';
 import { findChatLink, updateChatLink } from '../chats/chatLinks.js';
 import { mapPeople, type MappedUser } from '../people/mapping.js';
-import { memberBinding, requireProject, unmappedComment } from './createChat.js';
+import { memberBinding, requireProject, unmappedNote } from './createChat.js';
 import type { WorkflowDeps } from './deps.js';
 
 export const memberChangesPerMinute = 4;
@@ -85,7 +85,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
       ...refused.map((r) => ({ accountId: r.user.accountId, displayName: r.user.displayName, reason: `Microsoft Teams refused to add them (${r.code})` })),
     ].filter((u) => !reported.has(u.accountId));
     if (unreported.length) {
-      await jira.addInternalComment(issue.key, unmappedComment(unreported, link.tenantId, deps.config.publicBaseUrl), issue.projectType === 'service_desk');
+      await jira.addInternalComment(issue.key, await unmappedNote(deps, unreported, link), issue.projectType === 'service_desk');
     }
     link =
       (await updateChatLink(deps, link, {

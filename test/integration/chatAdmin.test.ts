@@ -106,6 +106,47 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     assert.equal(bridge.jira.issue('OPS-4')!.comments.length, 1, 'no second report');
   });
 
+  it('a person with a hidden e-mail links themselves once through the link in the note, and is in the next chat', async () => {
+    const tenant = bridge.tenantId;
+    const shy = bridge.jira.addUser({ displayName: 'Shy Sam', emailAddress: 'sam@contoso.example', emailVisible: false });
+    const sam = bridge.graph.addUser({ displayName: 'Shy Sam', mail: 'sam@contoso.example' });
+    bridge.entra.addUser(sam);
+    const { jiraAgent } = incident('OPS-6');
+    bridge.jira.issue('OPS-6')!.participants = [shy.accountId];
+    bridge.jira.issue('OPS-6')!.fields[bridge.jira.fieldIds.requestParticipants] = [{ accountId: shy.accountId }];
+    await bridge.automation('incident-chat', { issueKey: 'OPS-6' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+
+    const note = JSON.stringify(bridge.jira.issue('OPS-6')!.comments[0]!.body);
+    const invite = /(http:\/\/127\.0\.0\.1:\d+\/api\/self-link\/start\?invitation=[A-Za-z0-9_.-]+)/.exec(note)?.[1];
+    assert.ok(invite, `the note carries a self-link: ${note}`);
+
+    const tampered = await fetch(invite.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { redirect: 'manual' });
+    assert.equal(tampered.status, 400);
+
+    bridge.entra.signInAs(sam.id);
+    let response = await fetch(invite, { redirect: 'manual' });
+    assert.equal(response.status, 302);
+    const authorize = new URL(response.headers.get('location')!);
+    // MSAL always adds offline_access; the token cache of this sign-in is never persisted.
+    assert.deepEqual(authorize.searchParams.get('scope')?.split(' ').filter((s) => !['openid', 'profile', 'offline_access'].includes(s)), [], 'no Graph scope is asked for');
+    response = await fetch(authorize, { redirect: 'manual' });
+    const callback = response.headers.get('location')!;
+    response = await fetch(callback);
+    const page = await response.text();
+    assert.equal(response.status, 200, page);
+    assert.match(page, /accounts are linked/);
+    assert.equal((await fetch(callback)).status, 400, 'the callback works once');
+
+    const mappings = await bridge.admin('GET', `user-mappings/${tenant}`);
+    assert.ok(mappings.body.mappings.some((m: { accountId: string; entraObjectId: string; source: string }) => m.accountId === shy.accountId && m.entraObjectId === sam.id && m.source === 'self-link'));
+
+    bridge.jira.addJsmIssue({ key: 'OPS-7', summary: 'Sam again', assignee: jiraAgent, reporter: shy });
+    await bridge.automation('incident-chat', { issueKey: 'OPS-7' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+    assert.ok(bridge.graph.chatsWithTopic(/OPS-7\]/)[0]!.members.some((m) => m.userId === sam.id));
+  });
+
   it('a message that keeps failing lands in the poison queue, is listed, and replays once the cause is fixed', async () => {
     incident('OPS-5');
     // Jira answering 500 every time: the job fails, is retried by the host, then poisoned.

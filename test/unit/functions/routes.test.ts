@@ -16,7 +16,8 @@ import { allQueueNames } from '../../../shared/storage/queues.js';
 import { repoRoot } from '../../support/repoRoot.js';
 
 /** HTTP functions callers reach without a function key; each authenticates the caller itself (DESIGN §4). */
-const anonymous = new Set(['jiraEvents', 'jiraAutomation', 'health', 'consentCallback', 'authCallback']);
+// selfLinkStart: the signed, expiring invitation in an issue's internal note is the authorisation.
+const anonymous = new Set(['jiraEvents', 'jiraAutomation', 'health', 'consentCallback', 'authCallback', 'selfLinkStart']);
 /** Graph change notifications authenticate with `clientState` (DESIGN §4); whatever the function is called. */
 const isGraphNotifications = (f: FunctionInfo) => f.route === 'graph/notifications' || /graphnotification/i.test(f.name);
 
