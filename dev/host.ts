@@ -108,7 +108,12 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   };
   const routePrefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
 
-  const functions = await loadFunctions(root, options.functionsGlob);
+  // `AzureWebJobs.<name>.Disabled=true` switches one function off, as on the real host (the benchmark uses it to
+  // measure acknowledgements without the queue work running beside them).
+  // https://learn.microsoft.com/azure/azure-functions/disable-function
+  const loaded = await loadFunctions(root, options.functionsGlob);
+  const disabled = (f: FunctionInfo) => /^(true|1)$/i.test(process.env[`AzureWebJobs.${f.name}.Disabled`] ?? '');
+  const functions = loaded.filter((f) => !disabled(f));
   await runAppHooks('appStart');
 
   let inFlight = 0;
