@@ -126,7 +126,7 @@ export async function mailTest(deps: WorkflowDeps, tenantId: string, from?: stri
     if (e instanceof PermanentError) steps.push({ step: 'send', ok: false, detail: `${e.code}: ${e.message}` });
     else steps.push({ step: 'send', ok: false, detail: `sending failed, try again later: ${e instanceof Error ? e.message : String(e)}` });
   } finally {
-    graph.requestIds.length && deps.log.info('mail.test', { tenantId, sender: sender.address, graphRequestIds: graph.requestIds });
+    if (graph.requestIds.length) deps.log.info('mail.test', { tenantId, sender: sender.address, graphRequestIds: graph.requestIds });
   }
   return result({ sender: sender.address, to: sender.address });
 }

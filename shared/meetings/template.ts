@@ -4,10 +4,10 @@
 // text: callers escape it for HTML.
 import type { JiraIssue } from '../jira/issue.js';
 
-const fields = ['key', 'summary', 'issueType', 'priority', 'status', 'resolution', 'assignee', 'reporter'] as const;
+type Field = 'key' | 'summary' | 'issueType' | 'priority' | 'status' | 'resolution' | 'assignee' | 'reporter';
 
 export function renderIssueTemplate(template: string, issue: JiraIssue): string {
-  const values: Record<(typeof fields)[number], string> = {
+  const values: Record<Field, string> = {
     key: issue.key,
     summary: issue.summary,
     issueType: issue.issueType,

@@ -1,6 +1,6 @@
 // The fake Graph speaks Graph's wire format, keeps state, checks every request against the v1.0 schema and
 // injects the failures later tests rely on.
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are read loosely; assertions check them */
+ 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@microsoft/microsoft-graph-client';

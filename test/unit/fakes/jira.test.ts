@@ -1,6 +1,6 @@
 // The fake Jira answers what jira.js 6 calls with bodies that pass jira.js's own response schemas
 // (`onSchemaMismatch: 'throw'`), keeps state, and injects failures.
-/* eslint-disable @typescript-eslint/no-explicit-any -- issue fields are an open map; assertions read them loosely */
+ 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createCloudClient, createServiceDeskClient } from 'jira.js';
