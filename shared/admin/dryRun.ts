@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { HttpOutcome } from '../http/outcome.js';
 import { fail, ok } from '../http/outcome.js';
-import { parseWebhookEvent } from '../jira/events.js';
+import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { issuePeople } from '../jira/issue.js';
 import { chatKindOf, isPublicAction, type Action } from '../jobs/messages.js';
@@ -36,6 +36,11 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
     issueKey = parsed.value.issueKey;
     planned = [{ action, params: parsed.value.params }];
   } else {
+    const webhookEvent = (input.data.webhook as { webhookEvent?: unknown }).webhookEvent;
+    // As on the live path: an event type the bridge does not act on is acknowledged as ignored, not refused.
+    if (typeof webhookEvent === 'string' && !isSupportedWebhookEvent(webhookEvent)) {
+      return ok({ siteId, outcome: 'ignored', reason: `${webhookEvent.slice(0, 80)} events trigger no action` });
+    }
     const parsed = parseWebhookEvent(input.data.webhook);
     if (!parsed.ok) return fail(400, 'invalid_event', `webhook: ${parsed.message}`);
     const settings = await deps.projectSettings(siteId, parsed.value.projectKey);

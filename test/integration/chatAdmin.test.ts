@@ -67,6 +67,10 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     assert.equal(bridge.graph.requests.length, requestsBefore, 'no Graph call');
     assert.equal(bridge.graph.chatsWithTopic(/OPS-3\]/).length, 0);
 
+    const worklog = await bridge.admin('POST', 'dry-run', { siteId: bridge.siteId, webhook: { webhookEvent: 'worklog_updated' } });
+    assert.equal(worklog.status, 200);
+    assert.equal(worklog.body.outcome, 'ignored', 'as the live path acknowledges it');
+
     const bad = await bridge.admin('POST', 'dry-run', { siteId: bridge.siteId });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /exactly one of webhook or automation/);
