@@ -24,6 +24,8 @@ export interface FakeKeyVaultOptions {
   pageSize?: number;
   /** Days a deleted secret stays recoverable (Key Vault default 90). */
   recoverableDays?: number;
+  /** Purge protection on (as the project's Bicep deploys): purging a deleted secret is refused with 403. */
+  purgeProtection?: boolean;
 }
 
 export interface FakeSecretVersion {
@@ -90,6 +92,7 @@ export class FakeKeyVault {
 
   constructor(options: FakeKeyVaultOptions = {}) {
     this.options = {
+      purgeProtection: options.purgeProtection ?? false,
       tenantId: options.tenantId ?? DEFAULT_VAULT_TENANT_ID,
       authorityHost: options.authorityHost ?? 'https://login.microsoftonline.com',
       acceptToken: options.acceptToken ?? ((token) => token.length > 0),
@@ -244,6 +247,9 @@ export class FakeKeyVault {
         const secret = this.deletedSecret(name);
         if (method === 'GET') return { status: 200, body: { ...this.bundle(secret, undefined, true), ...this.deletedInfo(secret) } };
         if (method === 'DELETE') {
+          if (this.options.purgeProtection) {
+            throw new VaultError(403, 'Forbidden', `Operation "purge" is not allowed because purge protection is enabled for this vault.`);
+          }
           this.secrets.delete(name.toLowerCase());
           return { status: 204 };
         }
