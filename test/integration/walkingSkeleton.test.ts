@@ -84,4 +84,22 @@ describe('walking skeleton: Jira incident webhook to Teams chat', () => {
     assert.equal(jira.issue('INC-42')!.comments.length, 1, 'unmapped people reported once per issue');
     graph.assertNoViolations();
   });
+
+  it('GET /api/health reports storage, the secret store and the service user, and never a secret', async () => {
+    const response = await fetch(`${bridge.baseUrl}/api/health`);
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const health = JSON.parse(text);
+    assert.equal(health.status, 'ok');
+    assert.equal(health.storage.tables.ok, true);
+    assert.equal(health.storage.queues.ok, true);
+    assert.equal(health.secretStore.kind, 'local-file');
+    assert.equal(health.configured.entraApp, true);
+    const chats = health.identity.tenants.find((t: { tenantId: string }) => t.tenantId === bridge.tenantId).features.chats;
+    assert.equal(chats.serviceUser.status, 'active');
+    for (const secret of [bridge.webhookSecret, bridge.automationToken, bridge.entra.clientSecret, bridge.jira.credentials.apiToken]) {
+      assert.ok(!text.includes(secret), 'no secret in the health answer');
+    }
+    assert.ok(!text.includes(bridge.serviceUser.userPrincipalName), 'no account name either (the endpoint is anonymous)');
+  });
 });
