@@ -2,6 +2,7 @@
 //   GET  /api/admin/mail?tenant={tenantId}                       how mail is set up: mode, sender, scopes (no mail sent)
 //   POST /api/admin/mail/test?tenant={tenantId}[&from=address]   send a test mail from the sender to itself, on demand
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
+import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
@@ -10,7 +11,6 @@ import { reauthPath } from '../identity/tokens.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
-import { z } from 'zod';
 import { resolveSender, sendMail } from './send.js';
 
 const tenantIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');

@@ -10,11 +10,11 @@
 //
 // Cancelling (`cancel-booking`, or `booking` with `cancel: true`) cancels the recorded appointment; booking again
 // after a cancellation makes a new one.
-import { z } from 'zod';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { findChatLink } from '../chats/chatLinks.js';
 import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
+import { customDataSchemas } from '../jira/automation.js';
 import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
@@ -65,6 +65,7 @@ export interface BookingRecord {
   cancelledAt?: string;
 }
 
+/** The Automation custom data (shared/jira/automation.ts); rule params are checked against the same schema. */
 export interface BookingParams {
   serviceId?: string;
   start?: string;
@@ -73,15 +74,6 @@ export interface BookingParams {
   staffMemberId?: string;
   cancel?: boolean;
 }
-
-const paramsSchema = z.object({
-  serviceId: z.string().min(1).optional(),
-  start: z.string().datetime({ offset: true }).optional(),
-  customerEmail: z.string().trim().email().optional(),
-  customerName: z.string().max(255).optional(),
-  staffMemberId: z.string().optional(),
-  cancel: z.boolean().optional(),
-});
 
 /** Staff-only note on the appointment that finds it again (serviceNotes is returned by Graph, additionalInformation is not everywhere). */
 export function bookingMarker(siteId: string, issueId: string, reservationId: string): string {
@@ -99,7 +91,7 @@ interface Ctx {
 }
 
 export async function bookingJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
-  const params = parseParams(paramsSchema, job.params, job.action) as BookingParams;
+  const params = parseParams(customDataSchemas.booking, job.params, job.action) as BookingParams;
   const settings = await requireProject(deps, job.siteId, job.issueKey);
   if (!settings.bookings) {
     throw new PermanentError(

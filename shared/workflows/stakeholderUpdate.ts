@@ -6,9 +6,9 @@
 // Each of the three is done at most once per job (rows in `mailSends`, keyed by job id, reserved before the effect:
 // ../mail/once.ts). sendMail gives no message id to check against, so when a send's outcome is unknown (crash or
 // lost connection after the request left) the mail is NOT sent again, and the comment says so.
-import { z } from 'zod';
 import { PermanentError } from '../errors.js';
 import { findChatLink } from '../chats/chatLinks.js';
+import { customDataSchemas } from '../jira/automation.js';
 import { postChatMessage } from '../chats/html.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
@@ -21,18 +21,12 @@ import { requireProject } from './createChat.js';
 import type { GraphSession, WorkflowDeps } from './deps.js';
 import { parseParams } from './meeting.js';
 
+/** The Automation custom data (shared/jira/automation.ts); rule params are checked against the same schema. */
 export interface StakeholderParams {
   message: string;
   subject?: string;
   recipients?: string[];
 }
-
-// The same fields as the Automation custom data (shared/jira/automation.ts), for rule params checked here.
-const paramsSchema = z.object({
-  message: z.string().min(1).max(20_000),
-  subject: z.string().max(255).optional(),
-  recipients: z.array(z.string().trim().email()).max(100).optional(),
-});
 
 type MailOutcome =
   | { status: 'sent' | 'sent-before'; from: string; to: string[] }
@@ -41,7 +35,7 @@ type MailOutcome =
   | { status: 'none' };
 
 export async function stakeholderUpdateJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
-  const params = parseParams(paramsSchema, job.params, 'stakeholder-update') as StakeholderParams;
+  const params = parseParams(customDataSchemas['stakeholder-update'], job.params, 'stakeholder-update') as StakeholderParams;
   const settings = await requireProject(deps, job.siteId, job.issueKey);
   const jira = await deps.jiraFor(job.siteId);
   const issue = await jira.getIssue(job.issueKey, settings.fieldIds);

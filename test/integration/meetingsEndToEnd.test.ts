@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBridge, type Bridge } from '../support/bridge.js';
+import { webhookFor } from '../support/jiraPayloads.js';
 
 describe('meetings, stakeholder updates and Bookings through the app', () => {
   let bridge: Bridge;
@@ -78,6 +79,39 @@ describe('meetings, stakeholder updates and Bookings through the app', () => {
     assert.equal((await bridge.automation('booking', { issueKey: 'DESK-1', cancel: true })).status, 202);
     await bridge.app.waitForIdle(undefined, 30_000);
     assert.ok(appointment.cancelled, 'cancelled in Bookings');
+  });
+
+  it('a project rule cancels the appointment when the request is resolved', async () => {
+    const { graph, jira } = bridge;
+    const business = graph.addBookingBusiness({
+      id: 'resolve@contoso.example',
+      businessHours: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].map((day) => ({
+        day: day as 'monday',
+        timeSlots: [{ startTime: '00:00:00.0000000', endTime: '23:59:00.0000000' }],
+      })),
+      services: [{ displayName: 'Call back' }],
+      staffMembers: [{ displayName: 'Bridge Service', emailAddress: bridge.serviceUser.userPrincipalName, role: 'administrator' }],
+    });
+    await bridge.configureProject('RES', {
+      bookings: { businessId: business.id, serviceId: business.services[0]!.id },
+      rules: [{ when: 'resolved', action: 'cancel-booking' }],
+    });
+    const customer = jira.addUser({ displayName: 'Rita Customer', emailAddress: 'rita@customer.example', accountType: 'customer' });
+    const issue = jira.addJsmIssue({ key: 'RES-1', summary: 'Call me back', kind: 'serviceRequest', reporter: customer });
+    assert.equal((await bridge.automation('booking', { issueKey: 'RES-1' })).status, 202);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    assert.equal(business.appointments.length, 1);
+
+    // A real "issue updated" envelope whose changelog sets the resolution (the fixture's clears it: flipped here).
+    issue.fields.resolution = { id: '10000', name: 'Done' };
+    const body = webhookFor({ id: issue.id, key: issue.key, fields: issue.fields }, 'issue_updated.reopened.with-epic-parent.json');
+    body.changelog.items = [{ field: 'resolution', fieldtype: 'jira', fieldId: 'resolution', from: null, fromString: null, to: '10000', toString: 'Done' }];
+    const r = await bridge.webhook(body, { deliveryId: 'res-1-resolved' });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.deepEqual(r.body.actions, ['cancel-booking']);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    assert.ok(business.appointments[0]!.cancelled, 'cancelled in Bookings');
+    assert.ok(jira.issue('RES-1')!.comments.some((c) => c.jsdPublic && String(c.body).includes('was cancelled')));
   });
 
   it('the mail test connection sends to the service user itself over the admin API', async () => {
