@@ -10,7 +10,7 @@ import { signBody } from '../../shared/jira/signature.js';
 import { allQueueNames } from '../../shared/storage/queues.js';
 import { startBridge, type Bridge } from '../support/bridge.js';
 import { jiraFixturesDir } from '../support/repoRoot.js';
-import { queueLength } from '../support/storage.js';
+import { queueLength, resetQueues } from '../support/storage.js';
 
 /** Small, so the 413 case needs no megabyte body; every real capture (≤ 16 KB) fits. */
 const MAX_BODY_BYTES = 32 * 1024;
@@ -36,6 +36,8 @@ describe('Jira intake over HTTP', () => {
   let addIncident: (key: string) => void;
 
   before(async () => {
+    // Test files share one Azurite: start from empty app queues so "nothing was enqueued" is this file's truth.
+    await resetQueues(allQueueNames);
     bridge = await startBridge({ env: { JIRA_MAX_BODY_BYTES: String(MAX_BODY_BYTES) } });
     bridge.graph.addUser({ displayName: 'Alice Agent', mail: 'alice@contoso.example' });
     const alice = bridge.jira.addUser({ displayName: 'Alice Agent', emailAddress: 'alice@contoso.example', emailVisible: true });

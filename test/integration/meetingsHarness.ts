@@ -16,6 +16,8 @@ import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
 import { getProjectSettings, putProjectSettings } from '../../shared/sites/projects.js';
 import { putSite } from '../../shared/sites/sites.js';
 import { createQueueAccess } from '../../shared/storage/queueAccess.js';
+import { allQueueNames } from '../../shared/storage/queues.js';
+import { resetQueues } from '../support/storage.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { createTableAccess } from '../../shared/storage/tables.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
@@ -149,6 +151,8 @@ export async function startHarness(options: { now?: string; graph?: FakeGraphOpt
     async close() {
       await j.close();
       await g.close();
+      // Jobs queued by these in-process tests (no host consumes them here) must not leak into the next test file.
+      await resetQueues(allQueueNames);
     },
   };
 }

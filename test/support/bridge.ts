@@ -13,7 +13,8 @@ import type { ProjectSettingsInput } from '../../shared/rules/projectSettings.js
 import { FakeEntra } from '../fakes/entra.js';
 import { FakeGraph, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
-import { storageConnectionString, uniqueName } from './storage.js';
+import { allQueueNames } from '../../shared/storage/queues.js';
+import { resetQueues, storageConnectionString, uniqueName } from './storage.js';
 
 export const TEST_CLIENT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
 
@@ -86,6 +87,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   const serviceUser = graph.addUser({ displayName: 'Bridge Service', userPrincipalName: 'bridge.service@contoso.example' });
   entra.addUser(serviceUser);
 
+  // Test files share one Azurite; the app starts on empty queues so its idle checks are about this file's work.
+  await resetQueues(allQueueNames);
   const port = await freePort();
   const publicBaseUrl = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bridge-'));

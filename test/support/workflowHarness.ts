@@ -13,7 +13,8 @@ import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
 import type { WorkflowDeps } from '../../shared/workflows/deps.js';
 import { FakeGraph, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
-import { storageConnectionString, uniqueName } from './storage.js';
+import { allQueueNames } from '../../shared/storage/queues.js';
+import { resetQueues, storageConnectionString, uniqueName } from './storage.js';
 
 export class TestClock implements Clock {
   offsetMs = 0;
@@ -76,6 +77,8 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
     async close() {
       await g.close();
       await j.close();
+      // Jobs these in-process tests queued (no host consumes them here) must not leak into the next test file.
+      await resetQueues(allQueueNames);
     },
   };
   return harness;
