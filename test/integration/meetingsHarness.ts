@@ -17,7 +17,6 @@ import { getProjectSettings, putProjectSettings } from '../../shared/sites/proje
 import { putSite } from '../../shared/sites/sites.js';
 import { createQueueAccess } from '../../shared/storage/queueAccess.js';
 import { allQueueNames } from '../../shared/storage/queues.js';
-import { resetQueues } from '../support/storage.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { createTableAccess } from '../../shared/storage/tables.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
@@ -25,7 +24,7 @@ import type { WorkflowDeps } from '../../shared/workflows/deps.js';
 import { FakeGraph, type FakeGraphOptions, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { makeTestToken } from '../fakes/tokens.js';
-import { storageConnectionString, uniqueName } from '../support/storage.js';
+import { resetQueues, storageConnectionString, uniqueName } from '../support/storage.js';
 
 const delegatedScopes = [
   'User.Read', 'MailboxSettings.Read', 'Chat.Create', 'ChatMessage.Send', 'ChatMember.ReadWrite', 'User.ReadBasic.All',
