@@ -55,13 +55,15 @@ export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 export type ProjectSettingsInput = z.input<typeof projectSettingsSchema>;
 
 /** The rules a project gets until its admin writes its own. */
-export function defaultRules(settings: Pick<ProjectSettings, 'customerChatRequestTypes'>): Rule[] {
+export function defaultRules(settings: Pick<ProjectSettings, 'customerChatRequestTypes'> & Partial<Pick<ProjectSettings, 'bookings'>>): Rule[] {
   const rules: Rule[] = [
     { when: 'created', action: 'incident-chat', issueTypes: ['[System] Incident', 'Incident'] },
     { when: 'created', action: 'epic-chat', issueTypes: ['Epic'] },
     { when: 'members-changed', action: 'sync-members' },
     { when: 'resolved', action: 'close-chat' },
   ];
+  // A project with a Bookings business: resolving the request cancels its appointment (if it has one).
+  if (settings.bookings) rules.push({ when: 'resolved', action: 'cancel-booking' });
   if (settings.customerChatRequestTypes.length > 0) {
     rules.splice(1, 0, { when: 'created', action: 'customer-chat', requestTypes: settings.customerChatRequestTypes });
   }
