@@ -33,7 +33,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { root, startAzurite, writeTlsEnv } from './bench/infra.mjs';
+import { root, startAzurite, writeTlsEnv } from './lib/localInfra.mjs';
 import { median } from './bench/stats.mjs';
 
 const require = createRequire(import.meta.url);

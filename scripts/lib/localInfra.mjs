@@ -1,6 +1,6 @@
-// What the benchmark needs around the app, made the way scripts/test.mjs makes it for the tests (copied, not
-// imported: test.mjs runs its tests when loaded): one in-memory Azurite on free ports, and a throwaway CA plus a
-// server certificate for 127.0.0.1/localhost so the https fakes (Graph, Entra) are trusted by the app's clients.
+// What the test runner and the benchmark need around the app: one in-memory Azurite on free ports, and a throwaway
+// CA plus a server certificate for 127.0.0.1/localhost so the https fakes (Graph, Entra, Key Vault) are trusted by
+// the app's clients.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -83,16 +83,17 @@ function connectionString({ blob, queue, table }) {
 
 /**
  * A throwaway CA and a server certificate it signs for 127.0.0.1, ::1 and localhost (a CA, not a lone self-signed
- * leaf: NODE_EXTRA_CA_CERTS expects trust anchors). Returns the env the benchmark process needs:
+ * leaf: NODE_EXTRA_CA_CERTS expects trust anchors; EC P-256 keeps generation in the milliseconds). Returns the env
+ * the test and benchmark processes need:
  * TEST_TLS_CERT_FILE / TEST_TLS_KEY_FILE / TEST_TLS_CA_FILE and NODE_EXTRA_CA_CERTS (the CA plus whatever the
- * machine's NODE_EXTRA_CA_CERTS already held).
+ * machine's NODE_EXTRA_CA_CERTS already held: setting it replaces the machine's value, so its contents come along).
  */
 export async function writeTlsEnv(dir) {
   const selfsigned = require('selfsigned');
   const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000); // tolerate small clock skew
   const notAfterDate = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000);
   const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate };
-  const ca = await selfsigned.generate([{ name: 'commonName', value: 'jira-m365-bridge bench CA' }], {
+  const ca = await selfsigned.generate([{ name: 'commonName', value: 'jira-m365-bridge test CA' }], {
     ...common,
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
