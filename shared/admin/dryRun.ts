@@ -56,7 +56,7 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
 
   let issue;
   try {
-    issue = await (await deps.jiraFor(siteId)).getIssue(issueKey, settings.fieldIds);
+    issue = await (await deps.jiraFor(siteId)).getIssue(issueKey, settings.fieldIds, { watchers: settings.memberFields.includes('watchers') });
   } catch (e) {
     if (e instanceof PermanentError) return fail(422, e.code, e.message);
     throw e;

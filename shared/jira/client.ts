@@ -18,7 +18,8 @@ export interface RemoteLink {
 
 export interface JiraApi {
   readonly baseUrl: string;
-  getIssue(issueKey: string, fieldIds?: JiraFieldIds): Promise<JiraIssue>;
+  /** The issue now; with `watchers: true` also its watchers (one more call, made only when a project wants them). */
+  getIssue(issueKey: string, fieldIds?: JiraFieldIds, options?: { watchers?: boolean }): Promise<JiraIssue>;
   getWatchers(issueKey: string): Promise<JiraUser[]>;
   /** A note only agents see: a JSM internal comment, or a plain comment outside service projects. */
   addInternalComment(issueKey: string, text: string, isServiceDesk: boolean): Promise<void>;
@@ -50,9 +51,16 @@ export function createJiraApi(site: JiraSiteCredentials): JiraApi {
   const cloud = createCloudClient(config);
   const serviceDesk = createServiceDeskClient(config);
 
+  async function getWatchers(issueKey: string): Promise<JiraUser[]> {
+    const raw = await call(`get watchers of ${issueKey}`, () => cloud.issueWatchers.getIssueWatchers({ issueIdOrKey: issueKey }));
+    return ((raw as { watchers?: unknown[] }).watchers ?? []).map(parseUser).filter((u): u is JiraUser => Boolean(u));
+  }
+
   return {
     baseUrl: site.baseUrl,
-    async getIssue(issueKey, fieldIds = defaultFieldIds) {
+    async getIssue(issueKey, fieldIds = defaultFieldIds, options = {}) {
+      const watchers = options.watchers ? getWatchers(issueKey) : undefined;
+      watchers?.catch(() => undefined); // awaited below; no unhandled rejection if the issue read fails first
       const raw = await call(`get issue ${issueKey}`, () =>
         cloud.issues.getIssue({
           issueIdOrKey: issueKey,
@@ -64,12 +72,9 @@ export function createJiraApi(site: JiraSiteCredentials): JiraApi {
       );
       const issue = parseIssue(raw, fieldIds);
       if (!issue) throw new PermanentError(`Jira returned no usable issue for ${issueKey}`, 'jira-issue-unreadable');
-      return issue;
+      return watchers ? { ...issue, watchers: await watchers } : issue;
     },
-    async getWatchers(issueKey) {
-      const raw = await call(`get watchers of ${issueKey}`, () => cloud.issueWatchers.getIssueWatchers({ issueIdOrKey: issueKey }));
-      return ((raw as { watchers?: unknown[] }).watchers ?? []).map(parseUser).filter((u): u is JiraUser => Boolean(u));
-    },
+    getWatchers,
     async addInternalComment(issueKey, text, isServiceDesk) {
       if (isServiceDesk) {
         await call(`comment on ${issueKey}`, () => serviceDesk.request.createRequestComment({ issueIdOrKey: issueKey, body: text, public: false }));

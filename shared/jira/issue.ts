@@ -43,6 +43,8 @@ export interface JiraIssue {
   requestType?: string;
   requestParticipants: JiraUser[];
   responders: JiraUser[];
+  /** Only when asked for (a separate Jira call): see JiraApi.getIssue's `watchers` option. */
+  watchers?: JiraUser[];
 }
 
 type Json = Record<string, unknown>;
@@ -131,7 +133,7 @@ export function isIssueKey(value: string): boolean {
 }
 
 /** The issue's people, de-duplicated by accountId, for the fields a project chose. */
-export type MemberField = 'assignee' | 'reporter' | 'requestParticipants' | 'responders';
+export type MemberField = 'assignee' | 'reporter' | 'requestParticipants' | 'responders' | 'watchers';
 
 export function issuePeople(issue: JiraIssue, fields: readonly MemberField[]): JiraUser[] {
   const seen = new Map<string, JiraUser>();

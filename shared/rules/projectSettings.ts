@@ -21,7 +21,8 @@ export const ruleSchema = z.object({
 });
 export type Rule = z.infer<typeof ruleSchema>;
 
-export const memberFieldSchema = z.enum(['assignee', 'reporter', 'requestParticipants', 'responders']);
+// `watchers` costs one more Jira call per job, so it is opt-in.
+export const memberFieldSchema = z.enum(['assignee', 'reporter', 'requestParticipants', 'responders', 'watchers']);
 
 export const projectSettingsSchema = z.object({
   enabled: z.boolean().default(true),

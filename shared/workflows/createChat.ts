@@ -68,7 +68,7 @@ export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext
   const settings = await requireProject(deps, siteId, request.issueKey);
   const jira = await deps.jiraFor(siteId);
   // Jira is the source of truth: the job reads the issue now, whatever the event said.
-  const issue = await jira.getIssue(request.issueKey, settings.fieldIds);
+  const issue = await jira.getIssue(request.issueKey, settings.fieldIds, { watchers: settings.memberFields.includes('watchers') });
   const graph = await deps.graphFor(settings.tenantId, 'chats');
   try {
     let link = await readChatLink(deps, siteId, issue.id, kind);

@@ -24,7 +24,7 @@ interface GraphMember {
 export async function syncMembersJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const settings = await requireProject(deps, job.siteId, job.issueKey);
   const jira = await deps.jiraFor(job.siteId);
-  const issue = await jira.getIssue(job.issueKey, settings.fieldIds);
+  const issue = await jira.getIssue(job.issueKey, settings.fieldIds, { watchers: settings.memberFields.includes('watchers') });
   let link = await findChatLink(deps, job.siteId, issue.id);
   if (!link) return { outcome: 'ignored', detail: `${issue.key} has no chat yet` };
   const chatId = link.chatId!;

@@ -65,6 +65,8 @@ export interface FakeJiraIssue {
   remoteLinks: FakeRemoteLink[];
   /** JSM: request participants (account ids); also shown in the participants custom field. */
   participants: string[];
+  /** Watchers (account ids), read through GET …/watchers. */
+  watchers?: string[];
   /** JSM: the request type (when the issue is a customer request). */
   requestType?: JsmRequestType;
   /** Site origin the seed came from (`https://x.atlassian.net`); rewritten to the fake's origin in responses. */
@@ -504,6 +506,19 @@ export class FakeJira {
         const comment = issue.comments.find((c) => c.id === s[6]);
         if (!comment) throw new JiraError(404, { errorMessages: ['Can not find a comment for the id: ' + s[6] + '.'], errors: {} });
         return { status: 200, body: this.commentBody(issue, comment) };
+      }
+      // GET /rest/api/3/issue/{key}/watchers: { self, isWatching, watchCount, watchers: [user] }
+      if (at('rest', 'api', '3', 'issue', '*', 'watchers') && method === 'GET') {
+        const watchers = (issue.watchers ?? []).map((id) => this.users.get(id)).filter((u): u is FakeJiraUser => Boolean(u));
+        return {
+          status: 200,
+          body: {
+            self: `${this.baseUrl}/rest/api/3/issue/${issue.key}/watchers`,
+            isWatching: watchers.some((w) => w.accountId === caller.accountId),
+            watchCount: watchers.length,
+            watchers: watchers.map((w) => this.userBody(w, false)),
+          },
+        };
       }
       if (at('rest', 'api', '3', 'issue', '*', 'remotelink')) {
         if (method === 'GET') {

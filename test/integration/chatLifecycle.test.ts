@@ -72,6 +72,22 @@ describe('chat lifecycle and job outcomes', () => {
     h.clock.advance(61);
   });
 
+  it('watchers join the chat when the project names them as member field', async () => {
+    const watcher = person('Wendy Watcher');
+    h.setProject({ memberFields: ['assignee', 'reporter', 'watchers'] });
+    try {
+      const key = `OPS-${next++}`;
+      const owner = person('Owner Ada');
+      const issue = h.jira.addJsmIssue({ key, summary: `Watched ${key}`, assignee: owner.jiraUser, reporter: owner.jiraUser });
+      issue.watchers = [watcher.jiraUser.accountId];
+      await ensureChatForIssue(h.deps, h.context(), { siteId: h.siteId, issueKey: key, kind: 'incident', jobId: newJobId() });
+      const chat = h.graph.chatsWithTopic(new RegExp(`\\[${key}\\]`))[0]!;
+      assert.ok(chat.members.some((m) => m.userId === watcher.graphUser.id));
+    } finally {
+      h.setProject({});
+    }
+  });
+
   it('people who left the issue stay in the chat unless the project removes them', async () => {
     const { key, chat } = await incidentWithChat();
     const pat = person('Pat Participant');
