@@ -31,6 +31,9 @@ param entraClientId string = ''
 @description('Optional. Versionless Key Vault URI of the secret that holds the Entra client secret. Empty: no client secret setting.')
 param entraClientSecretUri string = ''
 
+@description('Optional. NCRONTAB (six fields, UTC) of the service-user token keep-alive timer. The timer reads it as %TOKEN_KEEPALIVE_SCHEDULE%, so it must be an app setting.')
+param tokenKeepAliveSchedule string = '0 17 */6 * * *'
+
 @description('Optional. Log level of the app.')
 @allowed([
   'debug'
@@ -59,6 +62,8 @@ var baseSettings = {
   // National clouds get their own login endpoint without another parameter.
   AUTHORITY_HOST: environment().authentication.loginEndpoint
   LOG_LEVEL: logLevel
+  // The Functions host resolves %TOKEN_KEEPALIVE_SCHEDULE% in the timer's schedule from app settings only.
+  TOKEN_KEEPALIVE_SCHEDULE: tokenKeepAliveSchedule
   // An ingestion address; App Insights has local auth off, so telemetry is accepted only with the identity's token.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

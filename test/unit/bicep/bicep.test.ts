@@ -3,7 +3,7 @@
 // (queue names, settings). Each rule also gets a deliberately bad snippet that it must report, so a check that
 // silently stopped working would fail here.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { settingNames } from '../../../shared/config.js';
@@ -391,6 +391,14 @@ describe('Function App', () => {
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
     ]) {
       assert.ok(settings.has(required), `${required} is set`);
+    }
+    // A trigger that names a setting as %NAME% (the keep-alive timer's schedule) fails to start on the real host
+    // without it, whatever default shared/config.ts has.
+    const functionsDir = path.join(repoRoot(), 'functions');
+    for (const fileName of readdirSync(functionsDir).filter((f) => f.endsWith('.ts'))) {
+      for (const m of readFileSync(path.join(functionsDir, fileName), 'utf8').matchAll(/'%([A-Za-z0-9_]+)%'/g)) {
+        assert.ok(settings.has(m[1]!), `${m[1]} (used as %${m[1]}% in functions/${fileName}) is set`);
+      }
     }
     const known = new Set<string>([...settingNames, ...hostAppSettings]);
     for (const name of settings.keys()) assert.ok(known.has(name), `${name} is neither in shared/config.ts nor a host setting`);
