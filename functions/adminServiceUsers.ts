@@ -1,22 +1,17 @@
 // /api/admin/service-users[/{tenantId}[/{feature}[/{action}]]]: service users per (tenant, feature): list,
 // detail, remove (its token cache too), refresh now, resume parked jobs.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { parseJson } from '../shared/http/outcome.js';
 import { adminServiceUsers as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';
-import { allMethods, answer, toRawRequest } from './lib/http.js';
+import { allMethods, answer } from './lib/http.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminServiceUsers(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
-    const raw = await toRawRequest(request);
-    let body: unknown;
-    if (raw.body.length) {
-      const parsed = parseJson(raw);
-      if (!parsed.ok) return parsed.outcome;
-      body = parsed.value;
-    }
+    const parsed = await toAdminRequest(request);
+    if (isOutcome(parsed)) return parsed;
     const segments = [request.params.tenantId, request.params.feature, request.params.action].filter((s): s is string => !!s);
-    return handle(getRuntime(), { method: raw.method, segments, query: request.query, body });
+    return handle(getRuntime(), { method: parsed.method, segments, query: request.query, body: parsed.body });
   });
 }
 

@@ -1,22 +1,17 @@
 // /api/admin/tenants[/{tenantId}[/{action}]]: tenant connections (list per site, detail, disconnect, test
 // connection, app-only vs delegated per feature) and PUT/DELETE /api/admin/tenants/app-credential.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { parseJson } from '../shared/http/outcome.js';
 import { adminTenants as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';
-import { allMethods, answer, toRawRequest } from './lib/http.js';
+import { allMethods, answer } from './lib/http.js';
+import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminTenants(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
-    const raw = await toRawRequest(request);
-    let body: unknown;
-    if (raw.body.length) {
-      const parsed = parseJson(raw);
-      if (!parsed.ok) return parsed.outcome;
-      body = parsed.value;
-    }
+    const parsed = await toAdminRequest(request);
+    if (isOutcome(parsed)) return parsed;
     const segments = [request.params.tenantId, request.params.action].filter((s): s is string => !!s);
-    return handle(getRuntime(), { method: raw.method, segments, query: request.query, body });
+    return handle(getRuntime(), { method: parsed.method, segments, query: request.query, body: parsed.body });
   });
 }
 
