@@ -4,6 +4,7 @@
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
 import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
+import { escapeHtml } from '../chats/html.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import { featureScopes } from '../identity/features.js';
@@ -117,7 +118,7 @@ export async function mailTest(deps: WorkflowDeps, tenantId: string, from?: stri
   try {
     await sendMail(graph, sender, {
       subject: 'Jira ⇄ Microsoft 365 bridge: mail connection test',
-      html: `<p>This is a test from the Jira ⇄ Microsoft 365 bridge, sent at ${sentAt} from ${sender.address} to itself. No action is needed.</p>`,
+      html: `<p>This is a test from the Jira ⇄ Microsoft 365 bridge, sent at ${escapeHtml(sentAt)} from ${escapeHtml(sender.address)} to itself. No action is needed.</p>`,
       to: [sender.address],
       headers: { 'x-jira-m365-test': sentAt },
     });
