@@ -156,6 +156,12 @@ function report(results) {
       ['baseline: sendMessage', ms(baseline.p50Ms), ms(baseline.p99Ms), num(baseline.throughputPerSecond), baseline.errors],
       ['ack: POST /api/jira/events', ms(ack.p50Ms), ms(ack.p99Ms), num(ack.throughputPerSecond), ack.errors],
       ratioRow('ratio ack / baseline', ack),
+      ...(app.hostHop
+        ? [
+            ['host hop: trivial HTTP function', ms(app.hostHop.p50Ms), ms(app.hostHop.p99Ms), num(app.hostHop.throughputPerSecond), app.hostHop.errors],
+            ['ratio ack / (hop + enqueue), p50', num(ack.p50Ms / (app.hostHop.p50Ms + baseline.p50Ms), 2) + 'x', '', '', ''],
+          ]
+        : []),
       ['ack while the app works', ms(ackUnderLoad.p50Ms), ms(ackUnderLoad.p99Ms), num(ackUnderLoad.throughputPerSecond), ackUnderLoad.errors],
       ratioRow('ratio (app working) / baseline', ackUnderLoad),
     ]),

@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { QueueClient } from '@azure/storage-queue';
+import { startApp } from '../../dist/dev/testing.js';
 import { startBridge } from '../../dist/test/support/bridge.js';
 import { jiraFixturesDir } from '../../dist/test/support/repoRoot.js';
 import { signBody } from '../../dist/shared/jira/signature.js';
@@ -103,7 +104,25 @@ const deployedDefaults = { SETTINGS_CACHE_SECONDS: '30', LOG_LEVEL: 'info' };
 
 async function main() {
   if (!storage || !resultFile) throw new Error('run through scripts/bench.mjs (TEST_STORAGE_CONNECTION_STRING / BENCH_RESULT_FILE missing)');
-  const result = { bodyBytes: 0, ack: undefined, ackUnderLoad: undefined, baseline: undefined, drain: undefined, graph: undefined };
+  const result = { bodyBytes: 0, hostHop: undefined, ack: undefined, ackUnderLoad: undefined, baseline: undefined, drain: undefined, graph: undefined };
+
+  // ---- the host's own share: the same body POSTed to a trivial HTTP function (the dev host's test fixture) ----
+  // An acknowledgement is one HTTP hop through the Functions host plus one enqueue; this row shows the hop alone,
+  // so the report can tell the app's own cost from the parts every HTTP-triggered enqueue pays.
+  log(`host hop: ${warmUp} warm-up + ${n} POSTs to a trivial function, ${c} in parallel ...`);
+  const trivial = await startApp({ env: { AzureWebJobsStorage: storage }, functionsGlob: 'dist/test/fixtures/devhost-app/functions/*.js', hostJsonPath: 'test/fixtures/devhost-app/host.json' });
+  try {
+    const padding = 'x'.repeat(5000);
+    const hop = async () => {
+      const response = await fetch(`${trivial.baseUrl}/api/echo/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ padding }) });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    };
+    await load(warmUp, c, hop);
+    result.hostHop = await load(n, c, hop);
+  } finally {
+    await trivial.stop();
+  }
 
   // ---- (a) and (b), isolated: the acknowledgement alone against the bare enqueue ----
   // The event fan-out is switched off (AzureWebJobs.eventJobs.Disabled, as on the real host), so the app does only
