@@ -50,6 +50,10 @@ var basePermissions = [
     id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d' // User.Read
     type: 'Scope'
   }
+  {
+    id: '87f447af-9fa4-4c32-9dfa-4a57a73d18ce' // MailboxSettings.Read
+    type: 'Scope'
+  }
 ]
 
 var featurePermissions = {
@@ -70,6 +74,19 @@ var featurePermissions = {
       id: 'b340eb25-3456-403f-be2f-af7a0d370277' // User.ReadBasic.All
       type: 'Scope'
     }
+    {
+      id: '9547fcb5-d03f-419d-9948-5928bbf71b0f' // Chat.ReadBasic
+      type: 'Scope'
+    }
+    // Optional for the app (a missing one degrades one capability), listed so a consent can grant them.
+    {
+      id: 'a154be20-db9c-4678-8ab7-66f6cc099a59' // User.Read.All
+      type: 'Scope'
+    }
+    {
+      id: '9ff7295e-131b-4d94-90e1-69fde507ac11' // Chat.ReadWrite
+      type: 'Scope'
+    }
   ]
   meetings: [
     {
@@ -78,10 +95,6 @@ var featurePermissions = {
     }
   ]
   bookings: [
-    {
-      id: '948eb538-f19d-4ec5-9ccc-f059e1ea4c72' // Bookings.ReadWrite.All
-      type: 'Scope'
-    }
     {
       id: '02a5a114-36a6-46ff-a102-954d89d9ab02' // BookingsAppointment.ReadWrite.All
       type: 'Scope'

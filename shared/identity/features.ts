@@ -47,8 +47,9 @@ export interface FeatureScopes {
 
 export const featureScopes: Readonly<Record<Feature, FeatureScopes>> = {
   chats: {
-    // POST /chats, POST /chats/{id}/messages, POST/DELETE /chats/{id}/members, user lookups by mail.
-    required: ['Chat.Create', 'ChatMessage.Send', 'ChatMember.ReadWrite', 'User.ReadBasic.All'],
+    // POST /chats, POST /chats/{id}/messages, GET/POST/DELETE /chats/{id}/members, user lookups by mail, and
+    // GET /me/chats?$filter=topic, which finds a chat an interrupted creation made (exactly one chat per issue).
+    required: ['Chat.Create', 'ChatMessage.Send', 'ChatMember.ReadWrite', 'User.ReadBasic.All', 'Chat.ReadBasic'],
     optional: {
       'User.Read.All': 'looking people up by proxyAddresses / otherMails when mail does not match',
       'Chat.ReadWrite': 'renaming the chat topic on resolution',

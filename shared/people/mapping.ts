@@ -157,7 +157,8 @@ async function lookUpByEmail(graph: Graph, people: JiraUser[]): Promise<Map<stri
           });
         } else if (response.status === 200 && users && users.length > 1) {
           results.set(person.accountId, { reason: `${users.length} Microsoft 365 users share their e-mail address; map them manually` });
-        } else if (response.status === 200) {
+        } else if (response.status === 200 || response.status === 403) {
+          // 403: this kind of lookup needs a scope the tenant did not grant (User.Read.All); try the next kind.
           next.push(person);
         } else if (response.status === 429) {
           // Inner 429s are not retried by the SDK (outer 200); leave the person unmapped this time, retried next job.

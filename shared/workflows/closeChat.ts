@@ -7,6 +7,7 @@ import { findChatLink, updateChatLink } from '../chats/chatLinks.js';
 import { escapeHtml, escapeMultiline, link as htmlLink, postChatMessage } from '../chats/html.js';
 import { sanitiseTopic } from '../chats/topic.js';
 import { issueUrl } from '../jira/client.js';
+import { GraphRequestError } from '../graph/client.js';
 import { requireProject } from './createChat.js';
 import type { WorkflowDeps } from './deps.js';
 
@@ -35,8 +36,14 @@ export async function closeChatJob(job: JobMessage, context: JobContext, deps: W
     const rename = params.renameTopic ?? settings.renameOnResolve;
     if (rename && settings.resolvedTopicPrefix && !link.topic.startsWith(settings.resolvedTopicPrefix.trim())) {
       const topic = sanitiseTopic(settings.resolvedTopicPrefix + link.topic);
-      await graph.patch(`/chats/${encodeURIComponent(link.chatId!)}`, { topic });
-      await updateChatLink(deps, link, { topic });
+      try {
+        await graph.patch(`/chats/${encodeURIComponent(link.chatId!)}`, { topic });
+        await updateChatLink(deps, link, { topic });
+      } catch (e) {
+        // Renaming needs the optional Chat.ReadWrite scope; without it only this capability is lost.
+        if (!(e instanceof GraphRequestError && e.status === 403)) throw e;
+        context.log.warn('capability.degraded', { capability: 'renaming the chat topic on resolution', scope: 'Chat.ReadWrite', code: e.code });
+      }
     }
     return { outcome: 'done', detail: `resolution summary posted to ${link.chatId}` };
   } finally {

@@ -361,7 +361,15 @@ async function reportUnmapped(
 }
 
 async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {
-  const r = await graph.get<{ value?: { body?: { content?: string } }[] }>(`/chats/${encodeURIComponent(chatId)}/messages?$top=20`);
+  let r;
+  try {
+    r = await graph.get<{ value?: { body?: { content?: string } }[] }>(`/chats/${encodeURIComponent(chatId)}/messages?$top=20`);
+  } catch (e) {
+    // Reading messages needs Chat.Read (or Chat.ReadWrite), which the chats feature does not require: without it
+    // the check is impossible, so post; after that rare crash a repeated first message beats a missing one.
+    if (e instanceof GraphRequestError && e.status === 403) return false;
+    throw e;
+  }
   const marker = escapeHtml(`${jiraBaseUrl}/browse/${encodeURIComponent(issueKey)}`);
   return (r.body.value ?? []).some((m) => m.body?.content?.includes(marker));
 }

@@ -125,7 +125,8 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     const invite = /(http:\/\/127\.0\.0\.1:\d+\/api\/self-link\/start\?invitation=[A-Za-z0-9_.-]+)/.exec(note)?.[1];
     assert.ok(invite, `the note carries a self-link: ${note}`);
 
-    const tampered = await fetch(invite.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { redirect: 'manual' });
+    // Change the invitation's payload (not the last base64url character, whose low bits decoding ignores).
+    const tampered = await fetch(invite.replace(/invitation=(.)/, (_, c: string) => `invitation=${c === 'e' ? 'f' : 'e'}`), { redirect: 'manual' });
     assert.equal(tampered.status, 400);
 
     bridge.entra.signInAs(sam.id);

@@ -129,6 +129,22 @@ describe('chat lifecycle and job outcomes', () => {
     assert.equal(chat.topic!.match(/\[Resolved\]/g)!.length, 1);
   });
 
+  it('without the optional Chat.ReadWrite scope the summary is posted and only the rename is skipped, visibly', async () => {
+    const { key, chat } = await incidentWithChat();
+    const granted = h.scopes;
+    h.scopes = granted.filter((s) => s !== 'Chat.ReadWrite');
+    try {
+      h.jira.issue(key)!.fields.resolution = { id: '10000', name: 'Done' };
+      const done = await closeChatJob(job('close-chat', key), h.context(), h.deps);
+      assert.equal(done.outcome, 'done');
+      assert.equal(chat.messages.length, 2, 'the resolution summary is posted');
+      assert.ok(!chat.topic!.startsWith('[Resolved]'), 'the topic stays');
+      assert.ok(h.log.lines.some((l) => l.includes('"capability.degraded"') && l.includes('Chat.ReadWrite')));
+    } finally {
+      h.scopes = granted;
+    }
+  });
+
   it('short updates post what is true now, at most one per second per chat', async () => {
     const { key, chat } = await incidentWithChat();
     h.jira.issue(key)!.fields.priority = { id: '1', name: 'Highest' };

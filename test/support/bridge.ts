@@ -71,7 +71,8 @@ async function followRedirects(url: string, hops = 5): Promise<Response> {
 }
 
 export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> {
-  const graph = new FakeGraph();
+  // Scopes are enforced as Graph does, so a feature that asks for too little fails here, not in a customer's tenant.
+  const graph = new FakeGraph({ enforceScopes: true });
   const jira = new FakeJira();
   const entra = new FakeEntra({ clientId: TEST_CLIENT_ID });
   const closers: (() => Promise<void>)[] = [];

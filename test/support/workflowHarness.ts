@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../shared/config.js';
 import { createGraph } from '../../shared/graph/client.js';
+import { featureScopes } from '../../shared/identity/features.js';
 import { createJiraApi } from '../../shared/jira/client.js';
 import type { JobContext } from '../../shared/jobs/runJob.js';
 import { memoryLogger } from '../../shared/log.js';
@@ -35,6 +36,8 @@ export interface WorkflowHarness {
   serviceUser: FakeUser;
   siteId: string;
   settings: ProjectSettings;
+  /** Delegated scopes in the service user's tokens (default: the chats feature's required and optional ones). */
+  scopes: string[];
   context(): JobContext;
   setProject(input: Partial<ProjectSettingsInput>): void;
   close(): Promise<void>;
@@ -43,7 +46,8 @@ export interface WorkflowHarness {
 export async function startWorkflowHarness(): Promise<WorkflowHarness> {
   const clock = new TestClock();
   // The fake's rate windows (4 member adds per minute) follow the same clock the workflows see.
-  const graph = new FakeGraph({ now: () => clock.now().getTime() });
+  // Scopes are enforced as Graph does: the workflows get exactly the chats feature's delegated scopes.
+  const graph = new FakeGraph({ now: () => clock.now().getTime(), enforceScopes: true });
   const jira = new FakeJira();
   const g = await graph.start();
   const j = await jira.start();
@@ -61,11 +65,12 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
     serviceUser,
     siteId,
     settings: projectSettingsSchema.parse({ tenantId: graph.tenantId, fieldIds: jira.fieldIds }),
+    scopes: [...featureScopes.chats.required, ...Object.keys(featureScopes.chats.optional)],
     deps: {
       ...runtime,
       jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }),
       graphFor: async () => {
-        const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => graph.delegatedToken(serviceUser, 'Chat.Create ChatMessage.Send ChatMember.ReadWrite Chat.ReadBasic User.ReadBasic.All User.Read.All Chat.ReadWrite') });
+        const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')) });
         return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: serviceUser.id });
       },
       projectSettings: async () => harness.settings,

@@ -336,7 +336,7 @@ describe('Microsoft Graph app registration', () => {
 
   test('a wrong id, an unverified permission and an unnamed id are each reported', async () => {
     await assertReported(checkGraphPermissionIds, "var p = [\n  {\n    id: 'e383f46e-2787-4529-855e-0681a7b0be68' // Mail.Send\n  }\n]\n", /Mail\.Send is e383f46e-2787-4529-855e-0e479a3ffac0/, 3);
-    await assertReported(checkGraphPermissionIds, "var p = [\n  {\n    id: '9ff7295e-131b-4d94-90e1-69fde507ac11' // Chat.ReadWrite\n  }\n]\n", /not a verified/);
+    await assertReported(checkGraphPermissionIds, "var p = [\n  {\n    id: '204e0828-b5ca-4ad8-b9f3-f32a958e7cc4' // User.ReadWrite.All\n  }\n]\n", /not a verified/);
     await assertReported(checkGraphPermissionIds, "var p = [\n  {\n    id: '38826093-1258-4dea-98f0-00003be2b8d0'\n  }\n]\n", /no \/\/ <Permission name>/);
   });
 

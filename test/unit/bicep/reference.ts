@@ -1,6 +1,7 @@
 // Facts the Bicep checks compare against. Azure facts come from ../shared/contracts/azure/resource-types.json (read
 // at run time, never copied); the few facts that file lacks are here, each with its source.
 import { readFileSync } from 'node:fs';
+import { baseScopes, featureScopes, features } from '../../../shared/identity/features.js';
 import { sharedReferencePath } from '../../support/repoRoot.js';
 
 export interface PropertyList {
@@ -102,6 +103,9 @@ export const graphDelegatedPermissionIds: Readonly<Record<string, string>> = {
   'ChatMessage.Send': '116b7235-7cc6-461e-b163-8e55691d839e',
   'ChatMember.ReadWrite': 'dea13482-7ea6-488f-8b98-eb5bbecf033d',
   'Chat.Read': 'f501c180-9344-439a-bca0-6cbf209fd270',
+  'Chat.ReadBasic': '9547fcb5-d03f-419d-9948-5928bbf71b0f',
+  'Chat.ReadWrite': '9ff7295e-131b-4d94-90e1-69fde507ac11',
+  'User.Read.All': 'a154be20-db9c-4678-8ab7-66f6cc099a59',
   'OnlineMeetings.ReadWrite': 'a65f2972-a4f8-4f5e-afd7-69ccb046d5dc',
   'Bookings.ReadWrite.All': '948eb538-f19d-4ec5-9ccc-f059e1ea4c72',
   'BookingsAppointment.ReadWrite.All': '02a5a114-36a6-46ff-a102-954d89d9ab02',
@@ -110,14 +114,19 @@ export const graphDelegatedPermissionIds: Readonly<Record<string, string>> = {
   'MailboxSettings.Read': '87f447af-9fa4-4c32-9dfa-4a57a73d18ce',
 };
 
-/** The delegated permissions each feature needs (issue 6); `base` is requested with every feature. */
+/**
+ * The delegated permissions each feature's consent link and sign-in ask for, straight from the app's own
+ * shared/identity/features.ts (required and optional), so the registration the Bicep creates can never ask for less
+ * than the app requests; `base` is requested with every feature. Bicep names the chat-to-jira feature `chatToJira`.
+ */
 export const expectedFeaturePermissions: Readonly<Record<string, readonly string[]>> = {
-  base: ['openid', 'profile', 'offline_access', 'User.Read'],
-  chats: ['Chat.Create', 'ChatMessage.Send', 'ChatMember.ReadWrite', 'User.ReadBasic.All'],
-  meetings: ['OnlineMeetings.ReadWrite'],
-  bookings: ['Bookings.ReadWrite.All', 'BookingsAppointment.ReadWrite.All'],
-  mail: ['Mail.Send', 'Mail.Send.Shared', 'MailboxSettings.Read'],
-  chatToJira: ['Chat.Read'],
+  base: [...baseScopes],
+  ...Object.fromEntries(
+    features.map((feature) => [
+      feature === 'chat-to-jira' ? 'chatToJira' : feature,
+      [...featureScopes[feature].required, ...Object.keys(featureScopes[feature].optional)],
+    ]),
+  ),
 };
 
 /** Tables the app keeps state in (DESIGN.md section 5, issue 6). bicep/modules/storage.bicep must declare each. */
