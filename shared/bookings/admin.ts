@@ -147,14 +147,19 @@ async function listAdministered(deps: BookingsAdminDeps, tenantId: string, all: 
   });
 }
 
-async function businessDetail(deps: BookingsAdminDeps, tenantId: string, businessId: string): Promise<HttpOutcome> {
-  const { graph, me } = await session(deps, tenantId);
-  let business, services, staff;
+/** The business with its services and staff, read in parallel; a failure is explained for the admin. */
+async function readBusiness(graph: Awaited<ReturnType<typeof session>>['graph'], me: Awaited<ReturnType<typeof session>>['me'], businessId: string) {
   try {
-    [business, services, staff] = await Promise.all([getBusiness(graph, businessId), listServices(graph, businessId), listStaff(graph, businessId)]);
+    const [business, services, staff] = await Promise.all([getBusiness(graph, businessId), listServices(graph, businessId), listStaff(graph, businessId)]);
+    return { business, services, staff };
   } catch (e) {
     throw explain(e, 'read the business', businessId, me);
   }
+}
+
+async function businessDetail(deps: BookingsAdminDeps, tenantId: string, businessId: string): Promise<HttpOutcome> {
+  const { graph, me } = await session(deps, tenantId);
+  const { business, services, staff } = await readBusiness(graph, me, businessId);
   const role = roleCheck(ownStaffEntry(staff, me)?.role, me, businessId);
   const licence = await licenceCheck(graph, me);
   return ok({
@@ -212,12 +217,7 @@ async function projectBinding(deps: BookingsAdminDeps, request: AdminRequest, si
 /** Business exists, the service user is its Administrator and licensed, and the service (if any) is one of its services. */
 async function checkBinding(deps: BookingsAdminDeps, tenantId: string, businessId: string, serviceId: string | undefined) {
   const { graph, me } = await session(deps, tenantId);
-  let business, services, staff;
-  try {
-    [business, services, staff] = await Promise.all([getBusiness(graph, businessId), listServices(graph, businessId), listStaff(graph, businessId)]);
-  } catch (e) {
-    throw explain(e, 'read the business', businessId, me);
-  }
+  const { business, services, staff } = await readBusiness(graph, me, businessId);
   const checks: Record<string, Check> = {
     licence: await licenceCheck(graph, me),
     role: roleCheck(ownStaffEntry(staff, me)?.role, me, business.id),

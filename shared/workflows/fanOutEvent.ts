@@ -6,6 +6,7 @@ import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { eventMessageSchema, queueFor, type NewJobMessage } from '../jobs/messages.js';
 import { PermanentError } from '../errors.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
+import { poisonQueueName, queueNames } from '../storage/queues.js';
 
 interface DeliveryRow {
   jobId: string;
@@ -56,4 +57,20 @@ export async function fanOutEvent(raw: unknown, context: Pick<JobContext, 'log'>
     if (row) await replaceIfMatch(table, event.siteId, event.deliveryId, { jobId: row.jobId, issueKey: row.issueKey, state: 'done', at: row.at }, row.etag);
   }
   return { outcome: 'done', detail: `queued ${event.actions.map((a) => a.action).join(', ')}` };
+}
+
+/**
+ * The eventJobs queue function's whole job: fan out, and put an event message that can never be read beside the
+ * poison messages (where an admin sees and replays it) instead of retrying it. Anything else is rethrown so the host
+ * retries.
+ */
+export async function runEventJob(message: unknown, deps: Pick<Runtime, 'tables' | 'queues' | 'clock' | 'log'>, invocationId?: string): Promise<void> {
+  try {
+    const result = await fanOutEvent(message, deps, deps);
+    deps.log.info(`event.${result.outcome}`, { detail: result.detail, invocationId });
+  } catch (e) {
+    if (!(e instanceof PermanentError)) throw e;
+    await deps.queues.send(poisonQueueName(queueNames.jiraEvents), message ?? null);
+    deps.log.error('job.poisoned', { queue: queueNames.jiraEvents, reason: e.message });
+  }
 }
