@@ -301,6 +301,8 @@ output JIRA_WEBHOOK_URL string = '${appBaseUrl}/api/jira/events?site={siteId}'
 output JIRA_AUTOMATION_URL_PATTERN string = '${appBaseUrl}/api/jira/automation/{action}?site={siteId}'
 @description('Link that starts admin consent for one Microsoft 365 tenant and feature (needs the admin key).')
 output CONSENT_START_URL string = '${appBaseUrl}/api/consent/start?tenant={tenantId}&feature={feature}&site={siteId}'
+@description('Base of the admin API (function key). Not /api/admin: the Functions host refuses routes that start with admin.')
+output MANAGE_API_BASE_URL string = '${appBaseUrl}/api/manage'
 output ENTRA_CLIENT_ID string = effectiveEntraClientId
 @description('Redirect URIs the Entra app registration must list (set automatically when createEntraApp is true).')
 output ENTRA_REDIRECT_URIS array = [

@@ -1,4 +1,4 @@
-// /api/admin/audit/{siteId}/{issueKey}: what every job did for an issue.
+// /api/manage/audit/{siteId}/{issueKey}: what every job did for an issue.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminAudit as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminAudit(request: HttpRequest, context: InvocationContex
   });
 }
 
-app.http('adminAudit', { route: 'admin/audit/{siteId}/{issueKey}', methods: [...allMethods], authLevel: 'function', handler: adminAudit });
+app.http('adminAudit', { route: 'manage/audit/{siteId}/{issueKey}', methods: [...allMethods], authLevel: 'function', handler: adminAudit });

@@ -1,4 +1,4 @@
-// /api/admin/bookings/...: Bookings businesses the service user administers, and binding one to a JSM project.
+// /api/manage/bookings/...: Bookings businesses the service user administers, and binding one to a JSM project.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminBookings as handle } from '../shared/bookings/admin.js';
 import { intakeDeps } from '../shared/intake/deps.js';
@@ -15,4 +15,4 @@ export async function adminBookings(request: HttpRequest, context: InvocationCon
   });
 }
 
-app.http('adminBookings', { route: 'admin/bookings/{section?}/{id?}/{key?}', methods: [...allMethods], authLevel: 'function', handler: adminBookings });
+app.http('adminBookings', { route: 'manage/bookings/{section?}/{id?}/{key?}', methods: [...allMethods], authLevel: 'function', handler: adminBookings });

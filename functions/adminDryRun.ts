@@ -1,4 +1,4 @@
-// POST /api/admin/dry-run: what an event would do (topic, members, unmapped people, Graph calls), writing nothing.
+// POST /api/manage/dry-run: what an event would do (topic, members, unmapped people, Graph calls), writing nothing.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { dryRun } from '../shared/admin/dryRun.js';
 import { getRuntime } from '../shared/runtime.js';
@@ -18,4 +18,4 @@ export async function adminDryRun(request: HttpRequest, context: InvocationConte
   });
 }
 
-app.http('adminDryRun', { route: 'admin/dry-run', methods: [...allMethods], authLevel: 'function', handler: adminDryRun });
+app.http('adminDryRun', { route: 'manage/dry-run', methods: [...allMethods], authLevel: 'function', handler: adminDryRun });

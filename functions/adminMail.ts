@@ -1,4 +1,4 @@
-// /api/admin/mail[/test]: the mail feature's status and "test connection" (sends a mail from the sender to itself).
+// /api/manage/mail[/test]: the mail feature's status and "test connection" (sends a mail from the sender to itself).
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminMail as handle } from '../shared/mail/admin.js';
 import { getRuntime } from '../shared/runtime.js';
@@ -13,4 +13,4 @@ export async function adminMail(request: HttpRequest, context: InvocationContext
   });
 }
 
-app.http('adminMail', { route: 'admin/mail/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminMail });
+app.http('adminMail', { route: 'manage/mail/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminMail });

@@ -1,4 +1,4 @@
-// /api/admin/poison[/{queue}[/replay]]: list poison messages per queue and replay one or all.
+// /api/manage/poison[/{queue}[/replay]]: list poison messages per queue and replay one or all.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminPoison as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminPoison(request: HttpRequest, context: InvocationConte
   });
 }
 
-app.http('adminPoison', { route: 'admin/poison/{queue?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminPoison });
+app.http('adminPoison', { route: 'manage/poison/{queue?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminPoison });

@@ -1,4 +1,4 @@
-// /api/admin/sites/{siteId}/projects/{projectKey}: project settings and rules.
+// /api/manage/sites/{siteId}/projects/{projectKey}: project settings and rules.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminProjects as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminProjects(request: HttpRequest, context: InvocationCon
   });
 }
 
-app.http('adminProjects', { route: 'admin/sites/{siteId}/projects/{projectKey}', methods: [...allMethods], authLevel: 'function', handler: adminProjects });
+app.http('adminProjects', { route: 'manage/sites/{siteId}/projects/{projectKey}', methods: [...allMethods], authLevel: 'function', handler: adminProjects });

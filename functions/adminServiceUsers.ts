@@ -1,4 +1,4 @@
-// /api/admin/service-users[/{tenantId}[/{feature}[/{action}]]]: service users per (tenant, feature): list,
+// /api/manage/service-users[/{tenantId}[/{feature}[/{action}]]]: service users per (tenant, feature): list,
 // detail, remove (its token cache too), refresh now, resume parked jobs.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminServiceUsers as handle } from '../shared/identity/admin.js';
@@ -16,7 +16,7 @@ export async function adminServiceUsers(request: HttpRequest, context: Invocatio
 }
 
 app.http('adminServiceUsers', {
-  route: 'admin/service-users/{tenantId?}/{feature?}/{action?}',
+  route: 'manage/service-users/{tenantId?}/{feature?}/{action?}',
   methods: [...allMethods],
   authLevel: 'function',
   handler: adminServiceUsers,

@@ -1,4 +1,4 @@
-// /api/admin/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate, shown once.
+// /api/manage/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate, shown once.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminSiteSecrets as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminSiteSecrets(request: HttpRequest, context: Invocation
   });
 }
 
-app.http('adminSiteSecrets', { route: 'admin/sites/{siteId}/secrets/{secretKind}', methods: [...allMethods], authLevel: 'function', handler: adminSiteSecrets });
+app.http('adminSiteSecrets', { route: 'manage/sites/{siteId}/secrets/{secretKind}', methods: [...allMethods], authLevel: 'function', handler: adminSiteSecrets });

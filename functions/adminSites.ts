@@ -1,4 +1,4 @@
-// /api/admin/sites[/{siteId}]: register Jira sites and read them back without secrets.
+// /api/manage/sites[/{siteId}]: register Jira sites and read them back without secrets.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminSites as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminSites(request: HttpRequest, context: InvocationContex
   });
 }
 
-app.http('adminSites', { route: 'admin/sites/{siteId?}', methods: [...allMethods], authLevel: 'function', handler: adminSites });
+app.http('adminSites', { route: 'manage/sites/{siteId?}', methods: [...allMethods], authLevel: 'function', handler: adminSites });

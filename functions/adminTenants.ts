@@ -1,5 +1,5 @@
-// /api/admin/tenants[/{tenantId}[/{action}]]: tenant connections (list per site, detail, disconnect, test
-// connection, app-only vs delegated per feature) and PUT/DELETE /api/admin/tenants/app-credential.
+// /api/manage/tenants[/{tenantId}[/{action}]]: tenant connections (list per site, detail, disconnect, test
+// connection, app-only vs delegated per feature) and PUT/DELETE /api/manage/tenants/app-credential.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminTenants as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';
@@ -15,4 +15,4 @@ export async function adminTenants(request: HttpRequest, context: InvocationCont
   });
 }
 
-app.http('adminTenants', { route: 'admin/tenants/{tenantId?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminTenants });
+app.http('adminTenants', { route: 'manage/tenants/{tenantId?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminTenants });

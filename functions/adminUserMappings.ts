@@ -1,4 +1,4 @@
-// /api/admin/user-mappings/{tenantId}[/{accountId}]: manual mappings, CSV import/export, unmapped people.
+// /api/manage/user-mappings/{tenantId}[/{accountId}]: manual mappings, CSV import/export, unmapped people.
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminUserMappings as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
@@ -12,4 +12,4 @@ export async function adminUserMappings(request: HttpRequest, context: Invocatio
   });
 }
 
-app.http('adminUserMappings', { route: 'admin/user-mappings/{tenantId}/{accountId?}', methods: [...allMethods], authLevel: 'function', handler: adminUserMappings });
+app.http('adminUserMappings', { route: 'manage/user-mappings/{tenantId}/{accountId?}', methods: [...allMethods], authLevel: 'function', handler: adminUserMappings });

@@ -66,7 +66,7 @@ var rules = [
   {
     name: 'poison-messages'
     displayName: 'Jira bridge: a job landed in a poison queue'
-    description: 'A queue message failed every retry and was moved to its -poison queue. List and replay it with the admin API (/api/admin/...).'
+    description: 'A queue message failed every retry and was moved to its -poison queue. List and replay it with the admin API (/api/manage/...).'
     severity: 1
     // Window = frequency: each poisoned job is counted in exactly one evaluation, so it alerts once.
     windowSize: 'PT5M'

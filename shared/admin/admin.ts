@@ -39,7 +39,7 @@ function param(schema: z.ZodType<string>, value: string | undefined, name: strin
   return r.success ? { ok: true, value: r.data } : { ok: false, outcome: fail(400, 'invalid_request', `${name}: ${r.error.issues[0]!.message}`) };
 }
 
-/** /api/admin/sites[/{siteId}] GET (list or one), PUT (register or update). */
+/** /api/manage/sites[/{siteId}] GET (list or one), PUT (register or update). */
 export async function adminSites(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   const { siteId } = request.params;
   if (!siteId) {
@@ -64,7 +64,7 @@ export async function adminSites(deps: AdminDeps, request: AdminRequest): Promis
   return methodNotAllowed(['GET', 'PUT']);
 }
 
-/** POST /api/admin/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate; returned once. */
+/** POST /api/manage/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate; returned once. */
 export async function adminSiteSecrets(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   if (request.method !== 'POST') return methodNotAllowed(['POST']);
   const id = param(siteIdSchema, request.params.siteId, 'siteId');
@@ -96,7 +96,7 @@ export async function adminSiteSecrets(deps: AdminDeps, request: AdminRequest): 
   );
 }
 
-/** /api/admin/sites/{siteId}/projects/{projectKey}: GET, PUT (settings + rules), DELETE. */
+/** /api/manage/sites/{siteId}/projects/{projectKey}: GET, PUT (settings + rules), DELETE. */
 export async function adminProjects(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   const id = param(siteIdSchema, request.params.siteId, 'siteId');
   if (!id.ok) return id.outcome;
@@ -132,8 +132,8 @@ const mappingInputSchema = z.object({
 });
 
 /**
- * /api/admin/user-mappings/{tenantId}[/{accountId}]: list (JSON, or CSV with ?format=csv), PUT one, DELETE one,
- * POST text/csv to import (`accountId,user,guest`). /api/admin/user-mappings/{tenantId}?unmapped=true lists the
+ * /api/manage/user-mappings/{tenantId}[/{accountId}]: list (JSON, or CSV with ?format=csv), PUT one, DELETE one,
+ * POST text/csv to import (`accountId,user,guest`). /api/manage/user-mappings/{tenantId}?unmapped=true lists the
  * people who could not be mapped, with why.
  */
 export async function adminUserMappings(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
@@ -176,8 +176,8 @@ export async function adminUserMappings(deps: AdminDeps, request: AdminRequest):
 }
 
 /**
- * /api/admin/poison: GET counts; /api/admin/poison/{queue}: GET up to 32 messages; POST
- * /api/admin/poison/{queue}/replay[?messageId=…]: put one or all back on their queue.
+ * /api/manage/poison: GET counts; /api/manage/poison/{queue}: GET up to 32 messages; POST
+ * /api/manage/poison/{queue}/replay[?messageId=…]: put one or all back on their queue.
  */
 export async function adminPoison(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   const { queue, action } = request.params;
@@ -216,7 +216,7 @@ export async function adminPoison(deps: AdminDeps, request: AdminRequest): Promi
   return ok({ queue, replayed });
 }
 
-/** GET /api/admin/audit/{siteId}/{issueKey}: what every job did for an issue, newest first. */
+/** GET /api/manage/audit/{siteId}/{issueKey}: what every job did for an issue, newest first. */
 export async function adminAudit(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   if (request.method !== 'GET') return methodNotAllowed(['GET']);
   const id = param(siteIdSchema, request.params.siteId, 'siteId');

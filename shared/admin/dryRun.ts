@@ -1,4 +1,4 @@
-// POST /api/admin/dry-run: what a given Jira event (webhook body or Automation request) would do: the actions the
+// POST /api/manage/dry-run: what a given Jira event (webhook body or Automation request) would do: the actions the
 // rules pick, and for chat actions the topic, members, unmapped people and the Graph calls, without writing
 // anything and without calling Graph. The issue is read from Jira (a GET), as the real job would.
 import { z } from 'zod';

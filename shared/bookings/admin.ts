@@ -1,9 +1,9 @@
-// /api/admin/bookings/...: what an admin needs to bind a JSM project to Microsoft Bookings.
-//   GET    /api/admin/bookings/businesses?tenant={tenantId}[&all=true]   businesses the Bookings service user administers
-//   GET    /api/admin/bookings/businesses/{businessId}?tenant={tenantId} one business: rules, services, staff, checks
-//   GET    /api/admin/bookings/projects/{siteId}/{projectKey}            the project's binding, checked against Graph
-//   PUT    /api/admin/bookings/projects/{siteId}/{projectKey}            bind { businessId, serviceId? } (checked first)
-//   DELETE /api/admin/bookings/projects/{siteId}/{projectKey}            unbind
+// /api/manage/bookings/...: what an admin needs to bind a JSM project to Microsoft Bookings.
+//   GET    /api/manage/bookings/businesses?tenant={tenantId}[&all=true]   businesses the Bookings service user administers
+//   GET    /api/manage/bookings/businesses/{businessId}?tenant={tenantId} one business: rules, services, staff, checks
+//   GET    /api/manage/bookings/projects/{siteId}/{projectKey}            the project's binding, checked against Graph
+//   PUT    /api/manage/bookings/projects/{siteId}/{projectKey}            bind { businessId, serviceId? } (checked first)
+//   DELETE /api/manage/bookings/projects/{siteId}/{projectKey}            unbind
 // Listing businesses is delegated-only in the docs read (graph-contract §8), so these calls use the bookings
 // service user even when jobs run app-only. The checks are the ones Bookings enforces: a Microsoft Bookings licence
 // (service plan MICROSOFTBOOKINGS) and the Administrator role on the business.
@@ -57,7 +57,7 @@ export async function adminBookings(deps: BookingsAdminDeps, request: AdminReque
       return id ? await businessDetail(deps, tenant.data, id) : await listAdministered(deps, tenant.data, request.query.all === 'true');
     }
     if (section === 'projects' && id && key) return await projectBinding(deps, request, id, key);
-    return fail(404, 'not_found', 'use /api/admin/bookings/businesses[/{businessId}]?tenant=… or /api/admin/bookings/projects/{siteId}/{projectKey}');
+    return fail(404, 'not_found', 'use /api/manage/bookings/businesses[/{businessId}]?tenant=… or /api/manage/bookings/projects/{siteId}/{projectKey}');
   } catch (e) {
     return errorOutcome(e);
   }

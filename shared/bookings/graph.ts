@@ -177,7 +177,7 @@ export function explainBookingsError(e: unknown, ctx: BookingsErrorContext): unk
   }
   if (e.status === 404) {
     return new PermanentError(
-      `Bookings business ${ctx.businessId} (or the item) was not found ${graph}: check the business bound to the project (GET /api/admin/bookings/businesses lists them).`,
+      `Bookings business ${ctx.businessId} (or the item) was not found ${graph}: check the business bound to the project (GET /api/manage/bookings/businesses lists them).`,
       'bookings-not-found',
       details,
     );

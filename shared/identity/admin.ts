@@ -1,4 +1,4 @@
-// The admin API behind /api/admin/tenants... and /api/admin/service-users... (DESIGN §4 "admin tooling"): list a
+// The admin API behind /api/manage/tenants... and /api/manage/service-users... (DESIGN §4 "admin tooling"): list a
 // site's tenant connections, disconnect (connection and tokens go; everything in Teams stays), test a (tenant,
 // feature), choose app-only vs delegated per feature, store the app's client credential, manage service users.
 // Requests arrive already authenticated by the function key; input is validated here and answered with precise
@@ -24,7 +24,7 @@ import { validateServiceUser } from './validateServiceUser.js';
 
 export interface AdminRequest {
   method: string;
-  /** Route segments after `/api/admin/tenants` or `/api/admin/service-users`, already URL-decoded. */
+  /** Route segments after `/api/manage/tenants` or `/api/manage/service-users`, already URL-decoded. */
   segments: string[];
   query: URLSearchParams;
   body: unknown;
@@ -42,7 +42,7 @@ function tenantParam(value: string | undefined): string | AdminResponse {
   return value.toLowerCase();
 }
 
-// ---- /api/admin/tenants ----------------------------------------------------------------------------------------
+// ---- /api/manage/tenants ----------------------------------------------------------------------------------------
 
 export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promise<AdminResponse> {
   const [first, action, extra] = req.segments;
@@ -78,7 +78,7 @@ export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promi
     return { status: 200, body: await testConnection(deps, tenantId, feature.feature) };
   }
   if (action === 'modes' && req.method === 'PUT') return setMode(deps, tenantId, req.body);
-  return error(404, 'not_found', `no admin route ${req.method} /api/admin/tenants/${tenantId}${action ? `/${action}` : ''}`);
+  return error(404, 'not_found', `no admin route ${req.method} /api/manage/tenants/${tenantId}${action ? `/${action}` : ''}`);
 }
 
 async function describeTenant(deps: IdentityDeps, tenantId: string) {
@@ -261,7 +261,7 @@ export async function testConnection(deps: IdentityDeps, tenantId: string, featu
   return done();
 }
 
-// ---- /api/admin/service-users ----------------------------------------------------------------------------------
+// ---- /api/manage/service-users ----------------------------------------------------------------------------------
 
 export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): Promise<AdminResponse> {
   const [first, second, action, extra] = req.segments;
@@ -313,5 +313,5 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
     if (user?.status !== 'active') return error(409, 'service_user_not_active', `the service user for tenant ${tenantId} feature ${f} is not active; sign it in first`);
     return { status: 200, body: { tenantId, feature: f, resumed: await resumeParkedJobs(deps, tenantId, f) } };
   }
-  return error(404, 'not_found', `no admin route ${req.method} /api/admin/service-users/${tenantId}/${f}${action ? `/${action}` : ''}`);
+  return error(404, 'not_found', `no admin route ${req.method} /api/manage/service-users/${tenantId}/${f}${action ? `/${action}` : ''}`);
 }

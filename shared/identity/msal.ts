@@ -67,7 +67,7 @@ export async function resolveClientCredential(deps: MsalDeps): Promise<ClientCre
   }
   if (entra.clientSecret) return { clientSecret: entra.clientSecret };
   throw new PermanentError(
-    'no Entra client credential: set ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE_SECRET_NAME, or store one with PUT /api/admin/tenants/app-credential',
+    'no Entra client credential: set ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE_SECRET_NAME, or store one with PUT /api/manage/tenants/app-credential',
     'client-credential-missing',
   );
 }

@@ -36,7 +36,7 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
     secrets = (await reloadedSite(site, deps))?.webhookSecrets ?? secrets;
   }
   if (secrets.length === 0) {
-    return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/webhook-secret`);
+    return fail(401, 'webhook_secret_not_set', `site ${site.site.siteId} has no webhook secret yet: generate one with POST /api/manage/sites/${site.site.siteId}/secrets/webhook-secret`);
   }
   if (!signature) return fail(401, 'signature_missing', 'X-Hub-Signature header is missing');
   if (!verifySignature(signature, request.body, secrets)) {
@@ -112,7 +112,7 @@ export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): P
   let token = site.automationToken;
   if (!token || !tokensEqual(bearer, token)) token = (await reloadedSite(site, deps))?.automationToken ?? token;
   if (!token) {
-    return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/admin/sites/${site.site.siteId}/secrets/automation-token`);
+    return fail(401, 'automation_token_not_set', `site ${site.site.siteId} has no automation token yet: generate one with POST /api/manage/sites/${site.site.siteId}/secrets/automation-token`);
   }
   if (!tokensEqual(bearer, token)) return fail(401, 'token_invalid', 'the bearer token is not this site\'s automation token');
 

@@ -1,6 +1,6 @@
-// /api/admin/mail: the mail feature's "test connection", like the mail-handler products admins know.
-//   GET  /api/admin/mail?tenant={tenantId}                       how mail is set up: mode, sender, scopes (no mail sent)
-//   POST /api/admin/mail/test?tenant={tenantId}[&from=address]   send a test mail from the sender to itself, on demand
+// /api/manage/mail: the mail feature's "test connection", like the mail-handler products admins know.
+//   GET  /api/manage/mail?tenant={tenantId}                       how mail is set up: mode, sender, scopes (no mail sent)
+//   POST /api/manage/mail/test?tenant={tenantId}[&from=address]   send a test mail from the sender to itself, on demand
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
 import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
@@ -36,7 +36,7 @@ export async function adminMail(deps: WorkflowDeps, request: AdminRequest): Prom
     if (request.method !== 'POST') return methodNotAllowed(['POST']);
     return ok(await mailTest(deps, tenant.data.toLowerCase(), from));
   }
-  return fail(404, 'not_found', 'use GET /api/admin/mail?tenant=… or POST /api/admin/mail/test?tenant=…');
+  return fail(404, 'not_found', 'use GET /api/manage/mail?tenant=… or POST /api/manage/mail/test?tenant=…');
 }
 
 /** Mode, consent, service user and scopes: what the admin can see without sending anything. */

@@ -5,7 +5,7 @@
 //
 // The invitation authorises linking *that* Jira account: whoever holds the link and signs in is linked to it. The
 // note is internal (agents only), the link expires, and the result page names the Jira account that was linked, so
-// a mistake is visible and an admin can delete the mapping (DELETE /api/admin/user-mappings/{tenant}/{accountId}).
+// a mistake is visible and an admin can delete the mapping (DELETE /api/manage/user-mappings/{tenant}/{accountId}).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CryptoProvider } from '@azure/msal-node';
 import type { Runtime } from '../runtime.js';

@@ -95,7 +95,7 @@ export async function bookingJob(job: JobMessage, context: JobContext, deps: Wor
   const settings = await requireProject(deps, job.siteId, job.issueKey);
   if (!settings.bookings) {
     throw new PermanentError(
-      `project ${job.issueKey.split('-')[0]} has no Bookings business: bind one with PUT /api/admin/bookings/projects/${job.siteId}/${job.issueKey.split('-')[0]}`,
+      `project ${job.issueKey.split('-')[0]} has no Bookings business: bind one with PUT /api/manage/bookings/projects/${job.siteId}/${job.issueKey.split('-')[0]}`,
       'bookings-not-bound',
     );
   }
@@ -226,7 +226,7 @@ async function createFor(
   ]);
   const service = services.find((s) => s.id === serviceId);
   if (!service) {
-    throw new PermanentError(`Bookings business ${businessId} has no service ${serviceId}: GET /api/admin/bookings/businesses/${businessId} lists its services`, 'bookings-service-not-found');
+    throw new PermanentError(`Bookings business ${businessId} has no service ${serviceId}: GET /api/manage/bookings/businesses/${businessId} lists its services`, 'bookings-service-not-found');
   }
   const rules: BusinessRules = { businessHours: business.businessHours ?? [], policy: service.schedulingPolicy ?? business.schedulingPolicy ?? {} };
   const length = durationMs(service.defaultDuration);

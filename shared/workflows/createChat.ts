@@ -392,6 +392,6 @@ export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], l
     'These people could not be added to the Microsoft Teams chat for this issue:',
     ...lines,
     '',
-    `A Jira admin can also map them (PUT ${deps.config.publicBaseUrl}/api/admin/user-mappings/${link.tenantId}/{accountId}, or import a CSV). They are added on the next update of the issue, or run "sync-members".`,
+    `A Jira admin can also map them (PUT ${deps.config.publicBaseUrl}/api/manage/user-mappings/${link.tenantId}/{accountId}, or import a CSV). They are added on the next update of the issue, or run "sync-members".`,
   ].join('\n');
 }

@@ -74,8 +74,8 @@ describe('Microsoft 365 connection over HTTP', () => {
       consentCallback: ['consent/callback', 'anonymous'],
       serviceUserStart: ['service-user/start', 'function'],
       authCallback: ['auth/callback', 'anonymous'],
-      adminTenants: ['admin/tenants/{tenantId?}/{action?}', 'function'],
-      adminServiceUsers: ['admin/service-users/{tenantId?}/{feature?}/{action?}', 'function'],
+      adminTenants: ['manage/tenants/{tenantId?}/{action?}', 'function'],
+      adminServiceUsers: ['manage/service-users/{tenantId?}/{feature?}/{action?}', 'function'],
     };
     for (const [name, [route, authLevel]] of Object.entries(expected)) {
       assert.equal(byName.get(name)?.route, route, name);
@@ -115,7 +115,7 @@ describe('Microsoft 365 connection over HTTP', () => {
     assert.equal(replay.status, 400);
     assert.match(await replay.text(), /already used/);
 
-    const list = await fetch(`${app.baseUrl}/api/admin/tenants?site=${site}`);
+    const list = await fetch(`${app.baseUrl}/api/manage/tenants?site=${site}`);
     const body = (await list.json()) as { tenants: Array<{ tenantId: string; features: Record<string, { mode: string }> }> };
     assert.equal(body.tenants[0]?.tenantId, tenantId);
     assert.equal(body.tenants[0]?.features.chats?.mode, 'delegated');
@@ -142,12 +142,12 @@ describe('Microsoft 365 connection over HTTP', () => {
     const cache = stored[tokenCacheSecretName(tenantId, serviceUserId)];
     assert.ok(cache?.includes(entra.refreshTokensOf(serviceUserId).at(-1)!), 'the MSAL cache with the refresh token is stored');
 
-    const users = await (await fetch(`${app.baseUrl}/api/admin/service-users/${tenantId}`)).json() as { serviceUsers: Array<{ feature: string; status: string }> };
+    const users = await (await fetch(`${app.baseUrl}/api/manage/service-users/${tenantId}`)).json() as { serviceUsers: Array<{ feature: string; status: string }> };
     assert.deepEqual(users.serviceUsers.map((u) => [u.feature, u.status]), [['chats', 'active']]);
     const usersText = JSON.stringify(users);
     assert.ok(!usersText.includes('rt.'), 'the admin API never shows a token');
 
-    const test = await fetch(`${app.baseUrl}/api/admin/tenants/${tenantId}/test?feature=chats`, { method: 'POST' });
+    const test = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/test?feature=chats`, { method: 'POST' });
     const result = (await test.json()) as { ok: boolean; steps: Array<{ step: string; ok: boolean }> };
     assert.equal(test.status, 200);
     assert.equal(result.ok, true, JSON.stringify(result));
@@ -163,23 +163,23 @@ describe('Microsoft 365 connection over HTTP', () => {
   });
 
   it('admin API: choose app-only for a feature, and disconnect the site (tokens gone, nothing sent to Teams)', async () => {
-    const mode = await fetch(`${app.baseUrl}/api/admin/tenants/${tenantId}/modes`, {
+    const mode = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/modes`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ feature: 'chats', mode: 'app' }),
     });
     assert.equal(mode.status, 200);
-    const bad = await fetch(`${app.baseUrl}/api/admin/tenants/${tenantId}/modes`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
+    const bad = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/modes`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(bad.status, 400);
 
     const graphCalls = graph.requests.length;
-    const del = await fetch(`${app.baseUrl}/api/admin/tenants/${tenantId}?site=${site}`, { method: 'DELETE' });
+    const del = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}?site=${site}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     assert.equal(((await del.json()) as { tenantRemoved: boolean }).tenantRemoved, true);
     const stored = JSON.parse(await readFile(secretsFile, 'utf8')) as Record<string, string>;
     assert.equal(stored[tokenCacheSecretName(tenantId, serviceUserId)], undefined);
     assert.equal(graph.requests.length, graphCalls);
-    const list = (await (await fetch(`${app.baseUrl}/api/admin/tenants?site=${site}`)).json()) as { tenants: unknown[] };
+    const list = (await (await fetch(`${app.baseUrl}/api/manage/tenants?site=${site}`)).json()) as { tenants: unknown[] };
     assert.deepEqual(list.tenants, []);
   });
 });

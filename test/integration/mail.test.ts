@@ -1,4 +1,4 @@
-// The mail feature's test connection (/api/admin/mail): status without sending, a test mail from the sender to
+// The mail feature's test connection (/api/manage/mail): status without sending, a test mail from the sender to
 // itself on demand, scope report, and Send-As failures explained. Fake Graph (schema-checked), real tables.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

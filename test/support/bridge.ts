@@ -121,7 +121,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     }
   };
   const admin: Bridge['admin'] = async (method, route, body) => {
-    const response = await fetch(`${app.baseUrl}/api/admin/${route}`, {
+    const response = await fetch(`${app.baseUrl}/api/manage/${route}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -93,12 +93,12 @@ describe('function registrations', () => {
     }
     const byName = new Map(http.map((f) => [f.name, f]));
     for (const name of ['consentStart', 'serviceUserStart']) assert.equal(byName.get(name)?.authLevel, 'function', name);
-    const admin = http.filter((f) => f.route?.startsWith('admin/'));
+    const admin = http.filter((f) => f.route?.startsWith('manage/'));
     assert.ok(admin.length > 0, 'no admin routes registered');
     for (const f of admin) assert.equal(f.authLevel, 'function', `${f.name} (route ${f.route}) must need the admin key`);
   });
 
-  it('the public URLs of DESIGN §4 exist with their exact templates, and the admin API lives under admin/', () => {
+  it('the public URLs of DESIGN §4 exist with their exact templates, and the admin API lives under manage/ (the real host refuses routes starting with admin)', () => {
     const byName = new Map(functions.map((f) => [f.name, f]));
     for (const [name, route] of Object.entries(publicRoutes)) {
       const f = byName.get(name);
@@ -110,9 +110,15 @@ describe('function registrations', () => {
     for (const f of http) {
       assert.ok(f.route, `${f.name} has no explicit route (a rename would move its URL)`);
       const isAdmin = f.name.startsWith('admin');
-      assert.equal(f.route.startsWith('admin/'), isAdmin, `${f.name}: route ${f.route} ${isAdmin ? 'must' : 'must not'} be under admin/`);
+      assert.equal(f.route.startsWith('manage/'), isAdmin, `${f.name}: route ${f.route} ${isAdmin ? 'must' : 'must not'} be under manage/`);
     }
     for (const f of http.filter(isGraphNotifications)) assert.equal(f.route, 'graph/notifications', f.name);
+    // The real host refuses any route whose template, trimmed of '/' and lower-cased, starts with admin or runtime
+    // ("The specified route conflicts with one or more built in routes"): ../shared/contracts/functions-host.md.
+    for (const f of http) {
+      const template = (f.route ?? f.name).replace(/^\/+|\/+$/g, '').toLowerCase();
+      assert.ok(!/^(admin|runtime)/.test(template), `${f.name}: route ${f.route} would be refused by the Functions host`);
+    }
     // Jira's webhook and Automation send POST; Microsoft's callbacks redirect the browser with GET.
     for (const name of ['jiraEvents', 'jiraAutomation']) assert.ok(byName.get(name)?.methods?.includes('POST'), `${name} accepts POST`);
     for (const name of ['consentCallback', 'authCallback', 'health']) assert.ok(byName.get(name)?.methods?.includes('GET'), `${name} accepts GET`);
