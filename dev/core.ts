@@ -151,7 +151,8 @@ const coreApi = {
   },
 };
 
-function describe(name: string, b: RpcBinding): FunctionInfo {
+/** What the host reads from a trigger binding (route, queue, schedule), as `listFunctions()` reports it. */
+export function describe(name: string, b: RpcBinding): FunctionInfo {
   const info: FunctionInfo = { name, triggerType: b.type };
   const str = (key: string): string | undefined => (typeof b[key] === 'string' ? (b[key] as string) : undefined);
   if (/^httpTrigger$/i.test(b.type)) {
@@ -188,6 +189,11 @@ export function installCoreApi(): void {
 
 export function listFunctions(): FunctionInfo[] {
   return [...functions.values()].map((f) => ({ ...f.info }));
+}
+
+/** Every registration as the worker reports it to the host (name and bindings), in registration order. */
+export function listRegistrations(): { name: string; bindings: Record<string, RpcBinding> }[] {
+  return [...functions.values()].map((f) => ({ name: f.metadata.name, bindings: f.metadata.bindings }));
 }
 
 export async function runAppHooks(name: 'appStart' | 'appTerminate'): Promise<void> {
@@ -230,11 +236,11 @@ export async function invoke(
   trigger: RpcTypedData,
   triggerMetadata: Record<string, RpcTypedData> | undefined,
   reason: string,
+  invocationId: string = randomUUID(),
 ): Promise<InvocationResponse> {
   const fn = functions.get(functionName);
   if (!fn) throw new Error(`Function "${functionName}" is not registered.`);
   if (!programmingModel) throw new Error('@azure/functions did not set a programming model.');
-  const invocationId = randomUUID();
   const coreCtx = new CoreInvocationContext(
     invocationId,
     { invocationId, inputData: [{ name: fn.triggerBindingName, data: trigger }], triggerMetadata },

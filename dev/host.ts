@@ -1,24 +1,33 @@
 // Local stand-in for the Azure Functions host (dev and tests only; never deployed, not app code).
 //
-// Azure Functions Core Tools cannot be installed here, so this drives `@azure/functions` v4 directly: it supplies
-// `@azure/functions-core` (./core.ts), imports the compiled function files named by package.json `main`, serves
-// HTTP triggers on http://localhost:PORT/<routePrefix>/<route>, runs queue triggers from Storage with the host's
-// semantics (./queues.ts) and timer triggers on their NCRONTAB schedules (./ncrontab.ts).
+// Azure Functions Core Tools cannot be installed here, so this drives `@azure/functions` v4 directly. Like the real
+// host, it runs the app in a separate worker process (./worker.ts, which supplies `@azure/functions-core` and
+// imports the compiled function files named by package.json `main`) and keeps the HTTP server, queue listeners and
+// timers itself: it applies the host's registration rules (./registration.ts), serves HTTP triggers on
+// http://localhost:PORT/<routePrefix>/<route> with function keys, runs queue triggers from Storage with the host's
+// semantics (./queues.ts), timer triggers on their NCRONTAB schedules (./ncrontab.ts), and restarts the worker
+// when an invocation exceeds host.json `functionTimeout` (./workerProcess.ts).
 //
 //   node dist/dev/host.js [--port 7071] [--settings-defaults local.settings.sample.json]
 // Environment: PORT; DEVHOST_FUNCTIONS (a `dir/*.js` glob replacing package.json `main`, for tests);
 // DEVHOST_HOST_JSON (path of host.json); DEVHOST_NO_LOCAL_SETTINGS=1 (do not read local.settings.json);
+// DEVHOST_FUNCTION_KEY (the key `authLevel: 'function'` routes accept; without it a random one is made and printed);
 // DEVHOST_SHUTDOWN_GRACE_MS (how long to let running invocations finish on SIGINT/SIGTERM, default 10000).
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { hostLog, installCoreApi, invoke, listFunctions, runAppHooks, type FunctionInfo } from './core.js';
-import { compileRoute, findRoute, readBody, toRpcRequest, writeRpcResponse } from './http.js';
+import { describe, hostLog, type FunctionInfo } from './core.js';
+import { authorized, compileRoute, findRoute, readBody, requestPath, toRpcRequest, writeRpcResponse } from './http.js';
 import { parseSchedule, resolveAppSettings, type Schedule } from './ncrontab.js';
-import { queueSettings, startQueueListener, type QueueListener } from './queues.js';
+import { parseTimeSpan, queueSettings, startQueueListener, type QueueListener } from './queues.js';
+import { inErrorLine, validateRegistrations, type RegistrationError } from './registration.js';
+import { startWorker } from './workerProcess.js';
+
+export { expandGlob, loadFunctions } from './load.js';
 
 export interface HostOptions {
   /** Directory holding package.json, host.json and local.settings.json. Default: process.cwd(). */
@@ -31,11 +40,17 @@ export interface HostOptions {
   /** Settings file (local.settings.json format) whose `Values` fill in settings that are still unset. */
   settingsDefaultsFile?: string;
   shutdownGraceMs?: number;
+  /** The key `authLevel: 'function'` routes accept (header `x-functions-key` or `?code=`). Default: random. */
+  functionKey?: string;
 }
 
 export interface RunningHost {
   url: string;
+  /** The functions that run (in-error and disabled ones left out). */
   functions: FunctionInfo[];
+  /** Functions the host refused, with the host's message. */
+  errors: RegistrationError[];
+  functionKey: string;
   stop(): Promise<void>;
 }
 
@@ -61,34 +76,13 @@ export function loadLocalSettings(root: string, defaultsFile?: string): string[]
   return defaultsFile ? apply(path.resolve(root, defaultsFile)) : [];
 }
 
-/** Expands package.json `main` style globs: a file, or `dir/*.js` (one `*` in the last segment). */
-export function expandGlob(root: string, pattern: string): string[] {
-  const abs = path.resolve(root, pattern);
-  const dir = path.dirname(abs);
-  const base = path.basename(abs);
-  if (!base.includes('*')) return existsSync(abs) ? [abs] : [];
-  if (dir.includes('*')) throw new Error(`Only "dir/*.js" globs are supported, not "${pattern}".`);
-  const re = new RegExp('^' + base.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => re.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
-/**
- * Supplies `@azure/functions-core`, imports the function files (package.json `main`, or `functionsGlob`) into this
- * process and returns what they registered. Registrations are process-wide: call it once per process.
- */
-export async function loadFunctions(root: string = process.cwd(), functionsGlob?: string): Promise<FunctionInfo[]> {
-  installCoreApi();
-  const pattern =
-    functionsGlob ?? (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: string }).main;
-  if (!pattern) throw new Error('package.json has no "main" naming the function files.');
-  const files = expandGlob(root, pattern);
-  if (files.length === 0) throw new Error(`No function files match "${pattern}" (did the build run?).`);
-  for (const file of files) await import(pathToFileURL(file).href);
-  return listFunctions();
+/** host.json `functionTimeout`; Flex Consumption's default is 30 minutes (Microsoft Learn, "host.json reference",
+ * functionTimeout; "Flex Consumption plan hosting", "Function app timeout duration"). "-1" means unbounded. */
+export function functionTimeoutMs(hostJson: { functionTimeout?: unknown }): number | undefined {
+  const value = hostJson.functionTimeout;
+  if (value === undefined || value === null) return 30 * 60_000;
+  if (value === '-1' || value === -1) return undefined;
+  return parseTimeSpan(value, 30 * 60_000);
 }
 
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
@@ -105,16 +99,43 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
   const hostJson = JSON.parse(readFileSync(options.hostJsonPath ?? path.join(root, 'host.json'), 'utf8')) as {
     extensions?: { http?: { routePrefix?: string } };
+    functionTimeout?: unknown;
   };
   const routePrefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+  const functionKey = options.functionKey || randomBytes(24).toString('base64url');
+
+  const worker = await startWorker({
+    root,
+    functionsGlob: options.functionsGlob,
+    env: process.env,
+    functionTimeoutMs: functionTimeoutMs(hostJson),
+  });
+
+  // The host's registration rules; %SETTING% in a queue name or schedule is resolved from the app settings
+  // (Microsoft Learn, "Azure Functions binding expression patterns", "Binding expressions - app settings").
+  const { valid, errors } = validateRegistrations(worker.registrations, { setting: (name) => process.env[name] });
+  const infos: FunctionInfo[] = [];
+  for (const registration of valid) {
+    const trigger = Object.values(registration.bindings).find((b) => /trigger$/i.test(b.type))!;
+    const info = describe(registration.name, trigger as Parameters<typeof describe>[1]);
+    if (info.queueName !== undefined) {
+      try {
+        info.queueName = resolveAppSettings(info.queueName);
+      } catch (err) {
+        errors.push({ name: info.name, message: err instanceof Error ? err.message : String(err) });
+        continue;
+      }
+    }
+    infos.push(info);
+  }
+  for (const error of errors) hostLog(inErrorLine(error));
 
   // `AzureWebJobs.<name>.Disabled=true` switches one function off, as on the real host (the benchmark uses it to
   // measure acknowledgements without the queue work running beside them).
   // https://learn.microsoft.com/azure/azure-functions/disable-function
-  const loaded = await loadFunctions(root, options.functionsGlob);
   const disabled = (f: FunctionInfo) => /^(true|1)$/i.test(process.env[`AzureWebJobs.${f.name}.Disabled`] ?? '');
-  const functions = loaded.filter((f) => !disabled(f));
-  await runAppHooks('appStart');
+  const functions = infos.filter((f) => !disabled(f));
+  const invoke = worker.invoke.bind(worker);
 
   let inFlight = 0;
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -129,18 +150,30 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   // HTTP
   const routes = functions.filter((f) => /^httpTrigger$/i.test(f.triggerType)).map(compileRoute);
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    if (url.pathname === '/_devhost/status' && req.method === 'GET') {
+    const target = req.url ?? '/';
+    if (target === '/_devhost/status' && req.method === 'GET') {
       const queues = [...new Set(listeners.map((l) => l.fn.queueName))];
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ inFlight: inFlight + listeners.reduce((n, l) => n + l.listener.inFlight, 0), queues, functions }));
+      res.end(JSON.stringify({ inFlight: inFlight + listeners.reduce((n, l) => n + l.listener.inFlight, 0), queues, functions, errors }));
       return;
     }
+    const resolved = requestPath(target);
+    let url: URL;
+    try {
+      if ('error' in resolved) throw new Error(resolved.error);
+      // The URL the function sees; WHATWG parsing resolves dot segments the same way. Built from a string that
+      // starts with the scheme, so a target like `//other/x` stays a path.
+      url = new URL(`http://${req.headers.host ?? 'localhost'}${target.startsWith('/') ? target : resolved.path}`);
+    } catch {
+      // Kestrel refuses such a request (for example `%00` in the path, or a bad Host) with 400 before routing.
+      return refuse(400);
+    }
     const prefix = routePrefix === '' ? '/' : `/${routePrefix}/`;
-    const pathname = url.pathname.replace(/\/+$/, '');
-    if (!(pathname + '/').startsWith(prefix)) return notFound();
+    const pathname = resolved.path.replace(/\/+$/, '');
+    if (!(pathname + '/').startsWith(prefix)) return refuse(404);
     const match = findRoute(routes, (req.method ?? 'GET').toUpperCase(), pathname.slice(prefix.length).replace(/^\/+/, ''));
-    if (!match) return notFound();
+    if (!match) return refuse(404);
+    if (!authorized(match.route.fn.authLevel, req, url, functionKey)) return refuse(401);
     void track(async () => {
       try {
         const body = await readBody(req);
@@ -152,14 +185,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         );
         writeRpcResponse(res, response.returnValue);
       } catch {
-        // The host answers an unhandled function error with an empty 500; the error is in the log above.
+        // The host answers a failed invocation (the function threw, or its worker was restarted) with an empty
+        // 500; the error is in the log.
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       }
     });
 
-    function notFound() {
-      res.writeHead(404).end();
+    function refuse(status: number) {
+      req.resume();
+      res.writeHead(status).end();
     }
   });
 
@@ -167,7 +202,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const settings = queueSettings(hostJson);
   const listeners: { fn: FunctionInfo; listener: QueueListener }[] = [];
   for (const fn of functions.filter((f) => /^queueTrigger$/i.test(f.triggerType))) {
-    listeners.push({ fn, listener: await startQueueListener(fn, settings) });
+    listeners.push({ fn, listener: await startQueueListener(fn, settings, invoke) });
   }
 
   // Timers
@@ -178,8 +213,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     try {
       schedule = parseSchedule(resolveAppSettings(fn.schedule ?? ''));
     } catch (err) {
-      // Like the real host: a function whose binding cannot be resolved is "in error"; the others still run.
-      hostLog(`The '${fn.name}' function is in error and will not run: ${err instanceof Error ? err.message : String(err)}`);
+      // Like the real host: a function whose binding cannot be used is "in error"; the others still run.
+      const error = { name: fn.name, message: err instanceof Error ? err.message : String(err) };
+      errors.push(error);
+      hostLog(inErrorLine(error));
       continue;
     }
     let last: Date | undefined;
@@ -223,7 +260,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
-  printFunctions(functions, url, routePrefix);
+  printFunctions(functions.filter((f) => !errors.some((e) => e.name === f.name)), url, routePrefix);
+  process.stdout.write(`Function key (header x-functions-key or ?code=): ${functionKey}\n`);
   // Machine-readable, for dev/testing.ts; an IP literal because `localhost` may resolve to ::1 first.
   process.stdout.write(`DEVHOST_LISTENING http://127.0.0.1:${port}\n`);
 
@@ -231,6 +269,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   return {
     url,
     functions,
+    errors,
+    functionKey,
     async stop() {
       stopping = true;
       timers.forEach(clearTimeout);
@@ -241,7 +281,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       server.closeAllConnections();
       await closed;
-      await runAppHooks('appTerminate');
+      await worker.stop(graceMs);
     },
   };
 }
@@ -275,6 +315,7 @@ async function main(): Promise<void> {
     loadLocalSettings: process.env.DEVHOST_NO_LOCAL_SETTINGS !== '1',
     settingsDefaultsFile: argValue('--settings-defaults'),
     shutdownGraceMs: process.env.DEVHOST_SHUTDOWN_GRACE_MS ? Number(process.env.DEVHOST_SHUTDOWN_GRACE_MS) : undefined,
+    functionKey: process.env.DEVHOST_FUNCTION_KEY,
   });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -5,6 +5,7 @@
 // `{name}` takes one segment, `{name?}` is optional, `{name:constraint}` is accepted (constraint ignored except
 // `int`/`alpha`), `{*rest}` takes the remainder. A method not in `methods` is not a match (404), like the host.
 
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionInfo, RpcHttp, RpcHttpCookie, RpcTypedData } from './core.js';
 
@@ -33,14 +34,17 @@ function parseSegment(text: string): Segment {
   return { param: m[2], catchAll: m[1] === '*', constraint: m[3], optional: m[4] === '?' };
 }
 
-/** Route params if `path` (already without the prefix, no leading slash) matches, else undefined. */
+/**
+ * Route params if `path` (already decoded by `requestPath`, without the prefix, no leading slash) matches, else
+ * undefined. Values are not decoded again: ASP.NET routing matches the decoded path.
+ */
 export function matchRoute(route: Route, path: string): Record<string, string> | undefined {
   const parts = path === '' ? [] : path.split('/');
   const params: Record<string, string> = {};
   let i = 0;
   for (const seg of route.segments) {
     if (seg.catchAll) {
-      const rest = parts.slice(i).map(decodeURIComponent).join('/');
+      const rest = parts.slice(i).join('/');
       if (rest !== '') params[seg.param!] = rest;
       else if (!seg.optional) return undefined;
       i = parts.length;
@@ -52,16 +56,98 @@ export function matchRoute(route: Route, path: string): Record<string, string> |
       return undefined;
     }
     if (seg.literal !== undefined) {
-      if (decodeURIComponent(part).toLowerCase() !== seg.literal) return undefined;
+      if (part.toLowerCase() !== seg.literal) return undefined;
     } else {
-      const value = decodeURIComponent(part);
-      if (seg.constraint === 'int' && !/^-?\d+$/.test(value)) return undefined;
-      if (seg.constraint === 'alpha' && !/^[A-Za-z]+$/.test(value)) return undefined;
-      params[seg.param!] = value;
+      if (seg.constraint === 'int' && !/^-?\d+$/.test(part)) return undefined;
+      if (seg.constraint === 'alpha' && !/^[A-Za-z]+$/.test(part)) return undefined;
+      params[seg.param!] = part;
     }
     i++;
   }
   return i === parts.length ? params : undefined;
+}
+
+/**
+ * The request path as the real host's web server, Kestrel, hands it to routing (dotnet/aspnetcore
+ * src/Servers/Kestrel/Core/src/Internal/Http/PathNormalizer.cs `DecodePath`, src/Shared/UrlDecoder/UrlDecoder.cs):
+ * percent-escapes are decoded first, except `%2F` (which stays `%2F`, so it never becomes a separator); an escape
+ * that is not two hex digits, or bytes that are not valid UTF-8, are kept as they were written (no error); `%00`
+ * is refused (Kestrel answers 400). Then dot segments are removed as RFC 3986 §5.2.4 says (`/a/../b` → `/b`, also
+ * when written `%2e%2e`), never above the root. So `/api/jira/../manage/sites` is `/api/manage/sites`, and the
+ * caller reaches exactly the route that path names, with that route's key check.
+ */
+export function requestPath(rawTarget: string): { path: string } | { error: string } {
+  let target = rawTarget;
+  // Absolute-form targets (RFC 9112 §3.2.2) carry scheme and authority before the path.
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (absolute) target = target.slice(absolute[0].length) || '/';
+  const raw = target.split('?')[0]!.split('#')[0]!;
+  if (!raw.startsWith('/')) return { error: 'The request target is not an absolute path.' };
+  const bytes = Buffer.from(raw, 'latin1');
+  const out: number[] = [];
+  const hex = (c: number | undefined) =>
+    c === undefined ? -1 : c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+  const escaped = (at: number) => {
+    if (bytes[at] !== 0x25) return -1;
+    const a = hex(bytes[at + 1]);
+    const b = hex(bytes[at + 2]);
+    if (a < 0 || b < 0 || (a === 2 && b === 15)) return -1; // not an escape, or %2F (kept)
+    return a * 16 + b;
+  };
+  for (let i = 0; i < bytes.length; ) {
+    const first = escaped(i);
+    if (first < 0) {
+      out.push(bytes[i]!);
+      i++;
+      continue;
+    }
+    if (first === 0) return { error: 'The path contains null characters.' };
+    const length = first < 0x80 ? 1 : (first & 0xe0) === 0xc0 ? 2 : (first & 0xf0) === 0xe0 ? 3 : (first & 0xf8) === 0xf0 ? 4 : 0;
+    const sequence = [first];
+    for (let k = 1; k < length; k++) {
+      const next = escaped(i + 3 * k);
+      if (next < 0 || (next & 0xc0) !== 0x80) break;
+      sequence.push(next);
+    }
+    const valid = length > 0 && sequence.length === length && isStrictUtf8(sequence);
+    if (valid) {
+      out.push(...sequence);
+      i += 3 * length;
+    } else {
+      // Kestrel copies an escape it cannot decode as written and goes on after the '%'.
+      out.push(bytes[i]!);
+      i++;
+    }
+  }
+  const decoded = Buffer.from(out).toString('utf8');
+  return { path: removeDotSegments(decoded) };
+}
+
+function isStrictUtf8(sequence: number[]): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(sequence));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 3986 §5.2.4 on an absolute path, as Kestrel's PathNormalizer.RemoveDotSegments does it. */
+export function removeDotSegments(path: string): string {
+  const input = path.split('/').slice(1);
+  const output: string[] = [];
+  input.forEach((segment, index) => {
+    const last = index === input.length - 1;
+    if (segment === '.') {
+      if (last) output.push('');
+    } else if (segment === '..') {
+      output.pop();
+      if (last) output.push('');
+    } else {
+      output.push(segment);
+    }
+  });
+  return '/' + output.join('/');
 }
 
 /** Picks the route: literal segments beat parameters (ASP.NET's route precedence), then longer templates. */
@@ -79,10 +165,32 @@ export function findRoute(
   return candidates[0];
 }
 
+/**
+ * The body the worker gets. The real host forwards a request body only when the request has `Content-Length > 0`;
+ * a `Transfer-Encoding: chunked` body reaches the function empty (Azure/azure-functions-host
+ * src/WebJobs.Script.Grpc/MessageExtensions/GrpcMessageConversionExtensions.cs, ~l. 209; azure-functions-nodejs-library
+ * issue 171; host issue 4926). The bytes are still read, so the connection stays usable.
+ */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
+  const length = Number(req.headers['content-length'] ?? '0');
+  if (!(length > 0)) return Buffer.alloc(0);
   return Buffer.concat(chunks);
+}
+
+/**
+ * `authLevel: 'function'` (and `admin`) routes need a key in `x-functions-key` or `?code=`, else the host answers
+ * 401 before the worker runs (Microsoft Learn, "Azure Functions HTTP trigger", "Authorization level" and "API key
+ * authorization"). The local host has one key, which stands for every function and host key.
+ */
+export function authorized(authLevel: string | undefined, req: IncomingMessage, url: URL, key: string): boolean {
+  if (!authLevel || authLevel.toLowerCase() === 'anonymous') return true;
+  const header = req.headers['x-functions-key'];
+  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(key);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The RPC `http` typed data the host sends for a request (non-streaming mode; body as bytes, binary-safe). */

@@ -2,8 +2,9 @@
 //
 // The timer trigger takes a six-field NCRONTAB expression, `{second} {minute} {hour} {day} {month} {day-of-week}`
 // (https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions), evaluated in
-// UTC unless WEBSITE_TIME_ZONE is set (not supported here). It also accepts a TimeSpan ("hh:mm:ss") meaning
-// "every interval". Supported here: `*`, numbers, lists, ranges, steps (`*/n`, `a-b/n`). NCrontab matches the day
+// UTC unless WEBSITE_TIME_ZONE is set (not supported here). A TimeSpan ("hh:mm:ss") is refused: Flex Consumption
+// and Consumption accept only NCRONTAB (same page, "TimeSpan"; ./registration.ts puts such a function in error).
+// Supported here: `*`, numbers, lists, ranges, steps (`*/n`, `a-b/n`). NCrontab matches the day
 // when both the day-of-month and the day-of-week fields match.
 
 export interface Schedule {
@@ -44,11 +45,8 @@ function parseField(text: string, min: number, max: number, name: string): Set<n
 
 export function parseSchedule(expression: string): Schedule {
   const trimmed = expression.trim();
-  const span = /^(\d+):(\d{2}):(\d{2})$/.exec(trimmed);
-  if (span) {
-    const ms = (Number(span[1]) * 3600 + Number(span[2]) * 60 + Number(span[3])) * 1000;
-    if (ms <= 0) throw new Error(`Timer interval "${expression}" must be positive.`);
-    return { next: (after) => new Date(after.getTime() + ms) };
+  if (/^(?:\d+\.)?\d+:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?$/.test(trimmed)) {
+    throw new Error(`The schedule "${trimmed}" is a TimeSpan; Flex Consumption and Consumption plans accept only NCRONTAB expressions.`);
   }
   const parts = trimmed.split(/\s+/);
   if (parts.length !== 6) {

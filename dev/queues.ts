@@ -8,7 +8,15 @@
 // after `visibilityTimeout`; after the `maxDequeueCount`th failure copy it to `<queue>-poison` and delete it.
 
 import { QueueServiceClient, type QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
-import { hostLog, invoke, type FunctionInfo } from './core.js';
+import { hostLog, type FunctionInfo, type InvocationResponse, type RpcTypedData } from './core.js';
+
+/** Runs one invocation on the worker (./workerProcess.ts). */
+export type Invoker = (
+  name: string,
+  trigger: RpcTypedData,
+  triggerMetadata: Record<string, RpcTypedData> | undefined,
+  reason: string,
+) => Promise<InvocationResponse>;
 
 export interface QueueSettings {
   maxPollingIntervalMs: number;
@@ -78,7 +86,7 @@ interface Running {
   popReceipt: string;
 }
 
-export async function startQueueListener(fn: FunctionInfo, settings: QueueSettings): Promise<QueueListener> {
+export async function startQueueListener(fn: FunctionInfo, settings: QueueSettings, invoke: Invoker): Promise<QueueListener> {
   const queueName = fn.queueName;
   if (!queueName) throw new Error(`Queue function "${fn.name}" has no queueName.`);
   const service = queueServiceFor(fn.connection ?? 'AzureWebJobsStorage');
@@ -102,18 +110,22 @@ export async function startQueueListener(fn: FunctionInfo, settings: QueueSettin
       wake = done;
     });
 
-  async function toPoison(message: DequeuedMessageItem, popReceipt: string, why: string): Promise<void> {
+  // The extension's QueueProcessor `CopyMessageToPoisonQueueAsync` logs this warning for both ways a message gets
+  // there (Azure/azure-sdk-for-net sdk/storage/Microsoft.Azure.WebJobs.Extensions.Storage.Queues/src/QueueProcessor.cs).
+  async function toPoison(message: DequeuedMessageItem, popReceipt: string): Promise<void> {
+    hostLog(`Message has reached MaxDequeueCount of ${settings.maxDequeueCount}. Moving message to queue '${queueName}-poison'.`);
     await poison.createIfNotExists();
     // The message text is copied as stored (still base64), so the poison message decodes like the original.
     await poison.sendMessage(message.messageText);
     await queue.deleteMessage(message.messageId, popReceipt);
-    hostLog(`Message ${message.messageId} on '${queueName}' moved to '${queueName}-poison': ${why}`);
   }
 
   async function handle(entry: Running): Promise<void> {
     const { message } = entry;
+    // Fetched once more than allowed (its last attempt died with its worker or host before settling): the host
+    // moves it without invoking the function (QueueProcessor `BeginProcessingMessageAsync`).
     if (message.dequeueCount > settings.maxDequeueCount) {
-      await toPoison(message, entry.popReceipt, `dequeueCount ${message.dequeueCount} > ${settings.maxDequeueCount}`);
+      await toPoison(message, entry.popReceipt);
       return;
     }
     // Each update returns a new pop receipt; settling must wait for a renewal in progress and use its receipt.
@@ -140,7 +152,7 @@ export async function startQueueListener(fn: FunctionInfo, settings: QueueSettin
     if (failure === undefined) {
       await queue.deleteMessage(message.messageId, entry.popReceipt);
     } else if (message.dequeueCount >= settings.maxDequeueCount) {
-      await toPoison(message, entry.popReceipt, `failed ${message.dequeueCount} times`);
+      await toPoison(message, entry.popReceipt);
     } else {
       await queue.updateMessage(
         message.messageId,

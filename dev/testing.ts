@@ -4,6 +4,7 @@
 // `@azure/functions` registrations are process-global.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -29,17 +30,31 @@ export interface StartAppOptions {
   hostJsonPath?: string;
   /** How long to wait for `DEVHOST_LISTENING`. Default 20 s. */
   startTimeoutMs?: number;
+  /** The function key the host accepts. Default: a fresh random one per app. */
+  functionKey?: string;
 }
 
 export interface RunningApp {
   /** e.g. `http://127.0.0.1:41234`; HTTP functions are under `${baseUrl}/api/...`. */
   baseUrl: string;
-  /** Every registration the host saw. */
+  /** The functions the host runs (those in error, and disabled ones, are left out). */
   functions: FunctionInfo[];
+  /** Functions the host refused at start-up, with the host's message. */
+  errors: { name: string; message: string }[];
+  /**
+   * The key `authLevel: 'function'` routes need: send it as `x-functions-key` (or `?code=`), as Azure requires;
+   * without it such a route answers 401.
+   */
+  functionKey: string;
+  /**
+   * `fetch` of `${baseUrl}${path}` with the function key in `x-functions-key`, as a caller that holds the key
+   * (an admin, a script) sends it. For anonymous routes a plain `fetch` is the faithful call.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** stdout and stderr lines of the host so far (function logs include function name and invocation id). */
   logs: string[];
   /** Status of the host: running invocations, its queue-triggered queue names, registrations. */
-  status(): Promise<{ inFlight: number; queues: string[]; functions: FunctionInfo[] }>;
+  status(): Promise<HostStatus>;
   /**
    * Resolves once no invocation runs and every queue in `queueNames` (default: all queues the app's queue
    * triggers listen on, not their `-poison` twins) has an approximate message count of 0 (which counts invisible
@@ -50,14 +65,23 @@ export interface RunningApp {
   stop(): Promise<number | null>;
 }
 
+export interface HostStatus {
+  inFlight: number;
+  queues: string[];
+  functions: FunctionInfo[];
+  errors: { name: string; message: string }[];
+}
+
 /** Repository root (this file compiles to dist/dev/testing.js). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export async function startApp(options: StartAppOptions = {}): Promise<RunningApp> {
   const storage = options.env?.AzureWebJobsStorage ?? process.env.TEST_STORAGE_CONNECTION_STRING;
   if (!storage) throw new Error('startApp needs TEST_STORAGE_CONNECTION_STRING (or env.AzureWebJobsStorage).');
+  const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   const env: Record<string, string | undefined> = {
     ...process.env,
+    DEVHOST_FUNCTION_KEY: functionKey,
     AzureWebJobsStorage: storage,
     FUNCTIONS_WORKER_RUNTIME: 'node',
     DEVHOST_NO_LOCAL_SETTINGS: '1',
@@ -97,15 +121,22 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
 
   const status = async () => {
     const res = await fetch(`${baseUrl}/_devhost/status`);
-    return (await res.json()) as { inFlight: number; queues: string[]; functions: FunctionInfo[] };
+    return (await res.json()) as HostStatus;
   };
-  const { functions, queues: appQueues } = await status();
+  const { functions, errors, queues: appQueues } = await status();
   const queueService = QueueServiceClient.fromConnectionString(storage);
 
   return {
     baseUrl,
     functions,
+    errors,
+    functionKey,
     logs,
+    fetch(path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set('x-functions-key', functionKey);
+      return fetch(`${baseUrl}${path}`, { ...init, headers });
+    },
     status,
     async waitForIdle(queueNames = appQueues, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;

@@ -6,8 +6,11 @@
 //   node scripts/bundle.mjs [--out .deploy] [--verify] [--sourcemap]
 //
 // --sourcemap also writes main.js.map (about four times the bundle's size, so it is off for deployments).
-// --verify loads the bundle with a stand-in for the worker's `@azure/functions-core` and prints the functions it
-// registers, so a bundle that registers nothing (or throws at import) fails here instead of in Azure.
+// --verify loads the bundle with a stand-in for the worker's `@azure/functions-core`, prints the functions it
+// registers and applies the real host's registration rules to them (dev/registration.ts, the same module the local
+// host uses: reserved route prefixes `admin`/`runtime`, function and binding names, one route per method, NCRONTAB
+// timers), so a bundle that registers nothing, throws at import, or has a function Azure would put "in error"
+// fails here (and so `azd package` and `npm run check` fail) instead of answering 404 in Azure.
 // azure.yaml runs this as the `prepackage` hook and ships the output folder (`dist: .deploy`).
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -110,6 +113,11 @@ export async function bundle({ out, root = repoRoot, sourcemap = false } = {}) {
 
 /** Imports the bundle with a stand-in `@azure/functions-core` and returns the names of the functions it registers. */
 export async function registeredFunctions(out) {
+  return (await registrations(out)).map((r) => r.name);
+}
+
+/** What the bundle registers, as the worker reports it to the host: `{ name, bindings }` per function. */
+export async function registrations(out) {
   const registered = [];
   const core = {
     setProgrammingModel() {},
@@ -118,7 +126,7 @@ export async function registeredFunctions(out) {
       return { dispose() {} };
     },
     registerFunction(metadata) {
-      registered.push(metadata.name);
+      registered.push({ name: metadata.name, bindings: metadata.bindings });
       return { dispose() {} };
     },
     log() {},
@@ -137,6 +145,40 @@ export async function registeredFunctions(out) {
   return registered;
 }
 
+/**
+ * dev/registration.ts, the host's registration rules, transpiled in memory (this script runs before or without
+ * `tsc`, e.g. in azd's prepackage hook or `npm run check`).
+ */
+export async function registrationRules() {
+  const result = await build({
+    entryPoints: [join(repoRoot, 'dev', 'registration.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString('base64')}`);
+}
+
+/**
+ * Names of the functions the bundle in `out` registers; throws if one of them would be "in error" in Azure (the
+ * message lists each with the host's wording) or if functions/ has files but nothing registered.
+ */
+export async function verify(out, { expectFunctions = true } = {}) {
+  const found = await registrations(out);
+  if (expectFunctions && found.length === 0) throw new Error('the bundle registered no functions although functions/ has files');
+  const rules = await registrationRules();
+  // App settings are not known here: schedules written as %SETTING% are checked by the host at start-up instead.
+  const { errors } = rules.validateRegistrations(found);
+  if (errors.length > 0) {
+    throw new Error(
+      `${errors.length} function(s) would be in error in Azure and answer 404:\n` + errors.map((e) => `  ${rules.inErrorLine(e)}`).join('\n'),
+    );
+  }
+  return found.map((r) => r.name);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const options = parseArgs(process.argv.slice(2));
@@ -148,11 +190,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       console.log(`bundle: ${entries.length} function file(s) -> ${where}/${bundleFile} (${(bytes / 1024).toFixed(0)} KiB)`);
     }
     if (options.verify) {
-      const names = await registeredFunctions(out);
-      console.log(`bundle: registers ${names.length} function(s)${names.length ? ': ' + names.join(', ') : ''}`);
-      if (entries.length > 0 && names.length === 0) {
-        throw new Error('the bundle registered no functions although functions/ has files');
-      }
+      const names = await verify(out, { expectFunctions: entries.length > 0 });
+      console.log(`bundle: registers ${names.length} function(s)${names.length ? ': ' + names.join(', ') : ''}; the host's registration rules pass`);
     }
   } catch (error) {
     console.error(`bundle: ${error instanceof Error ? error.message : String(error)}`);

@@ -5,9 +5,13 @@
 //
 // If Azurite's default ports 10000-10002 are already taken, it assumes a storage emulator is running there and
 // uses it (and says so), because `UseDevelopmentStorage=true` means exactly those ports.
+//
+// Routes with `authLevel: 'function'` (/api/manage/..., consent/start, service-user/start) need a function key, as
+// in Azure. The local one is made once, kept in .local/function-key (git-ignored), and printed at every start.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +51,19 @@ async function waitForPorts(ports, timeoutMs) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`Azurite did not open ports ${ports.join(', ')} within ${timeoutMs} ms`);
+}
+
+/** The local function key: made once, then read from .local/function-key (only the owner may read it). */
+function localFunctionKey() {
+  const file = path.join(root, '.local', 'function-key');
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim();
+    if (key) return { key, file, created: false };
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const key = randomBytes(24).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return { key, file, created: true };
 }
 
 let azurite; // ChildProcess
@@ -127,12 +144,25 @@ async function main() {
   }
 
   const port = argValue('--port') ?? process.env.PORT ?? '7071';
+  const { key, file, created } = localFunctionKey();
+  const where = path.relative(root, file);
+  console.log(
+    [
+      '',
+      `Function key (${created ? 'created now, ' : ''}kept in ${where}): ${key}`,
+      'Admin routes need it, as in Azure, in the x-functions-key header or ?code=. For example:',
+      `  KEY=$(cat ${where}); APP=http://localhost:${port}`,
+      `  curl -H "x-functions-key: $KEY" $APP/api/manage/sites`,
+      `  curl -H "x-functions-key: $KEY" $APP/api/manage/poison`,
+      '',
+    ].join('\n'),
+  );
   // Embedded defaults: settings missing from the environment and local.settings.json come from the sample.
   const hostArgs = [path.join(root, 'dist', 'dev', 'host.js'), '--port', port, '--settings-defaults', 'local.settings.sample.json'];
   host = spawn(process.execPath, hostArgs, {
     cwd: root,
     stdio: 'inherit',
-    env: process.env,
+    env: { ...process.env, DEVHOST_FUNCTION_KEY: key },
     detached: true,
   });
   host.once('exit', (code) => {

@@ -114,7 +114,8 @@ async function main() {
   try {
     const padding = 'x'.repeat(5000);
     const hop = async () => {
-      const response = await fetch(`${trivial.baseUrl}/api/echo/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ padding }) });
+      // echo is authLevel function: the key travels with every request, as it must in Azure.
+      const response = await fetch(`${trivial.baseUrl}/api/echo/1`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': trivial.functionKey }, body: JSON.stringify({ padding }) });
       await response.arrayBuffer();
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
     };

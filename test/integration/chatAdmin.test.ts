@@ -94,12 +94,12 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     assert.ok(unmapped.body.unmapped.some((u: { accountId: string; reason: string }) => u.accountId === hidden.accountId && /hides their e-mail/.test(u.reason)));
 
     const csv = `accountId,user,guest\n${hidden.accountId},${quinn.id},false\n`;
-    const imported = await fetch(`${bridge.baseUrl}/api/manage/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const imported = await bridge.app.fetch(`/api/manage/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
     assert.equal(imported.status, 200, await imported.clone().text());
-    const exported = await fetch(`${bridge.baseUrl}/api/manage/user-mappings/${tenant}?format=csv`);
+    const exported = await bridge.app.fetch(`/api/manage/user-mappings/${tenant}?format=csv`);
     assert.match(await exported.text(), new RegExp(`${hidden.accountId},${quinn.id},false,manual`));
 
-    const badCsv = await fetch(`${bridge.baseUrl}/api/manage/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'accountId,user\nnot valid!,x\n' });
+    const badCsv = await bridge.app.fetch(`/api/manage/user-mappings/${tenant}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'accountId,user\nnot valid!,x\n' });
     assert.equal(badCsv.status, 400);
     assert.match(((await badCsv.json()) as { error: { message: string } }).error.message, /line 2/);
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadFunctions, repoRoot, startApp, type RunningApp } from '../../dev/testing.js';
+import { rawRequest } from '../support/http.js';
 import { peekQueueMessages, queueClient, queueLength, resetQueues } from '../support/storage.js';
 import { waitFor } from '../support/wait.js';
 
@@ -45,6 +46,8 @@ describe('dev host', () => {
   });
 
   const logsMatching = (re: RegExp) => app.logs.filter((line) => re.test(line));
+  /** `echo` is authLevel function: every call carries the app's key, as Azure requires. */
+  const withKey = (headers: Record<string, string> = {}) => ({ ...headers, 'x-functions-key': app.functionKey });
 
   it('reports every registration with its trigger settings, including the HTTP authLevel', () => {
     const byName = new Map(app.functions.map((f) => [f.name, f]));
@@ -85,7 +88,7 @@ describe('dev host', () => {
     const body = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const res = await fetch(`${app.baseUrl}/api/echo/abc%20d/first?tag=a&tag=b&status=201`, {
       method: 'POST',
-      headers: { 'x-test': 'hello', 'content-type': 'application/octet-stream' },
+      headers: withKey({ 'x-test': 'hello', 'content-type': 'application/octet-stream' }),
       body,
     });
     assert.equal(res.status, 201);
@@ -101,7 +104,7 @@ describe('dev host', () => {
   });
 
   it('matches optional route parameters and literal segments case-insensitively', async () => {
-    const res = await fetch(`${app.baseUrl}/api/ECHO/xyz`);
+    const res = await fetch(`${app.baseUrl}/api/ECHO/xyz`, { headers: withKey() });
     assert.equal(res.status, 200);
     const json = (await res.json()) as Record<string, unknown>;
     assert.equal(json.id, 'xyz');
@@ -110,13 +113,63 @@ describe('dev host', () => {
 
   it('answers 404 for an unknown route, a method the function does not accept, and paths outside the prefix', async () => {
     assert.equal((await fetch(`${app.baseUrl}/api/nope`)).status, 404);
-    assert.equal((await fetch(`${app.baseUrl}/api/echo/abc`, { method: 'DELETE' })).status, 404);
-    assert.equal((await fetch(`${app.baseUrl}/echo/abc`)).status, 404);
-    assert.equal((await fetch(`${app.baseUrl}/api/echo/a/b/c`)).status, 404);
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/abc`, { method: 'DELETE', headers: withKey() })).status, 404);
+    assert.equal((await fetch(`${app.baseUrl}/echo/abc`, { headers: withKey() })).status, 404);
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/a/b/c`, { headers: withKey() })).status, 404);
+  });
+
+  it('authLevel function: 401 without a key or with a wrong one (the function never runs), 2xx with the header or ?code=', async () => {
+    const runs = () => logsMatching(/echo GET keyed$/).length;
+    const noKey = await fetch(`${app.baseUrl}/api/echo/keyed`);
+    assert.equal(noKey.status, 401);
+    assert.equal(await noKey.text(), '');
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/keyed`, { headers: { 'x-functions-key': `${app.functionKey}x` } })).status, 401);
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/keyed?code=wrong`)).status, 401);
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/keyed`, { headers: { 'x-functions-key': '' } })).status, 401);
+    assert.equal(runs(), 0, 'refused before the function ran');
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/keyed`, { headers: withKey() })).status, 200);
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/keyed?code=${encodeURIComponent(app.functionKey)}`)).status, 200);
+    await waitFor('both keyed calls ran', () => runs() === 2);
+    assert.equal((await fetch(`${app.baseUrl}/api/slow?ms=1`)).status, 200, 'an anonymous route needs no key');
+    assert.equal((await fetch(`${app.baseUrl}/api/nope`)).status, 404, 'no route: 404 before any key check');
+  });
+
+  it('passes a body only with Content-Length > 0: a chunked body reaches the function empty, as in Azure', async () => {
+    const chunked = await rawRequest(app.baseUrl, '/api/echo/chunked', { method: 'POST', headers: withKey({ 'content-type': 'text/plain' }), body: 'hello', chunked: true });
+    assert.equal(chunked.status, 200);
+    assert.equal(JSON.parse(chunked.body).bodyBase64, '');
+    const sized = await rawRequest(app.baseUrl, '/api/echo/sized', { method: 'POST', headers: withKey({ 'content-type': 'text/plain' }), body: 'hello' });
+    assert.equal(JSON.parse(sized.body).bodyBase64, Buffer.from('hello').toString('base64'));
+  });
+
+  it('decodes the path as Kestrel does: a malformed %-escape is kept as written and never stops the host; %00 → 400', async () => {
+    // Before: decodeURIComponent threw inside the request handler and took the whole host down.
+    const malformed = await rawRequest(app.baseUrl, '/api/echo/%zz%E0%A4', { headers: withKey() });
+    assert.equal(malformed.status, 200);
+    assert.equal(JSON.parse(malformed.body).id, '%zz%E0%A4', 'kept as written, like Kestrel\'s UrlDecoder');
+    assert.equal((await rawRequest(app.baseUrl, '/api/%zz', { headers: withKey() })).status, 404);
+    assert.equal((await rawRequest(app.baseUrl, '/api/echo/a%00b', { headers: withKey() })).status, 400);
+    const decoded = await rawRequest(app.baseUrl, '/api/%65cho/caf%C3%A9%2Fx', { headers: withKey() });
+    assert.equal(decoded.status, 200, 'escapes in literal segments are decoded before matching');
+    assert.equal(JSON.parse(decoded.body).id, 'café%2Fx', '%2F stays encoded, never a separator');
+    assert.equal((await fetch(`${app.baseUrl}/api/slow?ms=1`)).status, 200, 'the host still serves');
+  });
+
+  it('resolves dot segments before routing, so a path reaches only the route it names, with that route\'s key check', async () => {
+    // /api/slow is anonymous, /api/echo needs the key: climbing out of the anonymous route does not skip the check.
+    for (const path of ['/api/slow/../echo/abc', '/api/slow/%2e%2e/echo/abc', '/api/slow/.%2E/echo/abc', '/api/x/y/../../echo/abc']) {
+      const refused = await rawRequest(app.baseUrl, path);
+      assert.equal(refused.status, 401, `${path} without a key`);
+      const keyed = await rawRequest(app.baseUrl, path, { headers: withKey() });
+      assert.equal(keyed.status, 200, `${path} with the key`);
+      assert.equal(JSON.parse(keyed.body).id, 'abc');
+    }
+    assert.equal((await rawRequest(app.baseUrl, '/api/../../api/./slow?ms=1')).status, 200, 'never above the root');
+    assert.equal((await rawRequest(app.baseUrl, '/api/echo/..%2F..%2Fslow', { headers: withKey() })).status, 200, '%2F: one segment, echo\'s id');
   });
 
   it('logs context.log lines with the function name and invocation id', async () => {
-    await fetch(`${app.baseUrl}/api/echo/logged`);
+    await fetch(`${app.baseUrl}/api/echo/logged`, { headers: withKey() });
     await waitFor('the echo log line', () => logsMatching(/echo \(Id=[0-9a-f-]{36}\) echo GET logged$/).length > 0);
   });
 
@@ -162,6 +215,8 @@ describe('dev host', () => {
     );
     assert.deepEqual(JSON.parse(poisoned), { id: redeliveredId, failTimes: 0 });
     assert.equal(logsMatching(new RegExp(`flaky ${redeliveredId}`)).length, 0, 'the handler never ran');
+    // The extension's own warning (QueueProcessor.CopyMessageToPoisonQueueAsync), which alerts can count.
+    assert.ok(logsMatching(/Message has reached MaxDequeueCount of 3\. Moving message to queue 'devhost-flaky-poison'\.$/).length > 0);
   });
 
   it('fires a timer whose schedule is an %APP_SETTING% every second', async () => {
@@ -179,8 +234,10 @@ describe('dev host', () => {
 
   // Last: it stops the app.
   it('stops gracefully on SIGTERM: an in-flight request still gets its response, and the host exits 0', async () => {
+    const started = () => logsMatching(/Executing 'Functions\.slow'/).length;
+    const before = started();
     const pending = fetch(`${app.baseUrl}/api/slow?ms=700`);
-    await waitFor('the slow request to start', () => app.logs.some((l) => l.includes("Executing 'Functions.slow'")));
+    await waitFor('the slow request to start', () => started() > before);
     const exitCode = await app.stop();
     const res = await pending;
     assert.equal(res.status, 200);
@@ -197,8 +254,9 @@ describe('dev host with a timer whose %SETTING% is not set', () => {
       env: { DEVHOST_TICK_SCHEDULE: undefined },
     });
     try {
-      assert.ok(app.logs.some((l) => /The 'tick' function is in error .*DEVHOST_TICK_SCHEDULE/.test(l)));
-      assert.equal((await fetch(`${app.baseUrl}/api/echo/still-up`)).status, 200);
+      assert.ok(app.logs.some((l) => /The 'tick' function is in error: .*DEVHOST_TICK_SCHEDULE/.test(l)));
+      assert.deepEqual(app.errors.map((e) => e.name), ['tick']);
+      assert.equal((await fetch(`${app.baseUrl}/api/echo/still-up`, { headers: { 'x-functions-key': app.functionKey } })).status, 200);
     } finally {
       assert.equal(await app.stop(), 0);
     }

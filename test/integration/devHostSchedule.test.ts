@@ -22,8 +22,9 @@ describe('dev host NCRONTAB schedules', () => {
     assert.equal(next('0 0 0 1 1 *', '2026-06-01T00:00:00Z'), '2027-01-01T00:00:00.000Z');
   });
 
-  it('accepts a TimeSpan as an interval', () => {
-    assert.equal(next('00:05:00', '2026-01-01T00:00:00Z'), '2026-01-01T00:05:00.000Z');
+  it('refuses a TimeSpan: Flex Consumption takes NCRONTAB only', () => {
+    assert.throws(() => parseSchedule('00:05:00'), /TimeSpan.*NCRONTAB/);
+    assert.throws(() => parseSchedule('1.00:00:00'), /TimeSpan/);
   });
 
   it('rejects five-field cron and out-of-range values with the expression in the message', () => {

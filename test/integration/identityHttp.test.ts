@@ -62,7 +62,8 @@ describe('Microsoft 365 connection over HTTP', () => {
     return `${app.baseUrl}${u.pathname}${u.search}`;
   };
   async function redirectOf(url: string): Promise<string> {
-    const res = await fetch(url, { redirect: 'manual' });
+    // consent/start and service-user/start need the function key (authLevel function); Entra gets none.
+    const res = await fetch(url, { redirect: 'manual', headers: url.startsWith(app.baseUrl) ? { 'x-functions-key': app.functionKey } : {} });
     assert.equal(res.status, 302, `${url} answered ${res.status}: ${await res.text()}`);
     return res.headers.get('location')!;
   }
@@ -86,17 +87,17 @@ describe('Microsoft 365 connection over HTTP', () => {
   });
 
   it('consent/start validates its input with precise JSON errors', async () => {
-    const res = await fetch(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=teleport&site=${site}`);
+    const res = await app.fetch(`/api/consent/start?tenant=${tenantId}&feature=teleport&site=${site}`);
     assert.equal(res.status, 400);
     assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, 'feature_invalid');
-    const common = await fetch(`${app.baseUrl}/api/consent/start?tenant=common&feature=chats&site=${site}`);
+    const common = await app.fetch(`/api/consent/start?tenant=common&feature=chats&site=${site}`);
     assert.equal(common.status, 400);
-    const post = await fetch(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=chats&site=${site}`, { method: 'POST' });
+    const post = await app.fetch(`/api/consent/start?tenant=${tenantId}&feature=chats&site=${site}`, { method: 'POST' });
     assert.equal(post.status, 405);
   });
 
   it('consent link as JSON for a Jira admin to send, then the Microsoft admin consents and sees a confirmation page', async () => {
-    const res = await fetch(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=chats&site=${site}&format=json`);
+    const res = await app.fetch(`/api/consent/start?tenant=${tenantId}&feature=chats&site=${site}&format=json`);
     assert.equal(res.status, 200);
     const { url } = (await res.json()) as { url: string };
     assert.ok(url.startsWith(`${entra.origin}/${tenantId}/v2.0/adminconsent?`));
@@ -115,14 +116,14 @@ describe('Microsoft 365 connection over HTTP', () => {
     assert.equal(replay.status, 400);
     assert.match(await replay.text(), /already used/);
 
-    const list = await fetch(`${app.baseUrl}/api/manage/tenants?site=${site}`);
+    const list = await app.fetch(`/api/manage/tenants?site=${site}`);
     const body = (await list.json()) as { tenants: Array<{ tenantId: string; features: Record<string, { mode: string }> }> };
     assert.equal(body.tenants[0]?.tenantId, tenantId);
     assert.equal(body.tenants[0]?.features.chats?.mode, 'delegated');
   });
 
   it('consent/start without format redirects the browser straight to the admin-consent page', async () => {
-    const res = await fetch(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=meetings&site=${site}`, { redirect: 'manual' });
+    const res = await app.fetch(`/api/consent/start?tenant=${tenantId}&feature=meetings&site=${site}`, { redirect: 'manual' });
     assert.equal(res.status, 302);
     const location = new URL(res.headers.get('location')!);
     assert.equal(location.pathname, `/${tenantId}/v2.0/adminconsent`);
@@ -142,12 +143,12 @@ describe('Microsoft 365 connection over HTTP', () => {
     const cache = stored[tokenCacheSecretName(tenantId, serviceUserId)];
     assert.ok(cache?.includes(entra.refreshTokensOf(serviceUserId).at(-1)!), 'the MSAL cache with the refresh token is stored');
 
-    const users = await (await fetch(`${app.baseUrl}/api/manage/service-users/${tenantId}`)).json() as { serviceUsers: Array<{ feature: string; status: string }> };
+    const users = await (await app.fetch(`/api/manage/service-users/${tenantId}`)).json() as { serviceUsers: Array<{ feature: string; status: string }> };
     assert.deepEqual(users.serviceUsers.map((u) => [u.feature, u.status]), [['chats', 'active']]);
     const usersText = JSON.stringify(users);
     assert.ok(!usersText.includes('rt.'), 'the admin API never shows a token');
 
-    const test = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/test?feature=chats`, { method: 'POST' });
+    const test = await app.fetch(`/api/manage/tenants/${tenantId}/test?feature=chats`, { method: 'POST' });
     const result = (await test.json()) as { ok: boolean; steps: Array<{ step: string; ok: boolean }> };
     assert.equal(test.status, 200);
     assert.equal(result.ok, true, JSON.stringify(result));
@@ -163,23 +164,23 @@ describe('Microsoft 365 connection over HTTP', () => {
   });
 
   it('admin API: choose app-only for a feature, and disconnect the site (tokens gone, nothing sent to Teams)', async () => {
-    const mode = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/modes`, {
+    const mode = await app.fetch(`/api/manage/tenants/${tenantId}/modes`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ feature: 'chats', mode: 'app' }),
     });
     assert.equal(mode.status, 200);
-    const bad = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}/modes`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
+    const bad = await app.fetch(`/api/manage/tenants/${tenantId}/modes`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(bad.status, 400);
 
     const graphCalls = graph.requests.length;
-    const del = await fetch(`${app.baseUrl}/api/manage/tenants/${tenantId}?site=${site}`, { method: 'DELETE' });
+    const del = await app.fetch(`/api/manage/tenants/${tenantId}?site=${site}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     assert.equal(((await del.json()) as { tenantRemoved: boolean }).tenantRemoved, true);
     const stored = JSON.parse(await readFile(secretsFile, 'utf8')) as Record<string, string>;
     assert.equal(stored[tokenCacheSecretName(tenantId, serviceUserId)], undefined);
     assert.equal(graph.requests.length, graphCalls);
-    const list = (await (await fetch(`${app.baseUrl}/api/manage/tenants?site=${site}`)).json()) as { tenants: unknown[] };
+    const list = (await (await app.fetch(`/api/manage/tenants?site=${site}`)).json()) as { tenants: unknown[] };
     assert.deepEqual(list.tenants, []);
   });
 });

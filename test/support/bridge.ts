@@ -57,11 +57,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Follows redirects by hand (each hop is one of our servers), returning the final response. */
-async function followRedirects(url: string, hops = 5): Promise<Response> {
+/**
+ * Follows redirects by hand (each hop is one of our servers), returning the final response. `headersFor` adds
+ * headers per hop (the function key goes to the app only, never to the fake Entra).
+ */
+async function followRedirects(url: string, headersFor: (url: string) => Record<string, string> = () => ({}), hops = 5): Promise<Response> {
   let current = url;
   for (let i = 0; i < hops; i++) {
-    const response = await fetch(current, { redirect: 'manual' });
+    const response = await fetch(current, { redirect: 'manual', headers: headersFor(current) });
     const location = response.headers.get('location');
     if (response.status < 300 || response.status >= 400 || !location) return response;
     await response.arrayBuffer();
@@ -120,8 +123,10 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       return text;
     }
   };
+  // authLevel 'function' routes need the host's function key, as in Azure; the anonymous ones get no key.
+  const keyFor = (url: string): Record<string, string> => (url.startsWith(app.baseUrl) ? { 'x-functions-key': app.functionKey } : {});
   const admin: Bridge['admin'] = async (method, route, body) => {
-    const response = await fetch(`${app.baseUrl}/api/manage/${route}`, {
+    const response = await app.fetch(`/api/manage/${route}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -169,11 +174,11 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       assert.equal(r.status, 200, `project settings refused: ${JSON.stringify(r.body)}`);
     },
     async connectFeature(feature, user = serviceUser) {
-      const consent = await followRedirects(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=${feature}&site=${siteId}`);
+      const consent = await followRedirects(`${app.baseUrl}/api/consent/start?tenant=${tenantId}&feature=${feature}&site=${siteId}`, keyFor);
       assert.equal(consent.status, 200, `consent for ${feature} failed: ${await consent.text()}`);
       await consent.arrayBuffer().catch(() => undefined);
       entra.signInAs(user.id);
-      const signIn = await followRedirects(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=${feature}`);
+      const signIn = await followRedirects(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=${feature}`, keyFor);
       assert.equal(signIn.status, 200, `service-user sign-in for ${feature} failed: ${await signIn.text()}`);
     },
     async stop() {

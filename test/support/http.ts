@@ -68,3 +68,41 @@ export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request with the path sent exactly as given (fetch and WHATWG URL would resolve `..` and `%2e%2e` before
+ * sending, which hides what a server does with them), and optionally a chunked body (no Content-Length), as some
+ * HTTP clients and proxies send it.
+ */
+export async function rawRequest(
+  origin: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; chunked?: boolean } = {},
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (options.body !== undefined) {
+      if (options.chunked) {
+        req.setHeader('transfer-encoding', 'chunked');
+        req.write(options.body);
+      } else {
+        req.setHeader('content-length', Buffer.byteLength(options.body));
+        req.write(options.body);
+      }
+    }
+    req.end();
+  });
+}

@@ -2,7 +2,7 @@
 // registers every function in functions/, a package.json whose `main` names it, and host.json. Built into a
 // temporary folder so the test never touches the checkout's .deploy/.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ interface BundleScript {
   functionEntries(root?: string): Promise<string[]>;
   bundle(options: { out: string; root?: string }): Promise<{ entries: string[]; out: string; bytes: number; externals: string[] }>;
   registeredFunctions(out: string): Promise<string[]>;
+  verify(out: string, options?: { expectFunctions?: boolean }): Promise<string[]>;
 }
 
 let script: BundleScript;
@@ -63,13 +64,43 @@ test('the bundle registers one function per function file, reaching the worker o
 test('with an empty functions/ folder the bundle is still a valid module that registers nothing', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'bundle-empty-'));
   try {
-    const { copyFile, mkdir } = await import('node:fs/promises');
     for (const f of ['package.json', 'host.json', 'tsconfig.json']) await copyFile(path.join(repoRoot(), f), path.join(root, f));
     await mkdir(path.join(root, 'functions'));
     const emptyOut = path.join(root, '.deploy');
     const result = await script.bundle({ out: emptyOut, root });
     assert.deepEqual(result.entries, []);
     assert.deepEqual(await script.registeredFunctions(emptyOut), []);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('--verify passes the app: no function would be in error in Azure', async () => {
+  assert.equal((await script.verify(out)).length, entries.length);
+});
+
+test('--verify refuses a bundle with a function Azure would put in error, with the host\'s message, naming each', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'bundle-bad-'));
+  try {
+    for (const f of ['package.json', 'host.json', 'tsconfig.json']) await copyFile(path.join(repoRoot(), f), path.join(root, f));
+    await symlink(path.join(repoRoot(), 'node_modules'), path.join(root, 'node_modules'), 'dir');
+    await mkdir(path.join(root, 'functions'));
+    const fn = (name: string, options: string) =>
+      `import { app } from '@azure/functions';\napp.${options.startsWith('timer') ? 'timer' : 'http'}('${name}', { ${options.replace(/^timer /, '')}, handler: async () => ({}) });\n`;
+    await writeFile(path.join(root, 'functions', 'fine.ts'), fn('fine', "route: 'manage/things', methods: ['GET']"));
+    await writeFile(path.join(root, 'functions', 'reserved.ts'), fn('reserved', "route: 'Administration/things', methods: ['GET']"));
+    await writeFile(path.join(root, 'functions', 'twin.ts'), fn('twin', "route: '/manage/things/', methods: ['POST', 'GET']"));
+    await writeFile(path.join(root, 'functions', 'interval.ts'), fn('interval', "timer schedule: '00:05:00'"));
+    const badOut = path.join(root, '.deploy');
+    await script.bundle({ out: badOut, root });
+    await assert.rejects(script.verify(badOut), (error: Error) => {
+      assert.match(error.message, /3 function\(s\) would be in error in Azure/);
+      assert.match(error.message, /The 'reserved' function is in error: The specified route conflicts with one or more built in routes\./);
+      assert.match(error.message, /The 'twin' function is in error: The route specified conflicts with the route defined by function 'fine'\./);
+      assert.match(error.message, /The 'interval' function is in error: The schedule "00:05:00" is a TimeSpan/);
+      assert.doesNotMatch(error.message, /The 'fine' function/);
+      return true;
+    });
   } finally {
     await rm(root, { recursive: true, force: true });
   }
