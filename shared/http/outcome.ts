@@ -55,3 +55,19 @@ export function bodyTooLarge(request: RawRequest, maxBytes: number): HttpOutcome
   }
   return undefined;
 }
+
+/**
+ * A body-less POST where a body is required. On Azure Functions the body reaches the app only when the request
+ * has `Content-Length > 0`; a `Transfer-Encoding: chunked` body arrives empty (Azure/azure-functions-host
+ * GrpcMessageConversionExtensions.cs; azure-functions-nodejs-library issue 171). Said plainly here, because the
+ * signature or token check that would run next would otherwise answer a misleading 401.
+ */
+export function requireBody(request: RawRequest): HttpOutcome | undefined {
+  if (request.body.length > 0) return undefined;
+  const declared = request.headers['content-length'];
+  const chunked = /chunked/i.test(request.headers['transfer-encoding'] ?? '');
+  if (chunked || declared === undefined) {
+    return fail(411, 'body_required', 'the request arrived without a body: send it with a Content-Length header; a chunked (Transfer-Encoding: chunked) body reaches Azure Functions empty');
+  }
+  return fail(400, 'empty_body', 'the request body is empty (Content-Length: 0)');
+}

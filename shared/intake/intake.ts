@@ -1,7 +1,7 @@
 // The acknowledgement path for everything Jira sends: authenticate, validate, decide, enqueue once, answer 202.
 // Nothing here calls Jira or Graph, and nothing from the payload is fetched (`self`, avatar URLs are ignored).
-// Order of checks: method, site, size, authentication (over the raw bytes, before parsing), media type, JSON,
-// content; so an unauthenticated caller learns nothing about what a valid body looks like.
+// Order of checks: method, site, size, a body at all, authentication (over the raw bytes, before parsing), media
+// type, JSON, content; so an unauthenticated caller learns nothing about what a valid body looks like.
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseAutomationBody } from '../jira/automation.js';
@@ -12,7 +12,7 @@ import { isPublicAction, queueFor, type EventMessage, type NewJobMessage } from 
 import { decide } from '../rules/evaluate.js';
 import { siteIdSchema } from '../sites/sites.js';
 import { queueNames } from '../storage/queues.js';
-import { bodyTooLarge, fail, methodNotAllowed, ok, parseJson, requireJson, type HttpOutcome, type RawRequest } from '../http/outcome.js';
+import { bodyTooLarge, fail, methodNotAllowed, ok, parseJson, requireBody, requireJson, type HttpOutcome, type RawRequest } from '../http/outcome.js';
 import type { SettingsCache, SiteCredentials } from './settingsCache.js';
 
 export type IntakeDeps = Pick<Runtime, 'queues' | 'config' | 'clock' | 'log'> & {
@@ -29,6 +29,8 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
   if ('status' in site) return site;
   const tooLarge = bodyTooLarge(request, deps.config.jira.maxBodyBytes);
   if (tooLarge) return tooLarge;
+  const noBody = requireBody(request);
+  if (noBody) return noBody;
 
   const signature = request.headers[signatureHeader];
   let secrets = site.webhookSecrets;
@@ -105,6 +107,8 @@ export async function acceptAutomation(request: RawRequest, deps: IntakeDeps): P
   if ('status' in site) return site;
   const tooLarge = bodyTooLarge(request, deps.config.jira.maxBodyBytes);
   if (tooLarge) return tooLarge;
+  const noBody = requireBody(request);
+  if (noBody) return noBody;
 
   const authorization = request.headers.authorization;
   const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];

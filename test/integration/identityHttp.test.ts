@@ -48,6 +48,9 @@ describe('Microsoft 365 connection over HTTP', () => {
         PUBLIC_BASE_URL,
         LOCAL_SECRETS_FILE: secretsFile,
         KEY_VAULT_URI: '',
+        // An app setting, as the Bicep sets it: the host resolves %TOKEN_KEEPALIVE_SCHEDULE% from settings only
+        // and puts the timer in error without it.
+        TOKEN_KEEPALIVE_SCHEDULE: '0 17 */6 * * *',
       },
     });
     closers.unshift(() => app.stop());

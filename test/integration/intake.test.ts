@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { signBody } from '../../shared/jira/signature.js';
 import { allQueueNames } from '../../shared/storage/queues.js';
 import { startBridge, type Bridge } from '../support/bridge.js';
+import { rawRequest } from '../support/http.js';
 import { jiraFixturesDir } from '../support/repoRoot.js';
 import { queueLength, resetQueues } from '../support/storage.js';
 
@@ -101,6 +102,29 @@ describe('Jira intake over HTTP', () => {
       await assertRefused(() => post(`${bridge.baseUrl}/api/jira/events`, { headers: signed(raw), body: raw }), 400, 'site_missing', /\?site=/);
       await assertRefused(() => post(automationUrl('chat', 'no-such-site'), { headers: bearer(), body: '{"issueKey":"INC-1"}' }), 404, 'unknown_site', /no-such-site/);
       await assertRefused(() => post(`${bridge.baseUrl}/api/jira/automation/chat`, { headers: bearer(), body: '{"issueKey":"INC-1"}' }), 400, 'site_missing', /site/);
+    });
+
+    it('a chunked body (which Azure drops) → 411 body_required saying why, never a misleading 401', async () => {
+      // Sent over real HTTP with Transfer-Encoding: chunked, signed correctly: the host hands the app an empty body.
+      const raw = JSON.stringify(incidentBody('INC-1'));
+      const send = (path: string, headers: Record<string, string>, body: string) => async () => {
+        const response = await rawRequest(bridge.baseUrl, path, { method: 'POST', headers, body, chunked: true });
+        return { status: response.status, body: JSON.parse(response.body || 'null') };
+      };
+      await assertRefused(send(`/api/jira/events?site=${bridge.siteId}`, signed(raw), raw), 411, 'body_required', /Content-Length.*chunked/);
+      await assertRefused(send(`/api/jira/automation/chat?site=${bridge.siteId}`, bearer(), '{"issueKey":"INC-1"}'), 411, 'body_required', /Content-Length.*chunked/);
+    });
+
+    it('dot segments resolve as Kestrel does: /api/jira/../manage/... is the manage route, and needs the function key', async () => {
+      for (const path of [`/api/jira/../manage/sites`, `/api/jira/%2e%2e/manage/sites`, `/api/jira/events/..%2F..%2Fmanage/sites`]) {
+        const response = await rawRequest(bridge.baseUrl, path);
+        assert.ok(response.status === 401 || response.status === 404, `${path} answered ${response.status}`);
+        assert.ok(!response.body.includes(bridge.siteId), `${path} leaked the sites list`);
+      }
+      assert.equal((await rawRequest(bridge.baseUrl, '/api/jira/../manage/sites')).status, 401, 'resolved to the manage route, which wants the key');
+      const keyed = await rawRequest(bridge.baseUrl, '/api/jira/%2E%2E/manage/sites', { headers: { 'x-functions-key': bridge.app.functionKey } });
+      assert.equal(keyed.status, 200, 'with the key it is exactly the route the resolved path names');
+      assert.equal((await rawRequest(bridge.baseUrl, '/api/jira/events/..%2F..%2Fmanage/sites')).status, 404, '%2F is never a separator');
     });
 
     it('unknown Automation action → 404 listing the actions', async () => {

@@ -108,6 +108,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       LOCAL_SECRETS_FILE: path.join(dataDir, 'secrets.json'),
       SETTINGS_CACHE_SECONDS: '0',
       LOG_LEVEL: 'debug',
+      // Set by the Bicep in Azure; without it the host puts the keep-alive timer in error.
+      TOKEN_KEEPALIVE_SCHEDULE: '0 17 */6 * * *',
       ...options.env,
     },
   });

@@ -182,7 +182,7 @@ describe('acceptJiraWebhook: bad input', () => {
 
   it('a site without a webhook secret → 401 saying how to create one', async () => {
     settings.addSite('fresh', []);
-    assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'fresh' }), deps), 401, 'webhook_secret_not_set', /POST \/api\/admin\/sites\/fresh\/secrets\/webhook-secret/);
+    assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'fresh' }), deps), 401, 'webhook_secret_not_set', /POST \/api\/manage\/sites\/fresh\/secrets\/webhook-secret/);
   });
 
   it('missing signature → 401', async () => {
@@ -199,6 +199,15 @@ describe('acceptJiraWebhook: bad input', () => {
   it('authentication comes before content checks: an unsigned malformed body is 401, not 400', async () => {
     assertRefused(await acceptJiraWebhook(webhookRequest(undefined, { raw: '{nope', secret: 'guess' }), deps), 401, 'signature_invalid', /X-Hub-Signature/);
     assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { secret: 'guess', headers: { 'content-type': 'text/plain' } }), deps), 401, 'signature_invalid', /X-Hub-Signature/);
+  });
+
+  it('a chunked request whose body Azure dropped → 411 body_required saying why, not a misleading 401', async () => {
+    // On Azure Functions a Transfer-Encoding: chunked body reaches the app empty (../shared/contracts/functions-host.md).
+    const chunked = { 'content-length': undefined, 'transfer-encoding': 'chunked' };
+    assertRefused(await acceptJiraWebhook(webhookRequest(undefined, { raw: '', headers: chunked }), deps), 411, 'body_required', /Content-Length.*chunked/);
+    assertRefused(await acceptAutomation(automationRequest('chat', undefined, { raw: '', headers: chunked }), deps), 411, 'body_required', /Content-Length.*chunked/);
+    assertRefused(await acceptAutomation(automationRequest('chat', undefined, { raw: '', headers: { 'content-length': undefined } }), deps), 411, 'body_required', /Content-Length/);
+    assert.equal(queues.sent.length, 0);
   });
 
   it('non-JSON or missing Content-Type → 415', async () => {
@@ -396,7 +405,7 @@ describe('acceptAutomation: bad input', () => {
 
   it('a site without an automation token → 401 saying how to create one', async () => {
     settings.addSite('fresh', [SECRET]);
-    assertRefused(await acceptAutomation(automationRequest('chat', body, { site: 'fresh' }), deps), 401, 'automation_token_not_set', /POST \/api\/admin\/sites\/fresh\/secrets\/automation-token/);
+    assertRefused(await acceptAutomation(automationRequest('chat', body, { site: 'fresh' }), deps), 401, 'automation_token_not_set', /POST \/api\/manage\/sites\/fresh\/secrets\/automation-token/);
   });
 
   it('non-JSON → 415, malformed → 400', async () => {
