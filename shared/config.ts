@@ -82,13 +82,19 @@ export class ConfigError extends Error {
 }
 
 /**
- * Environment variables the platform sets on a Function App instance and a local run does not: WEBSITE_INSTANCE_ID
- * (App Service; the host's `IsAppService`), CONTAINER_NAME and WEBSITE_POD_NAME (Linux Consumption and Flex
- * Consumption "on Legion"), WEBSITE_SITE_NAME (every App Service site). Sources: Azure/azure-functions-host
- * src/WebJobs.Script/Environment/EnvironmentExtensions.cs (`IsAppService`, `IsLinuxConsumptionOnLegion`,
- * `IsFlexConsumptionSku`); projectkudu/kudu wiki "Azure runtime environment".
+ * Environment variables the platform sets on a Function App instance and a developer machine does not:
+ * WEBSITE_INSTANCE_ID (App Service; the host's `IsAppService`), WEBSITE_SITE_NAME (every App Service site),
+ * WEBSITE_POD_NAME, and CONTAINER_NAME together with LEGION_SERVICE_HOST (Linux and Flex Consumption "on Legion").
+ * CONTAINER_NAME alone is not enough: container runtimes set it too (the host also requires LEGION_SERVICE_HOST).
+ * Sources: Azure/azure-functions-host src/WebJobs.Script/Environment/EnvironmentExtensions.cs (`IsAppService`,
+ * `IsLinuxConsumptionOnLegion`, `IsFlexConsumptionSku`); projectkudu/kudu wiki "Azure runtime environment".
  */
-export const azureHostMarkers = ['WEBSITE_INSTANCE_ID', 'WEBSITE_SITE_NAME', 'CONTAINER_NAME', 'WEBSITE_POD_NAME'] as const;
+export const azureHostMarkers = ['WEBSITE_INSTANCE_ID', 'WEBSITE_SITE_NAME', 'WEBSITE_POD_NAME', 'CONTAINER_NAME+LEGION_SERVICE_HOST'] as const;
+
+export function isAzureHost(env: Record<string, string | undefined>): boolean {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  return azureHostMarkers.some((marker) => marker.split('+').every(set));
+}
 
 /**
  * A setting the platform could not resolve keeps the literal `@Microsoft.KeyVault(...)` text as its value
@@ -194,7 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const v = values as { [K in keyof typeof settings]: z.output<(typeof settings)[K]> };
 
   const storage = resolveStorage(env, v);
-  const runningInAzure = azureHostMarkers.some((name) => Boolean(env[name]?.trim()));
+  const runningInAzure = isAzureHost(env);
   if (runningInAzure && !v.KEY_VAULT_URI) {
     // The local file store would write tokens and secrets under the package mount, which is read-only on Flex
     // Consumption (only the temp folder is writable, and it is per instance): every instance would lose them.

@@ -104,13 +104,21 @@ describe('loadConfig', () => {
   });
 
   it('refuses to run in Azure without KEY_VAULT_URI instead of writing secrets to a local file', () => {
-    for (const marker of ['WEBSITE_INSTANCE_ID', 'WEBSITE_SITE_NAME', 'CONTAINER_NAME', 'WEBSITE_POD_NAME']) {
+    const markers: Record<string, string>[] = [
+      { WEBSITE_INSTANCE_ID: 'a1b2' },
+      { WEBSITE_SITE_NAME: 'func-bridge-abc' },
+      { WEBSITE_POD_NAME: 'func-bridge-abc-pod' },
+      { CONTAINER_NAME: 'func-bridge-abc', LEGION_SERVICE_HOST: '10.0.0.1' },
+    ];
+    for (const marker of markers) {
       assert.throws(
-        () => loadConfig({ AzureWebJobsStorage__accountName: 'stbridge', [marker]: 'func-bridge-abc' }),
+        () => loadConfig({ AzureWebJobsStorage__accountName: 'stbridge', ...marker }),
         (e: unknown) => e instanceof ConfigError && e.setting === 'KEY_VAULT_URI' && /running in Azure/.test(e.message),
-        `${marker} marks an Azure instance`,
+        `${Object.keys(marker).join('+')} marks an Azure instance`,
       );
     }
+    // A container runtime sets CONTAINER_NAME too (this machine does): alone it is no Azure instance.
+    assert.equal(loadConfig({ ...local, CONTAINER_NAME: 'dev-box' }).runningInAzure, false);
     const inAzure = loadConfig({ AzureWebJobsStorage__accountName: 'stbridge', WEBSITE_INSTANCE_ID: 'abc', KEY_VAULT_URI: 'https://kv-bridge.vault.azure.net/' });
     assert.equal(inAzure.runningInAzure, true);
     assert.equal(loadConfig(local).runningInAzure, false);
