@@ -18,8 +18,8 @@ param resourceGroupName string = ''
 @description('Optional. Tags added to every resource.')
 param tags object = {}
 
-@description('Optional. Upper bound on Function App instances.')
-@minValue(1)
+@description('Optional. Upper bound on Function App instances. Flex Consumption accepts 40 to 1000 (its lowest maximum is 40).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -35,6 +35,17 @@ param instanceMemoryMB int = 2048
 @minValue(0)
 @maxValue(20)
 param alwaysReadyHttpInstances int = 1
+
+@description('Optional. Always-ready instances for each queue function named in alwaysReadyQueueFunctions. On Flex Consumption every queue function scales on its own from zero, so with 0 a message on an idle queue waits for that function\'s instance to start; with 1 it is picked up within host.json maxPollingInterval (2 s). Each instance is billed around the clock (see bicep/README.md).')
+@minValue(0)
+@maxValue(5)
+param alwaysReadyQueueInstances int = 0
+
+@description('Optional. Queue functions that get alwaysReadyQueueInstances: by default the incident-chat path (eventJobs fans Jira events out, chatJobs creates the chats).')
+param alwaysReadyQueueFunctions array = [
+  'eventJobs'
+  'chatJobs'
+]
 
 @description('Optional. Public origin the app is reached at, when a custom domain fronts it (e.g. https://jira-bridge.contoso.com). Empty: https://<function app default host name>.')
 param publicBaseUrl string = ''
@@ -128,6 +139,9 @@ param appSubnetPrefix string = '10.60.1.0/24'
 @description('Optional. Subnet for the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.60.2.0/24'
 
+@description('Optional. With enablePrivateNetworking: give the app subnet default outbound access, so the app reaches Graph, Jira and Entra (subnets are private by default from Microsoft.Network 2025-07-01). false: attach your own NAT gateway to the app subnet for a fixed egress IP.')
+param appSubnetDefaultOutboundAccess bool = true
+
 var abbrs = loadJsonContent('abbreviations.json')
 // Same subscription + environment + region gives the same names, so a re-run updates instead of duplicating.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -208,6 +222,7 @@ module network 'modules/network.bicep' = if (enablePrivateNetworking) {
     addressPrefix: vnetAddressPrefix
     appSubnetPrefix: appSubnetPrefix
     privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    appSubnetDefaultOutboundAccess: appSubnetDefaultOutboundAccess
     storageAccountId: storage.outputs.id
     keyVaultId: keyVault.outputs.id
   }
@@ -229,6 +244,8 @@ module functionApp 'modules/functionApp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    alwaysReadyQueueInstances: alwaysReadyQueueInstances
+    alwaysReadyQueueFunctions: alwaysReadyQueueFunctions
     virtualNetworkSubnetId: enablePrivateNetworking ? network!.outputs.appSubnetId : ''
   }
 }

@@ -4,10 +4,10 @@ import { getRuntime } from '../shared/runtime.js';
 import { queueNames } from '../shared/storage/queues.js';
 import { runEventJob } from '../shared/workflows/fanOutEvent.js';
 
-const runtime = getRuntime();
 
 export async function eventJobs(message: unknown, context: InvocationContext): Promise<void> {
-  await runEventJob(message, runtime, context.invocationId);
+  // The runtime is built on the first message, not at import (a refused configuration must not stop the bundle).
+  await runEventJob(message, getRuntime(), context.invocationId);
 }
 
 app.storageQueue('eventJobs', { queueName: queueNames.jiraEvents, connection: 'AzureWebJobsStorage', handler: eventJobs });

@@ -1,17 +1,22 @@
 // Queue trigger: stakeholder updates (chat post, mail, Jira comment).
 import { app, type InvocationContext } from '@azure/functions';
-import { getRuntime } from '../shared/runtime.js';
+import { getRuntime, lazily } from '../shared/runtime.js';
 import { runJob, type JobHandler } from '../shared/jobs/runJob.js';
 import { queueNames } from '../shared/storage/queues.js';
 import { createWorkflowDeps } from '../shared/workflows/deps.js';
 import { stakeholderUpdateJob } from '../shared/workflows/stakeholderUpdate.js';
 import { queueTrigger } from './lib/queue.js';
 
-const runtime = getRuntime();
-const deps = createWorkflowDeps(runtime);
-const handler: JobHandler = (job, context) => stakeholderUpdateJob(job, context, deps);
+// Built on the first message, not at import: a refused configuration must not stop the bundle from loading.
+const built = lazily(() => {
+  const runtime = getRuntime();
+  const deps = createWorkflowDeps(runtime);
+  const handler: JobHandler = (job, context) => stakeholderUpdateJob(job, context, deps);
+  return { runtime, handler };
+});
 
 export async function stakeholderJobs(message: unknown, context: InvocationContext): Promise<void> {
+  const { runtime, handler } = built();
   await runJob(message, queueTrigger(queueNames.stakeholderJobs, context), handler, runtime);
 }
 

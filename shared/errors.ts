@@ -47,3 +47,21 @@ export function ensureError(value: unknown): Error {
     return new Error('non-error thrown');
   }
 }
+
+/**
+ * An outbound call (Graph, Jira, Key Vault, Entra) gave no answer within its deadline. Transient: the host retries
+ * the job. For a non-idempotent call (POST /chats, a message POST) the outcome is unknown, exactly as after a
+ * dropped connection, so callers treat it the same way (the chat link is marked abandoned and the next attempt
+ * looks for what the lost call may have created before creating anything).
+ */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+  constructor(
+    readonly service: 'graph' | 'jira' | 'key-vault' | 'entra',
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly setting: string,
+  ) {
+    super(`${what} gave no answer within ${timeoutMs / 1000} s (${setting}); whether it took effect is unknown`);
+  }
+}

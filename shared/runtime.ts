@@ -25,10 +25,22 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 
-/** The process-wide runtime, built on first use from `process.env` (validated by loadConfig). */
+/**
+ * The process-wide runtime, built on first use from `process.env` (validated by loadConfig). A configuration
+ * the app refuses (ConfigError) is not cached: every function that needs the runtime refuses to run with that
+ * error, /api/health names the setting, and the app recovers once the setting is fixed (the platform restarts the
+ * app when app settings change). Never call it at module scope: an import that throws would take every function
+ * of the bundle down with it, /api/health included; use `lazily`.
+ */
 export function getRuntime(): Runtime {
   runtime ??= createRuntime(loadConfig());
   return runtime;
+}
+
+/** `make()` once, on first call; a failure is not remembered, so a later call tries again. */
+export function lazily<T>(make: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: make() }).v;
 }
 
 export function createRuntime(config: Config, overrides: Partial<Runtime> & { credential?: TokenCredential } = {}): Runtime {
@@ -50,7 +62,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> & { cr
     secrets:
       overrides.secrets ??
       (config.keyVaultUri
-        ? new KeyVaultSecretStore(config.keyVaultUri, azureCredential())
+        ? new KeyVaultSecretStore(config.keyVaultUri, azureCredential(), { timeoutMs: config.timeouts.keyVaultMs })
         : new LocalFileSecretStore(config.localSecretsFile)),
     clock: overrides.clock ?? systemClock,
   };

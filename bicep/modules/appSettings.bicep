@@ -51,9 +51,16 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
+// Per-service URIs from the cloud's own storage suffix: `__accountName` alone is valid only in the public cloud
+// (Microsoft Learn, "Connecting to host storage with an identity"), so sovereign clouds need these. The host uses
+// blob (leases, keys) and queue; the app reads queue and table through the same settings (shared/config.ts).
+var storageSuffix = environment().suffixes.storage
+
 var baseSettings = {
   // Functions host storage over the managed identity (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
-  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__blobServiceUri: 'https://${storageAccountName}.blob.${storageSuffix}'
+  AzureWebJobsStorage__queueServiceUri: 'https://${storageAccountName}.queue.${storageSuffix}'
+  AzureWebJobsStorage__tableServiceUri: 'https://${storageAccountName}.table.${storageSuffix}'
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AZURE_CLIENT_ID: identityClientId

@@ -28,8 +28,10 @@ param storageBlobEndpoint string
 @description('Required. Blob container that holds the deployment package.')
 param deploymentContainerName string
 
-@description('Optional. Upper bound on instances the app scales out to.')
-@minValue(1)
+@description('Optional. Upper bound on instances the app scales out to. Flex Consumption accepts 40 to 1000.')
+// "The lowest maximum instance count is 40" (Microsoft Learn, "Azure Functions Flex Consumption plan hosting",
+// Considerations); the Azure-Samples Flex templates use the same bounds.
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -45,6 +47,14 @@ param instanceMemoryMB int = 2048
 @minValue(0)
 @maxValue(20)
 param alwaysReadyHttpInstances int = 1
+
+@description('Optional. Always-ready instances for each function in alwaysReadyQueueFunctions. 0: they scale from zero.')
+@minValue(0)
+@maxValue(5)
+param alwaysReadyQueueInstances int = 0
+
+@description('Optional. Names of the queue functions that get alwaysReadyQueueInstances.')
+param alwaysReadyQueueFunctions array = []
 
 @description('Optional. Resource id of a subnet delegated to Microsoft.App/environments for VNet integration. Empty: no VNet integration.')
 param virtualNetworkSubnetId string = ''
@@ -111,15 +121,25 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
-        // `http` is the always-ready group of every HTTP-triggered function.
-        alwaysReady: alwaysReadyHttpInstances > 0
-          ? [
-              {
-                name: 'http'
-                instanceCount: alwaysReadyHttpInstances
-              }
-            ]
-          : []
+        // `http` is the always-ready group of every HTTP-triggered function. Queue (and timer) functions are not in
+        // a group: each scales on its own as `function:<name>`, from zero unless it has always-ready instances
+        // (Microsoft Learn, "Azure Functions Flex Consumption plan hosting", "Per-function scaling", "Always ready").
+        alwaysReady: concat(
+          alwaysReadyHttpInstances > 0
+            ? [
+                {
+                  name: 'http'
+                  instanceCount: alwaysReadyHttpInstances
+                }
+              ]
+            : [],
+          alwaysReadyQueueInstances > 0
+            ? map(alwaysReadyQueueFunctions, fn => {
+                name: 'function:${fn}'
+                instanceCount: alwaysReadyQueueInstances
+              })
+            : []
+        )
       }
     }
   }

@@ -2,6 +2,16 @@
 // integration needs a subnet delegated to Microsoft.App/environments) and one for private endpoints of Storage
 // (blob, queue, table) and Key Vault, with the private DNS zones that make their usual host names resolve to the
 // private addresses inside the VNet. Inbound HTTP to the app stays public: Jira Cloud and Microsoft Graph call it.
+//
+// Outbound: from Microsoft.Network API 2025-07-01 a new subnet is private by default (`defaultOutboundAccess:
+// false`; Azure Networking blog "Private subnets by default"). With VNet integration every outbound call of the app
+// (Microsoft Graph, Jira Cloud, login.microsoftonline.com) leaves through the app subnet, so a private subnet
+// without a NAT gateway would cut the bridge off from everything it talks to. The app subnet therefore asks for
+// default outbound access explicitly (param appSubnetDefaultOutboundAccess). Trade-off: default outbound uses an
+// IP address Azure picks and may change, which you cannot allow-list (e.g. in Jira's IP allowlist) and which
+// Microsoft recommends replacing with explicit egress; for a fixed egress IP attach a NAT gateway with a public IP
+// to the app subnet (bicep/README.md, "Private networking notes") and set the param to false. The private-endpoint
+// subnet needs no internet access and stays private.
 // Subnet shape follows Azure-Samples/azure-functions-flex-consumption-samples
 // E2E/HTTP-VNET-EH/infra/core/networking/vnet.bicep @ 7aa443e4e9a432ec02ed621bd7601d8d5c8e54ba.
 
@@ -25,6 +35,9 @@ param appSubnetPrefix string = '10.60.1.0/24'
 
 @description('Optional. Subnet for the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.60.2.0/24'
+
+@description('Optional. Give the app subnet default outbound access to the internet (Graph, Jira, Entra). false: you attach your own egress (a NAT gateway) to the subnet, or the app cannot reach them.')
+param appSubnetDefaultOutboundAccess bool = true
 
 @description('Required. Resource id of the storage account.')
 param storageAccountId string
@@ -79,6 +92,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-09-01' = {
         name: appSubnetName
         properties: {
           addressPrefix: appSubnetPrefix
+          defaultOutboundAccess: appSubnetDefaultOutboundAccess
           delegations: [
             {
               name: 'flex-consumption'
@@ -93,6 +107,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-09-01' = {
         name: privateEndpointSubnetName
         properties: {
           addressPrefix: privateEndpointSubnetPrefix
+          defaultOutboundAccess: false
           privateEndpointNetworkPolicies: 'Disabled'
         }
       }

@@ -2,6 +2,7 @@
 // shared/ stays free of the Functions library.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { HttpOutcome, RawRequest } from '../../shared/http/outcome.js';
+import { ConfigError } from '../../shared/config.js';
 import { ensureError } from '../../shared/errors.js';
 import { redact } from '../../shared/log.js';
 
@@ -33,6 +34,11 @@ export async function answer(context: InvocationContext, run: () => Promise<Http
   try {
     return toResponse(await run());
   } catch (e) {
+    if (e instanceof ConfigError) {
+      // The app refused its configuration: say which setting (never its value), as /api/health does.
+      context.error(JSON.stringify({ level: 'error', event: 'config.refused', invocationId: context.invocationId, setting: e.setting, message: e.message }));
+      return toResponse({ status: 503, body: { error: { code: 'configuration_error', message: e.message } } });
+    }
     const error = ensureError(e);
     context.error(JSON.stringify(redact({ level: 'error', event: 'http.unhandled', invocationId: context.invocationId, error: error.name, message: error.message })));
     return toResponse({ status: 500, body: { error: { code: 'internal_error', message: `unexpected error; see logs for invocation ${context.invocationId}` } } });

@@ -17,7 +17,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import { ThrottledError } from '../errors.js';
+import { DeadlineError, ThrottledError } from '../errors.js';
 
 export interface GraphResponse<T> {
   status: number;
@@ -75,7 +75,15 @@ export interface GraphClientOptions {
   /** Longest Retry-After (seconds) waited for inside the function; longer waits go back to the queue. */
   maxInlineWaitSeconds?: number;
   maxRetries?: number;
+  /**
+   * Deadline of each call in ms (GRAPH_TIMEOUT_SECONDS; default 30 s): its attempts, inline waits and body. A call
+   * that passes it is aborted and surfaces as DeadlineError; the retry handler never replays an aborted request
+   * (it only retries answers), so a non-idempotent POST is never sent twice because of it.
+   */
+  timeoutMs?: number;
 }
+
+export const defaultGraphTimeoutMs = 30_000;
 
 const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -102,6 +110,7 @@ export function createGraph(options: GraphClientOptions): Graph {
       recorder.next = next;
     },
   };
+  const timeoutMs = options.timeoutMs ?? defaultGraphTimeoutMs;
   const client = Client.initWithMiddleware({
     middleware: [new AuthenticationHandler(authProvider), retry, recorder, new HTTPMessageHandler()],
     // The SDK attaches the token only to Graph hosts it knows; a national cloud or a local fake is added here.
@@ -110,16 +119,28 @@ export function createGraph(options: GraphClientOptions): Graph {
   });
 
   async function send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse<T>> {
-    const request = client.api(`${baseUrl}${path}`).responseType(ResponseType.RAW).headers(headers);
-    const response: Response =
-      method === 'GET'
-        ? await request.get()
-        : method === 'POST'
-          ? await request.post(body)
-          : method === 'PATCH'
-            ? await request.patch(body)
-            : await request.delete();
-    const text = await response.text();
+    // One deadline for the whole call: every attempt, any short inline Retry-After wait, and reading the body. The
+    // SDK merges request options into fetch's init (GraphRequest.option), so the signal aborts the connection
+    // itself, not only our wait. The SDK wraps what fetch throws in its own GraphError, so the signal (not the
+    // error) says whether the deadline was the cause.
+    const signal = AbortSignal.timeout(timeoutMs);
+    const request = client.api(`${baseUrl}${path}`).responseType(ResponseType.RAW).headers(headers).option('signal', signal);
+    let response: Response;
+    let text: string;
+    try {
+      response =
+        method === 'GET'
+          ? await request.get()
+          : method === 'POST'
+            ? await request.post(body)
+            : method === 'PATCH'
+              ? await request.patch(body)
+              : await request.delete();
+      text = await response.text();
+    } catch (e) {
+      if (signal.aborted) throw new DeadlineError('graph', `Graph ${method} ${path.split('?')[0]}`, timeoutMs, 'GRAPH_TIMEOUT_SECONDS');
+      throw e;
+    }
     const parsed: unknown = text ? safeJson(text) : undefined;
     const requestId = response.headers.get('request-id') ?? undefined;
     if (!response.ok) throw toError(method, path, response, parsed, requestId);

@@ -1,5 +1,6 @@
 // GET /api/health: what an on-call responder or a monitor needs at a glance. Anonymous, so it carries no secret,
 // no token, no user name: only reachability, which features are configured, token freshness and queue backlogs.
+import { ConfigError } from '../config.js';
 import type { Runtime } from '../runtime.js';
 import { ensureError } from '../errors.js';
 import { summariseIdentityHealth } from '../identity/tokens.js';
@@ -47,7 +48,38 @@ export async function healthReport(deps: Runtime) {
       graphBaseUrl: deps.config.graphBaseUrl,
       authorityHost: deps.config.authorityHost,
     },
+    configuration: { ok: true, ignoredSettings: deps.config.storage.ignoredSettings },
     poisonMessages: poison,
     identity,
   };
+}
+
+/**
+ * The health answer when the app refused its configuration at start-up (a ConfigError from loadConfig): no
+ * dependency is checked, because none was built. It names the setting (and every unresolved Key Vault reference)
+ * and says what is wrong, never a value: a ConfigError message carries names and rules only.
+ */
+export function configurationFailureReport(error: ConfigError, now: Date) {
+  return {
+    status: 'misconfigured' as const,
+    checkedAt: now.toISOString(),
+    configuration: {
+      ok: false,
+      setting: error.setting,
+      message: error.message,
+      unresolvedKeyVaultReferences: error.unresolvedKeyVaultReferences,
+    },
+  };
+}
+
+/** Builds the runtime (which validates the configuration) and reports on it, or on why it could not be built. */
+export async function healthOrConfigurationReport(runtime: () => Runtime, now: () => Date = () => new Date()) {
+  let deps: Runtime;
+  try {
+    deps = runtime();
+  } catch (e) {
+    if (e instanceof ConfigError) return configurationFailureReport(e, now());
+    throw e;
+  }
+  return healthReport(deps);
 }

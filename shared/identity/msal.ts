@@ -8,10 +8,14 @@
 // (../shared/graph-contract.md §11).
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import {
+  AuthError,
   ConfidentialClientApplication,
   LogLevel,
   type Configuration,
   type ICachePlugin,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
   type TokenCacheContext,
 } from '@azure/msal-node';
 import type { Config } from '../config.js';
@@ -128,6 +132,7 @@ export async function createMsalApp(
     },
     cache: cachePlugin ? { cachePlugin } : undefined,
     system: {
+      networkClient: deadlineNetworkClient(deps.config.timeouts.entraMs),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,
@@ -139,6 +144,41 @@ export async function createMsalApp(
       },
     },
   });
+}
+
+/**
+ * MSAL's network module with a deadline on every request. msal-node's own HttpClient (7.2.1,
+ * dist/network/HttpClient.mjs) sets a timeout only when a caller passes one to a GET, and "timeout functionality is
+ * not exposed for POST requests": a token request to a stalled Entra endpoint would wait until functionTimeout.
+ * A timeout surfaces as an AuthError `network_error`, which token refresh already treats as transient (never as
+ * needs-reauth). Answers are read the way HttpClient reads them (JSON body, plain header map).
+ */
+export function deadlineNetworkClient(timeoutMs: number): INetworkModule {
+  async function send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout?: number): Promise<NetworkResponse<T>> {
+    const ms = Math.min(timeout && timeout > 0 ? timeout : timeoutMs, timeoutMs);
+    const signal = AbortSignal.timeout(ms);
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: options?.headers,
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        signal,
+      });
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      return { headers, body: (await response.json()) as T, status: response.status };
+    } catch (e) {
+      if (signal.aborted) {
+        throw new AuthError('network_error', '', `Entra ${method} ${new URL(url).pathname} gave no answer within ${ms / 1000} s (ENTRA_TIMEOUT_SECONDS)`);
+      }
+      if (e instanceof SyntaxError) throw new AuthError('token_parsing_error', '', `Entra answered ${method} ${new URL(url).pathname} with a body that is not JSON`);
+      throw new AuthError('network_error', '', `Entra ${method} ${new URL(url).pathname} failed: ${(e as Error).message}`);
+    }
+  }
+  return {
+    sendGetRequestAsync: (url, options, timeout) => send('GET', url, options, timeout),
+    sendPostRequestAsync: (url, options) => send('POST', url, options),
+  };
 }
 
 /**

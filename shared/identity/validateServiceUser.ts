@@ -29,7 +29,7 @@ interface LicenseDetails {
 async function graphGet<T>(config: Config, accessToken: string, path: string): Promise<{ ok: true; body: T } | { ok: false; status: number; code?: string }> {
   const res = await fetch(`${config.graphBaseUrl}${path}`, {
     headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(config.timeouts.graphMs),
   });
   if (!res.ok) {
     // graph-contract §13: branch on error.code, never on the message.

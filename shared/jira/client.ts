@@ -4,7 +4,7 @@
 // throttled, the rest is transient.
 import { createCloudClient, createServiceDeskClient } from 'jira.js';
 import { isApiError, isNotFoundError, isRateLimitError } from 'jira.js/core';
-import { PermanentError, ThrottledError } from '../errors.js';
+import { DeadlineError, PermanentError, ThrottledError } from '../errors.js';
 import { defaultFieldIds, parseIssue, parseUser, type JiraFieldIds, type JiraIssue, type JiraUser } from './issue.js';
 
 export interface RemoteLink {
@@ -39,7 +39,16 @@ export function issueUrl(baseUrl: string, issueKey: string): string {
   return `${baseUrl}/browse/${encodeURIComponent(issueKey)}`;
 }
 
-export function createJiraApi(site: JiraSiteCredentials): JiraApi {
+export const defaultJiraTimeoutMs = 30_000;
+
+export interface JiraClientOptions {
+  /** Deadline of each Jira call in ms (JIRA_TIMEOUT_SECONDS; default 30 s). */
+  timeoutMs?: number;
+}
+
+export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOptions = {}): JiraApi {
+  const timeoutMs = options.timeoutMs ?? defaultJiraTimeoutMs;
+  const call = <T>(what: string, run: () => Promise<T>) => callJira(what, timeoutMs, run);
   const config = {
     host: site.baseUrl,
     auth: { type: 'basic' as const, email: site.email, apiToken: site.apiToken },
@@ -121,10 +130,21 @@ export function adf(text: string) {
   };
 }
 
-async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+/**
+ * One Jira call under a deadline, with Jira's errors mapped to the app's. jira.js 6 calls the global `fetch` with
+ * no signal and has no timeout option (node_modules/jira.js/dist/core/createClient.js `doRequest`), so the call
+ * cannot be aborted from here: the job stops waiting at the deadline and the socket closes when Jira answers or
+ * the connection dies. Like a dropped connection, a timed-out write (a comment) may still have been made.
+ */
+async function callJira<T>(what: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError('jira', `Jira: ${what}`, timeoutMs, 'JIRA_TIMEOUT_SECONDS')), timeoutMs);
+  });
   try {
-    return await run();
+    return await Promise.race([run(), deadline]);
   } catch (e) {
+    if (e instanceof DeadlineError) throw e;
     if (isRateLimitError(e)) {
       const retryAfterMs = e.retryAfterMs;
       throw new ThrottledError(`Jira throttled ${what}`, retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / 1000) : 30);
@@ -138,5 +158,7 @@ async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
       if (status >= 400 && status < 500) throw new PermanentError(`Jira rejected ${what} (${status})`, 'jira-rejected', { status });
     }
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -41,10 +41,7 @@ export function decodeMessage(text: string): { body: unknown; rawText?: string }
 export function createQueueAccess(storage: StorageConfig, credential?: TokenCredential): QueueAccess {
   const service = storage.connectionString
     ? QueueServiceClient.fromConnectionString(storage.connectionString)
-    : new QueueServiceClient(
-        storage.queueServiceUri ?? `https://${storage.accountName}.queue.core.windows.net`,
-        requireCredential(credential),
-      );
+    : new QueueServiceClient(requireEndpoint(storage.queueServiceUri), requireCredential(credential));
   const clients = new Map<string, Promise<QueueClient>>();
 
   function queue(name: string): Promise<QueueClient> {
@@ -94,6 +91,12 @@ export function createQueueAccess(storage: StorageConfig, credential?: TokenCred
       return p.approximateMessagesCount ?? 0;
     },
   };
+}
+
+/** loadConfig resolves the identity-based queue endpoint (given, or built from the account) the way the host does. */
+function requireEndpoint(uri: string | undefined): string {
+  if (!uri) throw new Error('queue storage needs a connection string or AzureWebJobsStorage__queueServiceUri');
+  return uri;
 }
 
 function requireCredential(credential?: TokenCredential): TokenCredential {

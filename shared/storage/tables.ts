@@ -46,7 +46,8 @@ export interface TableAccess {
  */
 export function createTableAccess(storage: StorageConfig, credential?: TokenCredential): TableAccess {
   const ready = new Map<string, Promise<TableClient>>();
-  const endpoint = storage.tableServiceUri ?? (storage.accountName && `https://${storage.accountName}.table.core.windows.net`);
+  // loadConfig resolves the identity-based endpoint (given, or built from the account) the way the host does.
+  const endpoint = storage.tableServiceUri;
 
   function make(name: string): TableClient {
     if (storage.connectionString) {
@@ -79,7 +80,8 @@ export function createTableServiceClient(storage: StorageConfig, credential?: To
       allowInsecureConnection: storage.connectionString.includes('http://'),
     });
   }
-  const endpoint = storage.tableServiceUri ?? `https://${storage.accountName}.table.core.windows.net`;
+  const endpoint = storage.tableServiceUri;
+  if (!endpoint) throw new Error('table storage needs a connection string or AzureWebJobsStorage__tableServiceUri');
   if (!credential) throw new Error('table storage needs a credential for an identity-based connection');
   return new TableServiceClient(endpoint, credential);
 }

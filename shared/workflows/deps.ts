@@ -31,13 +31,17 @@ export function createWorkflowDeps(runtime: Runtime): WorkflowDeps {
       if (!site) throw new PermanentError(`site ${siteId} is not registered`, 'unknown-site');
       const apiToken = await runtime.secrets.get(siteSecretNames.jiraApiToken(siteId));
       if (!apiToken) throw new PermanentError(`site ${siteId} has no Jira API token in the secret store: register the site again`, 'jira-credential-missing');
-      return createJiraApi({ baseUrl: site.jiraBaseUrl, email: site.jiraEmail, apiToken });
+      return createJiraApi({ baseUrl: site.jiraBaseUrl, email: site.jiraEmail, apiToken }, { timeoutMs: runtime.config.timeouts.jiraMs });
     },
     async graphFor(tenantId, feature, options) {
       // One token per job run: jobs finish well inside an access token's lifetime, and it spares the secret store
       // a read per Graph call.
       const token = await getGraphToken(runtime, { tenantId, feature, allowAppOnly: options?.allowAppOnly });
-      const graph = createGraph({ baseUrl: runtime.config.graphBaseUrl, getAccessToken: async () => token.accessToken });
+      const graph = createGraph({
+        baseUrl: runtime.config.graphBaseUrl,
+        getAccessToken: async () => token.accessToken,
+        timeoutMs: runtime.config.timeouts.graphMs,
+      });
       return Object.assign(graph, { kind: token.kind, serviceUserObjectId: token.serviceUserObjectId });
     },
     projectSettings: (siteId, projectKey) => getProjectSettings(runtime, siteId, projectKey),

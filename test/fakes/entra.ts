@@ -111,6 +111,7 @@ export class FakeEntra {
   private readonly refreshFailures = new Map<string, { error: string; code: number; description: string }>();
   private nextSignIn?: string;
   private authorizeError?: { error: string; description: string };
+  private tokenHangs = 0;
   private server?: StartedServer;
 
   constructor(options: FakeEntraOptions) {
@@ -145,6 +146,11 @@ export class FakeEntra {
   /** The user the next authorize request signs in (as if they picked that account and entered their password). */
   signInAs(userId: string): void {
     this.nextSignIn = userId;
+  }
+
+  /** The next `times` token requests are read and never answered (held open until the client gives up). */
+  hangNextToken(times = 1): void {
+    this.tokenHangs += times;
   }
 
   /** The next authorize request redirects back with this error instead of a code. */
@@ -291,6 +297,10 @@ export class FakeEntra {
       record.endpoint = 'token';
       const form = new URLSearchParams((await readBody(req)).toString('utf8'));
       for (const [k, v] of form) record.form[k] = ['client_secret', 'code', 'refresh_token', 'code_verifier', 'client_assertion'].includes(k) ? '<present>' : v;
+      if (this.tokenHangs > 0) {
+        this.tokenHangs -= 1;
+        return;
+      }
       const { status, body } = this.token(tenantSegment, form, req.headers.authorization);
       if (status !== 200) record.error = (body as { error?: string }).error;
       return send(status, body);

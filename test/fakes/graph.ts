@@ -112,6 +112,8 @@ export interface RecordedGraphRequest {
   /** Error code answered, if any. */
   errorCode?: string;
   dropped?: boolean;
+  /** No answer was ever sent (see `hang`). */
+  hung?: boolean;
   tokenClaims?: TestTokenClaims;
   requestId: string;
   /** For requests inside a `$batch`: the outer request's id and the inner request's `id`. */
@@ -173,6 +175,7 @@ export class FakeGraph {
   private readonly clock: () => number;
   private readonly failures: Array<FailureRule & { remaining: number }> = [];
   private readonly drops: Array<RequestFilter & { remaining: number }> = [];
+  private readonly hangs: Array<RequestFilter & { remaining: number; afterProcessing: boolean }> = [];
   private latency: { ms: number; filter: RequestFilter } | undefined;
   private readonly memberAdds = new Map<string, number[]>();
   private readonly memberAddFailures = new Map<string, { status: number; code: string; message: string }>();
@@ -367,6 +370,16 @@ export class FakeGraph {
     this.drops.push({ ...filter, remaining: filter.times ?? 1 });
   }
 
+  /**
+   * The next matching request never gets an answer: the connection stays open until the client gives up (or the
+   * fake closes). With `afterProcessing` (the default) Graph did the work first, e.g. `POST /chats` created the
+   * chat, and only the answer is lost; without it the request is held before anything happens. This is what a
+   * client deadline must survive: a stalled Graph front end, a lost response on a half-open connection.
+   */
+  hang(filter: RequestFilter & { afterProcessing?: boolean }): void {
+    this.hangs.push({ ...filter, afterProcessing: filter.afterProcessing ?? true, remaining: filter.times ?? 1 });
+  }
+
   // ---- inspection ----
 
   /** Requests with this method whose path matches (see `PathPattern`), including inner `$batch` requests. */
@@ -488,9 +501,18 @@ export class FakeGraph {
     }
 
     const call: GraphCall = { method, path, segments: pathSegments(path), query: url.searchParams, body, headers, claims, params: {} };
+    const hang = this.takeMatching(this.hangs, method, path);
+    if (hang && !hang.afterProcessing) {
+      record.hung = true;
+      return;
+    }
     const injected = this.takeFailure(method, path);
     const result = injected ?? (await this.dispatch(call, requestId, clientRequestId));
 
+    if (hang) {
+      record.hung = true;
+      return;
+    }
     const drop = this.takeMatching(this.drops, method, path);
     if (drop) {
       record.status = 0;

@@ -102,6 +102,8 @@ export interface RecordedJiraRequest {
   /** Account of the authenticated caller, if authentication succeeded. */
   accountId?: string;
   dropped?: boolean;
+  /** Never answered (see `hangNext`). */
+  hung?: boolean;
 }
 
 export const DEFAULT_FIELD_IDS = {
@@ -234,6 +236,7 @@ export class FakeJira {
   private nextLinkId = 10000;
   private readonly failures: Array<{ method?: string; pathPattern?: RegExp; status: number; retryAfterSeconds?: number; remaining: number }> = [];
   private readonly drops: Array<{ method?: string; pathPattern?: RegExp; remaining: number }> = [];
+  private readonly hangs: Array<{ method?: string; pathPattern?: RegExp; remaining: number }> = [];
   private latencyMs = 0;
 
   constructor(options: FakeJiraOptions = {}) {
@@ -374,6 +377,11 @@ export class FakeJira {
     this.latencyMs = ms;
   }
 
+  /** The next matching request is never answered (held open until the client gives up or the fake closes). */
+  hangNext(filter: { method?: string; pathPattern?: RegExp; times?: number }): void {
+    this.hangs.push({ ...filter, remaining: filter.times ?? 1 });
+  }
+
   /** Processes the next matching request, then destroys its connection instead of answering. */
   dropConnectionAfter(filter: { method?: string; pathPattern?: RegExp; times?: number }): void {
     this.drops.push({ ...filter, remaining: filter.times ?? 1 });
@@ -418,6 +426,14 @@ export class FakeJira {
     }
     record.accountId = caller.accountId;
     const matches = (r: { method?: string; pathPattern?: RegExp }) => (!r.method || r.method === method) && (!r.pathPattern || r.pathPattern.test(url.pathname));
+    const hangIndex = this.hangs.findIndex(matches);
+    const hang = this.hangs[hangIndex];
+    if (hang) {
+      hang.remaining -= 1;
+      if (hang.remaining <= 0) this.hangs.splice(hangIndex, 1);
+      record.hung = true;
+      return;
+    }
     const failureIndex = this.failures.findIndex(matches);
     const failure = this.failures[failureIndex];
     if (failure) {

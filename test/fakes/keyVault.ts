@@ -88,6 +88,7 @@ export class FakeKeyVault {
   readonly requests: RecordedKeyVaultRequest[] = [];
   private server: StartedServer | undefined;
   private readonly failures: Failure[] = [];
+  private readonly hangs: Array<{ method?: string; pathPattern?: RegExp; remaining: number }> = [];
   private readonly options: Required<FakeKeyVaultOptions>;
 
   constructor(options: FakeKeyVaultOptions = {}) {
@@ -130,6 +131,11 @@ export class FakeKeyVault {
   /** The next matching request(s) fail with `status` (Key Vault error shape; `Retry-After` if given). */
   failNext(rule: { method?: string; pathPattern?: RegExp; status: number; retryAfterSeconds?: number; times?: number }): void {
     this.failures.push({ ...rule, remaining: rule.times ?? 1 });
+  }
+
+  /** The next matching authenticated request(s) are never answered (held open until the client gives up). */
+  hangNext(rule: { method?: string; pathPattern?: RegExp; times?: number }): void {
+    this.hangs.push({ ...rule, remaining: rule.times ?? 1 });
   }
 
   count(method: string, pathPattern?: RegExp): number {
@@ -206,6 +212,13 @@ export class FakeKeyVault {
     }
     if (!url.searchParams.get('api-version')) {
       return sendError(new VaultError(400, 'BadParameter', 'The request URI must contain an api-version query parameter.'));
+    }
+    const hangIndex = this.hangs.findIndex((f) => (!f.method || f.method === method) && (!f.pathPattern || f.pathPattern.test(url.pathname)));
+    const hang = this.hangs[hangIndex];
+    if (hang) {
+      hang.remaining -= 1;
+      if (hang.remaining <= 0) this.hangs.splice(hangIndex, 1);
+      return;
     }
     const failureIndex = this.failures.findIndex((f) => (!f.method || f.method === method) && (!f.pathPattern || f.pathPattern.test(url.pathname)));
     const failure = this.failures[failureIndex];

@@ -43,7 +43,8 @@ export interface WorkflowHarness {
   close(): Promise<void>;
 }
 
-export async function startWorkflowHarness(): Promise<WorkflowHarness> {
+/** `env`: extra app settings for the harness's config (e.g. short outbound deadlines). */
+export async function startWorkflowHarness(options: { env?: Record<string, string> } = {}): Promise<WorkflowHarness> {
   const clock = new TestClock();
   // The fake's rate windows (4 member adds per minute) follow the same clock the workflows see.
   // Scopes are enforced as Graph does: the workflows get exactly the chats feature's delegated scopes.
@@ -52,7 +53,12 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
   const g = await graph.start();
   const j = await jira.start();
   const log = memoryLogger();
-  const config = loadConfig({ AzureWebJobsStorage: storageConnectionString(), GRAPH_BASE_URL: g.baseUrl, PUBLIC_BASE_URL: 'https://bridge.example.test' });
+  const config = loadConfig({
+    AzureWebJobsStorage: storageConnectionString(),
+    GRAPH_BASE_URL: g.baseUrl,
+    PUBLIC_BASE_URL: 'https://bridge.example.test',
+    ...options.env,
+  });
   const runtime = createRuntime(config, { secrets: new MemorySecretStore(), clock, log });
   const serviceUser = graph.addUser({ displayName: 'Bridge Service' });
   // Every test file gets its own site, so rows never collide across files sharing one Azurite.
@@ -68,9 +74,13 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
     scopes: [...featureScopes.chats.required, ...Object.keys(featureScopes.chats.optional)],
     deps: {
       ...runtime,
-      jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }),
+      jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }, { timeoutMs: config.timeouts.jiraMs }),
       graphFor: async () => {
-        const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')) });
+        const client = createGraph({
+          baseUrl: g.baseUrl,
+          getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')),
+          timeoutMs: config.timeouts.graphMs,
+        });
         return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: serviceUser.id });
       },
       projectSettings: async () => harness.settings,

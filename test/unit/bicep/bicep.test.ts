@@ -14,6 +14,9 @@ import {
   checkApiVersions,
   checkDeclaredNames,
   checkDeployTimeNames,
+  checkFlexInstanceCount,
+  checkNoCloudSpecificHosts,
+  checkSubnetEgress,
   checkGraphExtension,
   checkGraphPermissionIds,
   checkKeyVaultSecurity,
@@ -35,6 +38,9 @@ import {
   dig,
   literal,
   loadBicepFiles,
+  named,
+  stringArray,
+  variableValue,
   formatProblem,
   parseBicep,
   prop,
@@ -379,7 +385,9 @@ describe('Function App', () => {
   test('app settings are identity-based and every one is read by shared/config.ts or the Functions host', () => {
     const settings = appSettings();
     for (const required of [
-      'AzureWebJobsStorage__accountName',
+      'AzureWebJobsStorage__blobServiceUri',
+      'AzureWebJobsStorage__queueServiceUri',
+      'AzureWebJobsStorage__tableServiceUri',
       'AzureWebJobsStorage__credential',
       'AzureWebJobsStorage__clientId',
       'AZURE_CLIENT_ID',
@@ -404,6 +412,17 @@ describe('Function App', () => {
     for (const name of settings.keys()) assert.ok(known.has(name), `${name} is neither in shared/config.ts nor a host setting`);
     for (const name of settingsForbiddenOnFlex) assert.ok(!settings.has(name), `${name} must not be set on Flex Consumption`);
     assert.equal(literal(settings.get('AzureWebJobsStorage__credential')), 'managedidentity');
+    // Per-service URIs from the cloud's suffix (sovereign clouds); __accountName alone is public-cloud only.
+    assert.ok(!settings.has('AzureWebJobsStorage__accountName'), 'no __accountName beside the URIs');
+    const appSettingsFile = file('bicep/modules/appSettings.bicep');
+    assert.equal(variableValue(appSettingsFile, 'storageSuffix')?.text, 'environment().suffixes.storage');
+    for (const service of ['blob', 'queue', 'table']) {
+      assert.equal(
+        settings.get(`AzureWebJobsStorage__${service}ServiceUri`)?.text,
+        `'https://\${storageAccountName}.${service}.\${storageSuffix}'`,
+        `__${service}ServiceUri is built from environment().suffixes.storage`,
+      );
+    }
     assert.match(settings.get('ENTRA_CLIENT_SECRET')?.text ?? '', /^'@Microsoft\.KeyVault\(SecretUri=\$\{[^}]+\}\)'$/);
     assert.match(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.text ?? '', /Authorization=AAD/);
   });
@@ -451,6 +470,67 @@ describe('Function App', () => {
     assert.match(alerts.source, /param webhookFunctionName string = 'jiraEvents'/);
     assert.ok(resources(alerts).some((r) => r.type === 'Microsoft.Insights/actionGroups'));
     assert.ok(topLevel(file('bicep/main.bicep'), 'parameter_declaration').map(declaredName).includes('alertActionGroupId'));
+  });
+});
+
+describe('Flex Consumption rules Bicep cannot check', () => {
+  test('maximumInstanceCount admits only what Flex accepts (40-1000), in main.bicep and the module', () => {
+    assertClean(checkFlexInstanceCount);
+    const params = ['bicep/main.bicep', 'bicep/modules/functionApp.bicep'].map((p) =>
+      topLevel(file(p), 'parameter_declaration').find((d) => declaredName(d) === 'maximumInstanceCount'),
+    );
+    assert.ok(params.every(Boolean), 'both declare maximumInstanceCount');
+  });
+
+  test('a lower minimum, a missing bound, or an out-of-range literal is reported', async () => {
+    await assertReported(checkFlexInstanceCount, "@minValue(1)\n@maxValue(1000)\nparam maximumInstanceCount int = 100\n", /@minValue\(40\)/, 3);
+    await assertReported(checkFlexInstanceCount, "@minValue(40)\nparam maximumInstanceCount int = 100\n", /@maxValue\(1000\)/);
+    await assertReported(checkFlexInstanceCount, "var s = {\n  maximumInstanceCount: 20\n}\n", /outside Flex Consumption's 40-1000/, 2);
+  });
+
+  test('always-ready instances for the queue functions: a parameter, off by default, naming real queue functions as function:<name>', () => {
+    const main = file('bicep/main.bicep');
+    const instances = topLevel(main, 'parameter_declaration').find((d) => declaredName(d) === 'alwaysReadyQueueInstances');
+    assert.ok(instances, 'main.bicep has alwaysReadyQueueInstances');
+    assert.equal(literal(named(instances).at(-1)), 0, 'off by default (see bicep/README.md for why and the cost)');
+    const fnParam = topLevel(main, 'parameter_declaration').find((d) => declaredName(d) === 'alwaysReadyQueueFunctions');
+    const defaults = stringArray(named(fnParam!).at(-1));
+    assert.deepEqual(defaults, ['eventJobs', 'chatJobs']);
+    // Flex scales each queue function on its own: the names must be the functions the app registers.
+    const functionsDir = path.join(repoRoot(), 'functions');
+    const queueFunctions = readdirSync(functionsDir)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(path.join(functionsDir, f), 'utf8').matchAll(/app\.storageQueue\('(\w+)'/g)].map((m) => m[1]!));
+    for (const name of defaults) assert.ok(queueFunctions.includes(name), `${name} is a queue function (${queueFunctions.join(', ')})`);
+    const alwaysReady = dig(resources(file('bicep/modules/functionApp.bicep')).find((r) => r.type === 'Microsoft.Web/sites')?.body, 'properties', 'functionAppConfig', 'scaleAndConcurrency', 'alwaysReady');
+    assert.match(alwaysReady?.text ?? '', /name: 'function:\$\{fn\}'/);
+    assert.match(alwaysReady?.text ?? '', /instanceCount: alwaysReadyQueueInstances/);
+    assert.match(alwaysReady?.text ?? '', /name: 'http'/);
+    assert.match(main.source, /alwaysReadyQueueInstances: alwaysReadyQueueInstances/);
+    assert.match(main.source, /alwaysReadyQueueFunctions: alwaysReadyQueueFunctions/);
+  });
+
+  test('the VNet-integrated subnet keeps an explicit egress to Graph, Jira and Entra', () => {
+    assertClean(checkSubnetEgress);
+    const vnet = resources(file('bicep/modules/network.bicep')).find((r) => r.type === 'Microsoft.Network/virtualNetworks');
+    assert.ok(vnet && vnet.apiVersion >= '2025-07-01', 'the API version where subnets are private by default');
+    assert.match(vnet.body?.text ?? '', /defaultOutboundAccess: appSubnetDefaultOutboundAccess/);
+    assert.match(file('bicep/main.bicep').source, /appSubnetDefaultOutboundAccess: appSubnetDefaultOutboundAccess/);
+  });
+
+  test('a delegated subnet without egress (or with it switched off) is reported; a NAT gateway is accepted', async () => {
+    const vnet = (subnetProps: string) =>
+      `resource v 'Microsoft.Network/virtualNetworks@2025-09-01' = {\n  name: 'v'\n  properties: {\n    subnets: [\n      {\n        name: 'app'\n        properties: {\n${subnetProps}          delegations: [\n            {\n              name: 'd'\n              properties: {\n                serviceName: 'Microsoft.App/environments'\n              }\n            }\n          ]\n        }\n      }\n    ]\n  }\n}\n`;
+    await assertReported(checkSubnetEgress, vnet(''), /no explicit egress/, 5);
+    await assertReported(checkSubnetEgress, vnet('          defaultOutboundAccess: false\n'), /no explicit egress/);
+    const withNat = await parseBicep('nat.bicep', vnet('          natGateway: {\n            id: nat.id\n          }\n'));
+    assert.deepEqual(checkSubnetEgress(withNat), []);
+  });
+
+  test('no public-cloud host names in the templates (sovereign clouds)', async () => {
+    assertClean(checkNoCloudSpecificHosts);
+    await assertReported(checkNoCloudSpecificHosts, "var u = 'https://${name}.queue.core.windows.net'\n", /environment\(\)\.suffixes/, 1);
+    await assertReported(checkNoCloudSpecificHosts, "var k = 'https://kv.vault.azure.net/'\n", /vault\.azure\.net/);
   });
 });
 

@@ -138,6 +138,14 @@ export function objectsAt(start: Node | undefined, keys: string[]): Node[] {
         return expand(named(node).at(-1));
       case 'ternary_expression':
         return named(node).slice(1).flatMap(expand);
+      // concat([...], [...]) and map(xs, x => { ... }): the objects they assemble are checked like literal ones.
+      case 'call_expression': {
+        const fn = (node.childForFieldName('function') ?? named(node)[0])?.text ?? '';
+        const args = node.descendantsOfType('arguments')[0];
+        return ['concat', 'union', 'map', 'filter'].includes(fn) && args ? named(args).flatMap(expand) : [];
+      }
+      case 'lambda_expression':
+        return expand(named(node).at(-1));
       default:
         return [];
     }
@@ -282,7 +290,7 @@ export function checkNoKeysOrConnectionStrings(file: BicepFile): Problem[] {
       const key = propertyKey(node);
       const value = named(node).at(-1);
       if (key === 'AzureWebJobsStorage' || (key === 'name' && stringLiteral(value) === 'AzureWebJobsStorage')) {
-        problems.push(problemAt(file, node, 'no-keys', 'AzureWebJobsStorage as a connection string; use AzureWebJobsStorage__accountName'));
+        problems.push(problemAt(file, node, 'no-keys', 'AzureWebJobsStorage as a connection string; use the identity-based AzureWebJobsStorage__queueServiceUri etc.'));
       } else if (key === 'connectionStrings') {
         problems.push(problemAt(file, node, 'no-keys', 'connectionStrings block on a site'));
       } else if (/connection_?string/i.test(key) && key !== 'APPLICATIONINSIGHTS_CONNECTION_STRING') {
@@ -584,4 +592,81 @@ export function declaredAppSettings(file: BicepFile): Map<string, Node> {
     }
   }
   return settings;
+}
+
+/**
+ * Flex Consumption accepts `maximumInstanceCount` from 40 to 1000 ("The lowest maximum instance count is 40",
+ * Microsoft Learn, "Azure Functions Flex Consumption plan hosting", Considerations). A param feeding it must not
+ * admit less (@minValue ≥ 40, @maxValue ≤ 1000), and a literal value must be in range: Bicep cannot know this
+ * rule, so only a real deployment would refuse it.
+ */
+export function checkFlexInstanceCount(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const param of topLevel(file, 'parameter_declaration')) {
+    if (declaredName(param) !== 'maximumInstanceCount') continue;
+    const decorators = decoratorsOf(param);
+    const min = literal(decorators.find((d) => d.name === 'minValue')?.args[0]);
+    const max = literal(decorators.find((d) => d.name === 'maxValue')?.args[0]);
+    if (typeof min !== 'number' || min < 40) {
+      problems.push(problemAt(file, param, 'flex', `param maximumInstanceCount needs @minValue(40) or more: Flex Consumption's lowest maximum is 40 (found ${min ?? 'none'})`));
+    }
+    if (typeof max !== 'number' || max > 1000) {
+      problems.push(problemAt(file, param, 'flex', `param maximumInstanceCount needs @maxValue(1000) or less (found ${max ?? 'none'})`));
+    }
+  }
+  for (const node of walk(file.root)) {
+    if (node.type !== 'object_property' || propertyKey(node) !== 'maximumInstanceCount') continue;
+    const value = literal(named(node).at(-1));
+    if (typeof value === 'number' && (value < 40 || value > 1000)) {
+      problems.push(problemAt(file, node, 'flex', `maximumInstanceCount ${value} is outside Flex Consumption's 40-1000`));
+    }
+  }
+  return problems;
+}
+
+/**
+ * A subnet the Function App integrates with (delegated to Microsoft.App/environments) carries every outbound call
+ * of the app. From Microsoft.Network 2025-07-01 subnets are private by default (defaultOutboundAccess false), so it
+ * needs explicit egress: `defaultOutboundAccess` not literally false, or a `natGateway`.
+ */
+export function checkSubnetEgress(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const r of resources(file)) {
+    if (r.type.toLowerCase() !== 'microsoft.network/virtualnetworks' || r.existing) continue;
+    for (const subnet of objectsAt(r.body, ['properties', 'subnets'])) {
+      const props = prop(subnet, 'properties');
+      const delegated = objectsAt(props, ['delegations', 'properties']).some((d) => stringLiteral(prop(d, 'serviceName')) === 'Microsoft.App/environments');
+      if (!delegated) continue;
+      const access = prop(props, 'defaultOutboundAccess');
+      const hasNat = Boolean(prop(props, 'natGateway'));
+      if (!hasNat && (!access || literal(access) === false)) {
+        problems.push(
+          problemAt(file, subnet, 'egress', `${r.symbol}: subnet ${stringLiteral(prop(subnet, 'name')) ?? prop(subnet, 'name')?.text ?? '?'} hosts the Function App's VNet integration but has no explicit egress (defaultOutboundAccess or natGateway): subnets are private by default from 2025-07-01, so Graph, Jira and Entra would be unreachable`),
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Host names of one cloud written into a template break every other (sovereign) cloud: storage and Key Vault
+ * endpoints come from `environment().suffixes` or the resource's own properties. Descriptions and comments may
+ * show an example.
+ */
+export function checkNoCloudSpecificHosts(file: BicepFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const node of walk(file.root)) {
+    if (node.type !== 'string') continue;
+    let ancestor = node.parent;
+    let inDecorator = false;
+    while (ancestor) {
+      if (ancestor.type === 'decorators' || ancestor.type === 'decorator') inDecorator = true;
+      ancestor = ancestor.parent;
+    }
+    if (inDecorator) continue;
+    const m = /\.(?:blob|queue|table|file)\.core\.windows\.net|\.vault\.azure\.net|\.core\.windows\.net/i.exec(node.text);
+    if (m) problems.push(problemAt(file, node, 'cloud', `${m[0]} is the public cloud's host name: build it from environment().suffixes`));
+  }
+  return problems;
 }

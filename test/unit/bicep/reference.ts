@@ -155,6 +155,9 @@ export const expectedTables: readonly string[] = [
  */
 export const hostAppSettings: readonly string[] = [
   'AzureWebJobsStorage__credential',
+  // The host keeps its leases and keys in blobs; the app itself uses only queues and tables (same page, "Common
+  // properties for identity-based connections": blobServiceUri / queueServiceUri / tableServiceUri).
+  'AzureWebJobsStorage__blobServiceUri',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
