@@ -3,7 +3,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { HttpOutcome, RawRequest } from '../../shared/http/outcome.js';
 import { ensureError } from '../../shared/errors.js';
-import { redact } from '../../shared/log.js';
+import { createLogger, invocationSink } from '../../shared/log.js';
+
+const log = createLogger(invocationSink);
 
 export async function toRawRequest(request: HttpRequest): Promise<RawRequest> {
   const headers: Record<string, string> = {};
@@ -34,7 +36,7 @@ export async function answer(context: InvocationContext, run: () => Promise<Http
     return toResponse(await run());
   } catch (e) {
     const error = ensureError(e);
-    context.error(JSON.stringify(redact({ level: 'error', event: 'http.unhandled', invocationId: context.invocationId, error: error.name, message: error.message })));
+    log.error('http.unhandled', { error: error.name, message: error.message });
     return toResponse({ status: 500, body: { error: { code: 'internal_error', message: `unexpected error; see logs for invocation ${context.invocationId}` } } });
   }
 }
