@@ -1,13 +1,15 @@
-// GET /api/health: storage, secret store, configured features, service-user token freshness, poison backlogs.
-// 200 when healthy, 503 when something needs attention (monitors alert on the status; the body says what).
+// GET /api/health (anonymous): ok/degraded and which part, nothing more: no account, tenant id, site id, count or
+// error text. 200 when healthy, 503 when a part is degraded (monitors alert on the status). The detail behind a
+// "degraded" is at GET /api/manage/health (function key; functions/adminHealth.ts).
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { getRuntime } from '../shared/runtime.js';
-import { healthReport } from '../shared/health/health.js';
+import { detailedHealth, publicHealth } from '../shared/health/health.js';
 import { answer } from './lib/http.js';
 
 export async function health(_request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
-    const report = await healthReport(getRuntime());
+    const report = publicHealth(await detailedHealth(getRuntime()));
     return { status: report.status === 'ok' ? 200 : 503, body: report, headers: { 'cache-control': 'no-store' } };
   });
 }
