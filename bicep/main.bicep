@@ -116,16 +116,11 @@ param keyVaultAdminPrincipalId string = ''
 ])
 param keyVaultAdminPrincipalType string = 'User'
 
-@description('Optional. E-mail addresses that get the alerts (poison messages, service user needs re-auth, webhook failure rate).')
+@description('Optional. E-mail addresses that get the alerts (HTTP 5xx, Jira 401 spike, poison messages, service users, Graph throttling, job backlog).')
 param alertEmailAddresses array = []
 
 @description('Optional. Resource id of an existing action group that gets the alerts.')
 param alertActionGroupId string = ''
-
-@description('Optional. Failure rate (percent over 15 minutes) of the jiraEvents webhook function that raises an alert.')
-@minValue(1)
-@maxValue(100)
-param webhookFailureRatePercent int = 10
 
 @description('Optional. Put Storage and Key Vault behind private endpoints and integrate the Function App with a new VNet.')
 param enablePrivateNetworking bool = false
@@ -299,7 +294,6 @@ module alerts 'modules/alerts.bicep' = {
     actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
     alertEmailAddresses: alertEmailAddresses
     existingActionGroupId: alertActionGroupId
-    webhookFailureRatePercent: webhookFailureRatePercent
   }
 }
 

@@ -10,6 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 import Module from 'node:module';
+import { recordRequest, recordTrace } from './telemetry.js';
 
 /** RPC `TypedData` (azure-functions-language-worker-protobuf), the subset this host produces or consumes. */
 export interface RpcTypedData {
@@ -220,6 +221,7 @@ class CoreInvocationContext {
   ) {}
 
   log(level: LogLevel, category: LogCategory, message: string): void {
+    recordTrace(this.metadata.name, this.invocationId, level, category, message);
     if (level === 'debug' || level === 'trace') return;
     const tag = category === 'system' ? ' [system]' : '';
     hostLog(`${this.metadata.name} (Id=${this.invocationId})${tag}${formatLevel(level)} ${message}`);
@@ -270,9 +272,11 @@ export async function invoke(
   if (post.error) {
     const err = post.error instanceof Error ? post.error : new Error(String(post.error));
     hostLog(`Executed 'Functions.${functionName}' (Failed, Id=${invocationId}, Duration=${ms}ms) ${err.stack ?? err.message}`);
+    recordRequest({ functionName, invocationId, reason, startedAt: started, trigger, error: err });
     throw err;
   }
   const response = await model.getResponse(context, post.result);
+  recordRequest({ functionName, invocationId, reason, startedAt: started, trigger, response });
   hostLog(`Executed 'Functions.${functionName}' (Succeeded, Id=${invocationId}, Duration=${ms}ms)`);
   return response;
 }

@@ -1,4 +1,5 @@
 // /api/manage/audit/{siteId}/{issueKey}: what every job did for an issue.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminAudit as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

@@ -1,4 +1,5 @@
 // /api/manage/bookings/...: Bookings businesses the service user administers, and binding one to a JSM project.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminBookings as handle } from '../shared/bookings/admin.js';
 import { intakeDeps } from '../shared/intake/deps.js';

@@ -1,4 +1,5 @@
 // POST /api/manage/dry-run: what an event would do (topic, members, unmapped people, Graph calls), writing nothing.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { dryRun } from '../shared/admin/dryRun.js';
 import { getRuntime } from '../shared/runtime.js';

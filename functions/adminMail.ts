@@ -1,4 +1,5 @@
 // /api/manage/mail[/test]: the mail feature's status and "test connection" (sends a mail from the sender to itself).
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminMail as handle } from '../shared/mail/admin.js';
 import { getRuntime } from '../shared/runtime.js';

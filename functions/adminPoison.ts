@@ -1,4 +1,5 @@
 // /api/manage/poison[/{queue}[/replay]]: list poison messages per queue and replay one or all.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminPoison as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

@@ -1,4 +1,5 @@
 // /api/manage/sites/{siteId}/projects/{projectKey}: project settings and rules.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminProjects as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

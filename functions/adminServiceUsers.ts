@@ -1,5 +1,6 @@
 // /api/manage/service-users[/{tenantId}[/{feature}[/{action}]]]: service users per (tenant, feature): list,
 // detail, remove (its token cache too), refresh now, resume parked jobs.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminServiceUsers as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';

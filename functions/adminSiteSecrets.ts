@@ -1,4 +1,5 @@
 // /api/manage/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate, shown once.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminSiteSecrets as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

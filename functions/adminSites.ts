@@ -1,4 +1,5 @@
 // /api/manage/sites[/{siteId}]: register Jira sites and read them back without secrets.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminSites as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

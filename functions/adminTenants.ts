@@ -1,5 +1,6 @@
 // /api/manage/tenants[/{tenantId}[/{action}]]: tenant connections (list per site, detail, disconnect, test
 // connection, app-only vs delegated per feature) and PUT/DELETE /api/manage/tenants/app-credential.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminTenants as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';

@@ -1,4 +1,5 @@
 // /api/manage/user-mappings/{tenantId}[/{accountId}]: manual mappings, CSV import/export, unmapped people.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminUserMappings as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

@@ -1,6 +1,7 @@
 // GET /api/auth/callback: where Microsoft sends a person back after signing in: a service user (redeem the code,
 // validate the account, store the token cache) or a self-link (store the Jira ⇄ Microsoft mapping). The state
 // names the flow; each flow verifies its own state. Answers with a readable page.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { completeServiceUserSignIn } from '../shared/identity/serviceUserSignIn.js';
 import { completeSelfLink, stateKind } from '../shared/people/selfLink.js';

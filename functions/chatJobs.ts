@@ -1,4 +1,5 @@
 // Queue trigger: create chats, post closing summaries and short updates.
+import './lib/invocation.js';
 import { app, type InvocationContext } from '@azure/functions';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { runJob } from '../shared/jobs/runJob.js';

@@ -1,5 +1,6 @@
 // GET /api/consent/callback: where Microsoft's admin-consent page sends the admin back. Answers with a page a
 // person can read, for success and for every error the identity platform returns.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { completeConsent } from '../shared/identity/consent.js';
 import { pageHeaders, renderPage } from '../shared/identity/pages.js';

@@ -1,5 +1,6 @@
 // GET /api/consent/start?tenant=&feature=&site=[&mode=app][&format=json]: the admin-consent link for one feature.
 // A Jira admin who is not a Microsoft admin asks for `format=json` and sends the `url` to one.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { fail, methodNotAllowed } from '../shared/http/outcome.js';
 import { startConsent } from '../shared/identity/consent.js';

@@ -1,4 +1,5 @@
 // Queue trigger: fan a verified Jira webhook event out into one job per action, once per delivery.
+import './lib/invocation.js';
 import { app, type InvocationContext } from '@azure/functions';
 import { getRuntime } from '../shared/runtime.js';
 import { queueNames } from '../shared/storage/queues.js';

@@ -1,8 +1,11 @@
-// GET /api/health: storage, secret store, configured features, service-user token freshness, poison backlogs.
-// 200 when healthy, 503 when something needs attention (monitors alert on the status; the body says what), or
-// when the app refused its configuration (the body names the setting, never its value).
+// GET /api/health (anonymous): ok/degraded and which part, nothing more: no account, tenant id, site id, count or
+// error text. 200 when healthy, 503 when a part is degraded (monitors alert on the status). The detail behind a
+// "degraded" is at GET /api/manage/health (function key; functions/adminHealth.ts). When the app refused its
+// configuration, the answer names the setting (never its value).
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { ConfigError, loadConfig } from '../shared/config.js';
+import { createLogger, invocationSink } from '../shared/log.js';
 import { getRuntime } from '../shared/runtime.js';
 import { healthOrConfigurationReport } from '../shared/health/health.js';
 import { answer } from './lib/http.js';
@@ -13,12 +16,12 @@ import { answer } from './lib/http.js';
 try {
   loadConfig();
 } catch (e) {
-  if (e instanceof ConfigError) console.error(JSON.stringify({ level: 'error', event: 'config.refused', setting: e.setting, message: e.message }));
+  if (e instanceof ConfigError) createLogger(invocationSink).error('config.refused', { setting: e.setting, message: e.message });
 }
 
 export async function health(_request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
-    const report = await healthOrConfigurationReport(getRuntime);
+    const report = await healthOrConfigurationReport(getRuntime, 'public');
     return { status: report.status === 'ok' ? 200 : 503, body: report, headers: { 'cache-control': 'no-store' } };
   });
 }

@@ -1,5 +1,6 @@
 // POST /api/jira/automation/{action}?site={siteId}: Jira Automation "Send web request", one explicit action per
 // call, authenticated with the site's automation token.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { acceptAutomation } from '../shared/intake/intake.js';
 import { intakeDeps } from '../shared/intake/deps.js';

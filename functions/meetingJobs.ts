@@ -1,4 +1,5 @@
 // Queue trigger: Teams meetings for issues (meeting jobs).
+import './lib/invocation.js';
 import { app, type InvocationContext } from '@azure/functions';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { runJob, type JobHandler } from '../shared/jobs/runJob.js';

@@ -1,4 +1,5 @@
 // Queue trigger: keep chat members in step with Jira, paced to Graph's 4 member changes per minute per chat.
+import './lib/invocation.js';
 import { app, type InvocationContext } from '@azure/functions';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { runJob } from '../shared/jobs/runJob.js';

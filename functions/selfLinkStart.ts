@@ -1,5 +1,6 @@
 // GET /api/self-link/start?invitation=…: a person named in an issue's "could not be added" note links their Jira
 // account to their Microsoft 365 account. Anonymous: the signed, expiring invitation is the authorisation.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { startSelfLink } from '../shared/people/selfLink.js';
 import { pageHeaders, renderPage } from '../shared/identity/pages.js';

@@ -1,5 +1,6 @@
 // GET /api/service-user/start?tenant=&feature=[&login_hint=][&format=json]: signs a feature's service user in
 // (authorization code + PKCE + offline_access). Also the re-authentication link the health endpoint shows.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { fail, methodNotAllowed } from '../shared/http/outcome.js';
 import { startServiceUserSignIn } from '../shared/identity/serviceUserSignIn.js';

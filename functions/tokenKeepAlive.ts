@@ -1,5 +1,6 @@
 // Timer (TOKEN_KEEPALIVE_SCHEDULE): refreshes each service user's token well inside the 90-day inactivity window
 // and flags the ones that need re-authentication or lost their licence.
+import './lib/invocation.js';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { runKeepAlive } from '../shared/identity/keepAlive.js';
 import { getRuntime } from '../shared/runtime.js';

@@ -56,6 +56,7 @@ export interface Config {
   oauthStateTtlSeconds: number;
   /** NCRONTAB (six fields) for the service-user token keep-alive timer. */
   tokenKeepAliveSchedule: string;
+  opsReportSchedule: string;
   /** Refresh a service user's token when its last successful refresh is older than this. */
   tokenKeepAliveMaxAgeHours: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -169,6 +170,12 @@ const settings = {
     .refine((v) => v.split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields')
     .default('0 17 */6 * * *'),
   TOKEN_KEEPALIVE_MAX_AGE_HOURS: positiveInt.default(24),
+  // The opsReport timer reads it as %OPS_REPORT_SCHEDULE%; the alerts' 15-minute windows assume about 5 minutes.
+  OPS_REPORT_SCHEDULE: z
+    .string()
+    .trim()
+    .refine((v) => v.split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields')
+    .default('0 */5 * * * *'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   GRAPH_TIMEOUT_SECONDS: deadlineSeconds(30),
   JIRA_TIMEOUT_SECONDS: deadlineSeconds(30),
@@ -229,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     settingsCacheSeconds: v.SETTINGS_CACHE_SECONDS,
     oauthStateTtlSeconds: v.OAUTH_STATE_TTL_SECONDS,
     tokenKeepAliveSchedule: v.TOKEN_KEEPALIVE_SCHEDULE,
+    opsReportSchedule: v.OPS_REPORT_SCHEDULE,
     tokenKeepAliveMaxAgeHours: v.TOKEN_KEEPALIVE_MAX_AGE_HOURS,
     logLevel: v.LOG_LEVEL,
     timeouts: {

@@ -1,6 +1,15 @@
 // Structured logs: one JSON object per line with the event name and the ids that let an on-call responder follow a
 // job (site, issue key, tenant, job id, Graph/Jira request id). Secret-looking fields are redacted here, once, so a
 // careless call site cannot leak a token into Application Insights.
+//
+// Correlation: the functions/ layer runs every invocation inside a log scope (runWithLogScope, below) that holds
+// the invocation's own sink (context.log/warn/error, so Application Insights links each trace to the request or
+// queue message's operation) and its dimensions (invocation id, then site, issue key, job id, tenant and the
+// Graph/Jira request ids as they become known). Every logger created here adds those dimensions to every line, so a
+// workflow that was handed `deps.log` long before the invocation started still writes correlated lines.
+// AsyncLocalStorage keeps the scope per invocation even when several run concurrently in one worker.
+// https://nodejs.org/api/async_context.html#class-asynclocalstorage
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type LogFields = Record<string, unknown>;
 
@@ -32,10 +41,58 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+export interface LogScope {
+  /** Where the invocation's lines go (the Functions invocation context's logger). */
+  sink: LogSink;
+  /** Added to every line; grows as the invocation learns who it works for (addLogDimensions). */
+  dimensions: LogFields;
+}
+
+const scopes = new AsyncLocalStorage<LogScope>();
+
+/** Runs `fn` with `scope` as the current invocation's log scope (the one wrapper in functions/lib calls this). */
+export function runWithLogScope<T>(scope: LogScope, fn: () => T): T {
+  return scopes.run(scope, fn);
+}
+
+/** The current invocation's dimensions (a copy), or undefined outside an invocation. */
+export function currentLogDimensions(): LogFields | undefined {
+  const scope = scopes.getStore();
+  return scope ? { ...scope.dimensions } : undefined;
+}
+
+/**
+ * Adds what the invocation has learnt (site, issue key, job id, tenant...) to every later line it writes.
+ * Undefined values are skipped; outside an invocation this does nothing.
+ */
+export function addLogDimensions(fields: LogFields): void {
+  const scope = scopes.getStore();
+  if (!scope) return;
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined && value !== null && value !== '') scope.dimensions[key] = value;
+}
+
+/** Most recent request ids kept per invocation; a long job's lines stay readable. */
+const maxRequestIds = 20;
+
+/**
+ * Records the id the remote service gave one call (Graph `request-id`, Jira `X-AREQUESTID`), so every later line of
+ * the invocation names the calls it made: the ids Microsoft or Atlassian support ask for.
+ */
+export function noteRequestId(service: 'graph' | 'jira', id: string | null | undefined): void {
+  const scope = scopes.getStore();
+  if (!scope || !id) return;
+  const key = service === 'graph' ? 'graphRequestIds' : 'jiraRequestIds';
+  const list = Array.isArray(scope.dimensions[key]) ? [...(scope.dimensions[key] as string[])] : [];
+  if (list.includes(id)) return;
+  list.push(id);
+  scope.dimensions[key] = list.slice(-maxRequestIds);
+}
+
 export function createLogger(sink: LogSink, minLevel: keyof typeof levels = 'info', base: LogFields = {}): Logger {
   const emit = (level: keyof typeof levels) => (event: string, fields: LogFields = {}) => {
     if (levels[level] < levels[minLevel]) return;
-    sink(level, JSON.stringify(redact({ level, event, ...base, ...fields })));
+    const scoped = scopes.getStore()?.dimensions;
+    sink(level, JSON.stringify(redact({ level, event, ...scoped, ...base, ...fields })));
   };
   return {
     debug: emit('debug'),
@@ -46,6 +103,13 @@ export function createLogger(sink: LogSink, minLevel: keyof typeof levels = 'inf
   };
 }
 
+/**
+ * The app's one sink: the current invocation's logger, or the console outside an invocation (module load, the
+ * local tools). Application Insights links only lines written through the invocation's logger to its operation.
+ */
+export const invocationSink: LogSink = (level, line) => (scopes.getStore()?.sink ?? consoleSink)(level, line);
+
+// The one place app code may write to the console (eslint no-console allows only this file).
 export const consoleSink: LogSink = (level, line) => {
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);

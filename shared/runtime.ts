@@ -2,7 +2,7 @@
 // never build their own, so tests can hand them fakes.
 import { AzureCliCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { loadConfig, type Config } from './config.js';
-import { consoleSink, createLogger, type Logger } from './log.js';
+import { createLogger, invocationSink, type Logger } from './log.js';
 import { createQueueAccess, type QueueAccess } from './storage/queueAccess.js';
 import { createTableAccess, type TableAccess } from './storage/tables.js';
 import { KeyVaultSecretStore } from './secrets/keyVaultSecretStore.js';
@@ -56,7 +56,7 @@ export function createRuntime(config: Config, overrides: Partial<Runtime> & { cr
 
   return {
     config,
-    log: overrides.log ?? createLogger(consoleSink, config.logLevel),
+    log: overrides.log ?? createLogger(invocationSink, config.logLevel),
     tables: overrides.tables ?? createTableAccess(config.storage, needsCredential ? azureCredential() : undefined),
     queues: overrides.queues ?? createQueueAccess(config.storage, needsCredential ? azureCredential() : undefined),
     secrets:

@@ -1,8 +1,13 @@
 // Alert rules an admin watching the portal needs, and who gets them.
 //
-// Storage queue metrics are per account, not per queue, so "a message landed in a poison queue" cannot be a metric
-// alert. The app instead writes one structured log line per event (the contract is in bicep/README.md, "Log
-// events the alerts watch"), and log search alerts over the Application Insights component count those lines.
+// Each rule's query is a checked-in file under bicep/queries/ (loadTextContent), the same text the tests run over
+// the local host's Application Insights-shaped records (test/integration/monitoring.test.ts): quiet on a healthy
+// run, firing on the failure the rule is named after. Every rule fires when its query returns a row; thresholds are
+// `let` lines at the top of each file. README "Operations" says what each alert means and what to do first.
+// - HTTP failures are read from `resultCode`, never `success`: `success` is "the function did not throw", so a
+//   handler that answers 500 is a successful request (../shared/contracts/functions-host.md).
+// - Poison, backlog and service-user state come from the opsReport timer's lines (queue lengths and table rows are
+//   invisible to Application Insights); counting the poison queues also covers messages the host moved itself.
 // Application Insights workspace-based resources keep the classic table names (traces, requests) when queried at
 // the component scope. Source: https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-create-log-alert-rule
 
@@ -26,18 +31,6 @@ param alertEmailAddresses array = []
 
 @description('Optional. Resource id of an existing action group that gets the alerts, in addition to the e-mail addresses.')
 param existingActionGroupId string = ''
-
-@description('Optional. Name of the webhook function whose failure rate is watched.')
-param webhookFunctionName string = 'jiraEvents'
-
-@description('Optional. Failure rate (percent of requests in 15 minutes) of the webhook function that raises an alert.')
-@minValue(1)
-@maxValue(100)
-param webhookFailureRatePercent int = 10
-
-@description('Optional. Requests in 15 minutes below which the failure-rate alert stays quiet (one failed retry of one delivery is not an incident).')
-@minValue(1)
-param webhookMinimumRequests int = 5
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmailAddresses)) {
   name: actionGroupName
@@ -64,29 +57,47 @@ var actionGroupIds = concat(
 
 var rules = [
   {
-    name: 'poison-messages'
-    displayName: 'Jira bridge: a job landed in a poison queue'
-    description: 'A queue message failed every retry and was moved to its -poison queue. List and replay it with the admin API (/api/manage/...).'
+    name: 'http-5xx'
+    displayName: 'Jira bridge: an HTTP function answered 5xx'
+    description: 'An HTTP function (a Jira webhook, an Automation call, a sign-in callback, the admin API) answered 5xx. The app answers its own unexpected errors with 500 internal_error and the invocation id: search that id in the workbook or in Logs (traces, customDimensions.InvocationId).'
     severity: 1
-    // Window = frequency: each poisoned job is counted in exactly one evaluation, so it alerts once.
-    windowSize: 'PT5M'
-    query: 'traces | where message contains \'"event":"job.poisoned"\''
+    query: loadTextContent('../queries/alert-http-5xx.kql')
   }
   {
+    name: 'jira-401-spike'
+    displayName: 'Jira bridge: Jira calls refused with 401'
+    description: 'At least 10 webhook or Automation calls were refused with 401 in 15 minutes: usually a webhook secret or Automation token was rotated and the new value was not pasted into the Jira webhook or the Automation rule.'
+    severity: 2
+    query: loadTextContent('../queries/alert-jira-401-spike.kql')
+  }
+  {
+    name: 'poison-messages'
+    displayName: 'Jira bridge: jobs are in a poison queue'
+    description: 'A job queue\'s -poison twin holds messages (moved by the app or by the Functions host after the last retry). List them with GET /api/manage/poison, fix the cause, replay with POST /api/manage/poison/{queue}/replay.'
+    severity: 1
+    query: loadTextContent('../queries/alert-poison.kql')
+  }
+  {
+    // Name kept from the first release so an update replaces the rule instead of leaving the old one behind.
     name: 'service-user-needs-reauth'
-    displayName: 'Jira bridge: a service user needs to sign in again'
-    description: 'A service user\'s refresh token was rejected (invalid_grant / interaction_required). Its jobs are parked until the owner signs in at /api/service-user/start.'
+    displayName: 'Jira bridge: a service user needs re-authentication or a licence'
+    description: 'A service user is needs-reauth (its refresh token was refused; its jobs are parked) or invalid-licence. Its owner signs in again at /api/service-user/start?tenant=...&feature=... (GET /api/manage/health lists the link); parked jobs resume.'
     severity: 2
-    windowSize: 'PT5M'
-    query: 'traces | where message contains \'"event":"serviceUser.needsReauth"\''
+    query: loadTextContent('../queries/alert-service-users.kql')
   }
   {
-    name: 'webhook-failure-rate'
-    displayName: 'Jira bridge: webhook failure rate'
-    description: 'More than ${webhookFailureRatePercent}% of ${webhookFunctionName} requests failed in 15 minutes. Jira retries failed deliveries, but a sustained rate means events are being lost or delayed.'
+    name: 'graph-throttling'
+    displayName: 'Jira bridge: Microsoft Graph is throttling the app'
+    description: 'More than 20 Graph answers were 429/503/504 for one tenant in 15 minutes. Jobs wait and retry by themselves; chats and members arrive late. Check the workbook for the resource being throttled.'
+    severity: 3
+    query: loadTextContent('../queries/alert-graph-throttling.kql')
+  }
+  {
+    name: 'job-backlog'
+    displayName: 'Jira bridge: jobs are waiting too long'
+    description: 'A job queue has had a message waiting over 15 minutes: its queue function is not running or not keeping up. Check the function app is running and the function is not disabled or failing.'
     severity: 2
-    windowSize: 'PT15M'
-    query: 'requests | where operation_Name == \'${webhookFunctionName}\' | summarize total = count(), failed = countif(success == false) | where total >= ${webhookMinimumRequests} and 100.0 * failed / total > ${webhookFailureRatePercent}'
+    query: loadTextContent('../queries/alert-backlog.kql')
   }
 ]
 
@@ -105,7 +116,8 @@ resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
         appInsightsId
       ]
       evaluationFrequency: 'PT5M'
-      windowSize: rule.windowSize
+      // 15 minutes: the opsReport timer logs every 5, so a window always holds a report even if one run is late.
+      windowSize: 'PT15M'
       criteria: {
         allOf: [
           {

@@ -34,6 +34,9 @@ param entraClientSecretUri string = ''
 @description('Optional. NCRONTAB (six fields, UTC) of the service-user token keep-alive timer. The timer reads it as %TOKEN_KEEPALIVE_SCHEDULE%, so it must be an app setting.')
 param tokenKeepAliveSchedule string = '0 17 */6 * * *'
 
+@description('Optional. NCRONTAB (six fields, UTC) of the opsReport timer, which logs queue backlogs, poison counts and service-user states for the alerts and the workbook. Their 15-minute windows assume about every 5 minutes.')
+param opsReportSchedule string = '0 */5 * * * *'
+
 @description('Optional. Log level of the app.')
 @allowed([
   'debug'
@@ -71,6 +74,8 @@ var baseSettings = {
   LOG_LEVEL: logLevel
   // The Functions host resolves %TOKEN_KEEPALIVE_SCHEDULE% in the timer's schedule from app settings only.
   TOKEN_KEEPALIVE_SCHEDULE: tokenKeepAliveSchedule
+  // Likewise %OPS_REPORT_SCHEDULE% (the opsReport timer).
+  OPS_REPORT_SCHEDULE: opsReportSchedule
   // An ingestion address; App Insights has local auth off, so telemetry is accepted only with the identity's token.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

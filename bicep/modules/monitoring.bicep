@@ -20,6 +20,9 @@ param tags object = {}
 @maxValue(730)
 param retentionInDays int = 30
 
+@description('Optional. Display name of the operations workbook (Application Insights > Workbooks).')
+param workbookDisplayName string = 'Jira bridge operations'
+
 @description('Required. Principal id of the app\'s managed identity (gets Monitoring Metrics Publisher on App Insights).')
 param identityPrincipalId string
 
@@ -67,6 +70,26 @@ resource publisherRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// The on-call responder's page: webhooks and Automation calls by outcome, jobs by kind and outcome, webhook-to-chat
+// latency, Graph throttling and errors, queues and poison counts, service users, and an issue-key search. Its
+// content is built by scripts/workbook.mjs from the tested queries in bicep/queries/ (never a copy of them).
+// Properties: https://learn.microsoft.com/azure/templates/microsoft.insights/workbooks (2023-06-01).
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  // A workbook's name must be a GUID; deterministic so a redeployment updates the same workbook.
+  name: guid(resourceGroup().id, appInsightsName, 'operations-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: workbookDisplayName
+    category: 'workbook'
+    version: 'Notebook/1.0'
+    sourceId: appInsights.id
+    // The queries run against this component by default.
+    serializedData: replace(loadTextContent('../workbook/operations.workbook.json'), '__APP_INSIGHTS_ID__', appInsights.id)
   }
 }
 

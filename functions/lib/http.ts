@@ -4,7 +4,9 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { HttpOutcome, RawRequest } from '../../shared/http/outcome.js';
 import { ConfigError } from '../../shared/config.js';
 import { ensureError } from '../../shared/errors.js';
-import { redact } from '../../shared/log.js';
+import { createLogger, invocationSink } from '../../shared/log.js';
+
+const log = createLogger(invocationSink);
 
 export async function toRawRequest(request: HttpRequest): Promise<RawRequest> {
   const headers: Record<string, string> = {};
@@ -40,7 +42,7 @@ export async function answer(context: InvocationContext, run: () => Promise<Http
       return toResponse({ status: 503, body: { error: { code: 'configuration_error', message: e.message } } });
     }
     const error = ensureError(e);
-    context.error(JSON.stringify(redact({ level: 'error', event: 'http.unhandled', invocationId: context.invocationId, error: error.name, message: error.message })));
+    log.error('http.unhandled', { error: error.name, message: error.message });
     return toResponse({ status: 500, body: { error: { code: 'internal_error', message: `unexpected error; see logs for invocation ${context.invocationId}` } } });
   }
 }

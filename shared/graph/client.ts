@@ -18,6 +18,13 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { DeadlineError, ThrottledError } from '../errors.js';
+import { createLogger, invocationSink, noteRequestId } from '../log.js';
+
+// Graph's answers are logged here, once per HTTP attempt, so throttling (which the retry rule may absorb inline)
+// and errors are visible in Application Insights with the request-id Microsoft support asks for. Only the
+// resource's first segment is logged (`chats`, `users`, `$batch`): paths carry user ids and e-mail addresses.
+const log = createLogger(invocationSink);
+const throttlingStatuses = new Set([429, 503, 504]);
 
 export interface GraphResponse<T> {
   status: number;
@@ -103,8 +110,19 @@ export function createGraph(options: GraphClientOptions): Graph {
   const recorder: Middleware & { next?: Middleware } = {
     async execute(context: Context) {
       await recorder.next!.execute(context);
-      const id = context.response?.headers.get('request-id');
+      const response = context.response;
+      const id = response?.headers.get('request-id');
       if (id) requestIds.push(id);
+      noteRequestId('graph', id);
+      if (response && throttlingStatuses.has(response.status)) {
+        log.warn('graph.throttled', {
+          status: response.status,
+          method: (context.options?.method ?? 'GET').toUpperCase(),
+          resource: resourceOf(context.request),
+          retryAfterSeconds: retryAfterSeconds(response.headers),
+          requestId: id ?? undefined,
+        });
+      }
     },
     setNext(next: Middleware) {
       recorder.next = next;
@@ -143,7 +161,20 @@ export function createGraph(options: GraphClientOptions): Graph {
     }
     const parsed: unknown = text ? safeJson(text) : undefined;
     const requestId = response.headers.get('request-id') ?? undefined;
-    if (!response.ok) throw toError(method, path, response, parsed, requestId);
+    if (!response.ok) {
+      const error = toError(method, path, response, parsed, requestId);
+      if (!throttlingStatuses.has(response.status)) {
+        // 4xx are often expected (a lookup that finds nothing); 5xx are Graph's own failures.
+        (response.status >= 500 ? log.warn : log.info)('graph.error', {
+          status: response.status,
+          code: (error as { code?: string }).code,
+          method,
+          resource: resourceOf(path),
+          requestId,
+        });
+      }
+      throw error;
+    }
     return { status: response.status, body: parsed as T, headers: response.headers, requestId };
   }
 
@@ -157,6 +188,11 @@ export function createGraph(options: GraphClientOptions): Graph {
       if (requests.length === 0) return [];
       if (requests.length > 20) throw new Error('a Graph $batch holds at most 20 requests');
       const r = await send<{ responses: BatchResponse[] }>('POST', '/$batch', { requests });
+      // Inner 429s come inside an outer 200 (graph-contract §6): count them too, or batch throttling stays invisible.
+      const throttled = r.body.responses.filter((inner) => throttlingStatuses.has(inner.status));
+      if (throttled.length > 0) {
+        log.warn('graph.throttled', { status: throttled[0]!.status, method: 'POST', resource: '$batch', inBatch: throttled.length, requestId: r.requestId });
+      }
       return r.body.responses;
     },
   };
@@ -174,6 +210,24 @@ function toError(method: string, path: string, response: Response, body: unknown
     });
   }
   return new GraphRequestError(response.status, code, message, method, path, requestId);
+}
+
+/** `chats` for `/chats/19:...`, `https://graph/v1.0/users/x` → `users`: the resource kind without ids. */
+function resourceOf(request: unknown): string {
+  const raw = typeof request === 'string' ? request : request instanceof Request ? request.url : '';
+  const path = raw.startsWith('/') ? raw : safePath(raw);
+  const segments = path.split('?')[0]!.split('/').filter(Boolean);
+  const version = segments.findIndex((s) => /^(v1\.0|beta)$/.test(s));
+  const first = version >= 0 ? segments[version + 1] : segments[0];
+  return (first ?? '').replace(/\(.*$/, '').slice(0, 40) || 'unknown';
+}
+
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '';
+  }
 }
 
 /** Seconds to wait from `Retry-After` (seconds or HTTP date); a bounded backoff when Graph sends none. */

@@ -4,6 +4,7 @@
 // poisoned, and comes back by itself after the re-authentication.
 import { AuthError } from '@azure/msal-node';
 import { NeedsReauthError, PermanentError } from '../errors.js';
+import { addLogDimensions } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { deleteParkedJob, insertParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { listServiceUsers, patchServiceUser, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
@@ -41,6 +42,7 @@ export async function getGraphToken(
   request: { tenantId: string; feature: Feature; allowAppOnly?: boolean },
 ): Promise<GraphToken> {
   const { tenantId, feature } = request;
+  addLogDimensions({ tenantId, feature });
   const tenant = await readTenant(deps.tables, tenantId);
   const useApp = request.allowAppOnly === true && tenant?.modes[feature] === 'app';
   if (useApp) {

@@ -11,6 +11,7 @@ import { signatureHeader, tokensEqual, verifySignature } from '../jira/signature
 import { isPublicAction, queueFor, type EventMessage, type NewJobMessage } from '../jobs/messages.js';
 import { decide } from '../rules/evaluate.js';
 import { siteIdSchema } from '../sites/sites.js';
+import { addLogDimensions } from '../log.js';
 import { queueNames } from '../storage/queues.js';
 import { bodyTooLarge, fail, methodNotAllowed, ok, parseJson, requireBody, requireJson, type HttpOutcome, type RawRequest } from '../http/outcome.js';
 import type { SettingsCache, SiteCredentials } from './settingsCache.js';
@@ -156,6 +157,7 @@ async function resolveSite(request: RawRequest, deps: IntakeDeps): Promise<SiteC
   if (!siteIdSchema.safeParse(siteId).success) return fail(404, 'unknown_site', 'no site is registered with that id');
   const site = await deps.settings.site(siteId);
   if (!site) return fail(404, 'unknown_site', `no site is registered with id ${siteId}`);
+  addLogDimensions({ siteId: site.site.siteId });
   return site;
 }
 

@@ -5,6 +5,11 @@
 import { createCloudClient, createServiceDeskClient } from 'jira.js';
 import { isApiError, isNotFoundError, isRateLimitError } from 'jira.js/core';
 import { DeadlineError, PermanentError, ThrottledError } from '../errors.js';
+import { createLogger, invocationSink } from '../log.js';
+
+// Jira's refusals are logged once per call with the status; jira.js exposes no response headers, so Atlassian's
+// X-AREQUESTID cannot be recorded here (the issue key and time identify the call to Atlassian support instead).
+const log = createLogger(invocationSink);
 import { defaultFieldIds, parseIssue, parseUser, type JiraFieldIds, type JiraIssue, type JiraUser } from './issue.js';
 
 export interface RemoteLink {
@@ -145,6 +150,7 @@ async function callJira<T>(what: string, timeoutMs: number, run: () => Promise<T
     return await Promise.race([run(), deadline]);
   } catch (e) {
     if (e instanceof DeadlineError) throw e;
+    if (isApiError(e)) (e.status === 404 ? log.info : log.warn)('jira.error', { status: e.status, call: what });
     if (isRateLimitError(e)) {
       const retryAfterMs = e.retryAfterMs;
       throw new ThrottledError(`Jira throttled ${what}`, retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / 1000) : 30);

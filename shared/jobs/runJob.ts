@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { NeedsReauthError, PermanentError, ThrottledError, ensureError } from '../errors.js';
 import { isFeature } from '../identity/features.js';
 import { parkJob } from '../identity/tokens.js';
-import type { Logger } from '../log.js';
+import { addLogDimensions, type Logger } from '../log.js';
 import { poisonQueueName } from '../storage/queues.js';
 import { writeAudit, type AuditOutcome } from './audit.js';
 import { jobMessageSchema, type JobMessage } from './messages.js';
@@ -51,6 +51,8 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
     return;
   }
   const job = parsed.data;
+  // Every line of this invocation (workflow, Graph client, token code) names the job from here on.
+  addLogDimensions({ jobId: job.jobId, siteId: job.siteId, issueKey: job.issueKey, action: job.action, queue: trigger.queue });
   const log = deps.log.with({ jobId: job.jobId, siteId: job.siteId, issueKey: job.issueKey, action: job.action, queue: trigger.queue });
   const context: JobContext = { log, graphRequestIds: [], dequeueCount: trigger.dequeueCount };
   const audit = (outcome: AuditOutcome, detail?: string) =>
@@ -67,7 +69,10 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
 
   try {
     const result = await handler(job, context);
-    log.info(`job.${result.outcome}`, { detail: result.detail, graphRequestIds: context.graphRequestIds });
+    // sinceRequestedMs: from the webhook/Automation call to this job's end (the workbook's webhook-to-chat latency).
+    const elapsed = deps.clock.now().getTime() - Date.parse(job.requestedAt);
+    const sinceRequestedMs = Number.isFinite(elapsed) ? Math.max(0, elapsed) : undefined;
+    log.info(`job.${result.outcome}`, { detail: result.detail, graphRequestIds: context.graphRequestIds, source: job.source, sinceRequestedMs });
     await audit(result.outcome, result.detail);
   } catch (e) {
     if (e instanceof ThrottledError) {

@@ -7,6 +7,7 @@ import { eventMessageSchema, queueFor, type NewJobMessage } from '../jobs/messag
 import { PermanentError } from '../errors.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
 import { poisonQueueName, queueNames } from '../storage/queues.js';
+import { addLogDimensions } from '../log.js';
 
 interface DeliveryRow {
   jobId: string;
@@ -19,6 +20,7 @@ export async function fanOutEvent(raw: unknown, context: Pick<JobContext, 'log'>
   const parsed = eventMessageSchema.safeParse(raw);
   if (!parsed.success) throw new PermanentError(`invalid event message: ${parsed.error.issues[0]?.message}`, 'invalid-message');
   const event = parsed.data;
+  addLogDimensions({ jobId: event.jobId, siteId: event.siteId, issueKey: event.issueKey, deliveryId: event.deliveryId, queue: queueNames.jiraEvents });
 
   const table = await deps.tables.table(tableNames.deliveries);
   if (event.deliveryId) {

@@ -1,6 +1,7 @@
 // The whole pipeline over real HTTP: a signed Jira webhook for a JSM incident → 202 → queue → job → Graph
 // POST /chats with the members inline → first message → remote link on the Jira issue pointing at the chat.
 import assert from 'node:assert/strict';
+import { allQueueNames } from '../../shared/storage/queues.js';
 import { after, before, describe, it } from 'node:test';
 import { startBridge, type Bridge } from '../support/bridge.js';
 import { webhookFor } from '../support/jiraPayloads.js';
@@ -85,25 +86,36 @@ describe('walking skeleton: Jira incident webhook to Teams chat', () => {
     graph.assertNoViolations();
   });
 
-  it('GET /api/health reports storage, the secret store and the service user, and never a secret', async () => {
+  it('GET /api/health (anonymous) says only ok/degraded and which part; the detail needs the function key', async () => {
     const response = await fetch(`${bridge.baseUrl}/api/health`);
     const text = await response.text();
     const health = JSON.parse(text);
     // Other test files leave tenants (some deliberately needing re-authentication) in the shared Azurite, so the
-    // overall verdict may be degraded here; it must match the status code, and this bridge's own parts are checked.
+    // overall verdict may be degraded here; it must match the status code and name the degraded part.
     assert.equal(response.status, health.status === 'ok' ? 200 : 503, text);
-    if (health.status !== 'ok') {
-      assert.ok(health.identity.tenants.some((t: any) => Object.values(t.features).some((f: any) => f.serviceUser && f.serviceUser.status !== 'active')), 'degraded only because of another tenant\'s service user');
+    assert.deepEqual(Object.keys(health).sort(), ['checkedAt', 'parts', 'status']);
+    assert.deepEqual(Object.keys(health.parts).sort(), ['backlog', 'poisonQueues', 'secretStore', 'serviceUsers', 'storage']);
+    assert.equal(health.parts.storage, 'ok');
+    assert.equal(health.parts.secretStore, 'ok');
+    assert.equal(health.status === 'ok', Object.values(health.parts).every((p) => p === 'ok'), text);
+    for (const named of [bridge.tenantId, bridge.siteId, bridge.serviceUser.userPrincipalName, bridge.serviceUser.id]) {
+      assert.ok(!text.includes(named), `the anonymous answer names no tenant, site or account (${named})`);
     }
-    assert.equal(health.storage.tables.ok, true);
-    assert.equal(health.storage.queues.ok, true);
-    assert.equal(health.secretStore.kind, 'local-file');
-    assert.equal(health.configured.entraApp, true);
-    const chats = health.identity.tenants.find((t: { tenantId: string }) => t.tenantId === bridge.tenantId).features.chats;
+
+    const detail = await bridge.admin('GET', 'health');
+    assert.equal(detail.status, detail.body.status === 'ok' ? 200 : 503, JSON.stringify(detail.body));
+    assert.deepEqual(detail.body.parts, health.parts, 'both views agree');
+    assert.equal(detail.body.storage.tables.ok, true);
+    assert.equal(detail.body.storage.queues.ok, true);
+    assert.equal(detail.body.secretStore.kind, 'local-file');
+    assert.equal(detail.body.configured.entraApp, true);
+    assert.deepEqual(detail.body.queues.map((q: any) => q.queue).sort(), [...allQueueNames].sort());
+    const chats = detail.body.identity.tenants.find((t: { tenantId: string }) => t.tenantId === bridge.tenantId).features.chats;
     assert.equal(chats.serviceUser.status, 'active');
+    const detailText = JSON.stringify(detail.body);
     for (const secret of [bridge.webhookSecret, bridge.automationToken, bridge.entra.clientSecret, bridge.jira.credentials.apiToken]) {
-      assert.ok(!text.includes(secret), 'no secret in the health answer');
+      assert.ok(!text.includes(secret) && !detailText.includes(secret), 'no secret in either health answer');
     }
-    assert.ok(!text.includes(bridge.serviceUser.userPrincipalName), 'no account name either (the endpoint is anonymous)');
+    assert.ok(!detailText.includes(bridge.serviceUser.userPrincipalName), 'no account name in the detail either');
   });
 });

@@ -3,9 +3,10 @@
 // (queue names, settings). Each rule also gets a deliberately bad snippet that it must report, so a check that
 // silently stopped working would fail here.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { settingNames } from '../../../shared/config.js';
 import { allQueueNames, poisonQueueName } from '../../../shared/storage/queues.js';
 import { allTableNames } from '../../../shared/storage/tables.js';
@@ -460,14 +461,12 @@ describe('Function App', () => {
     assert.ok(mainParams.includes('alwaysReadyHttpInstances'));
   });
 
-  test('App Insights has local auth off; alerts cover poison messages, needs-reauth and the webhook failure rate', () => {
+  test('App Insights has local auth off; the alert rules and the action group exist', () => {
     const monitoring = file('bicep/modules/monitoring.bicep');
     const ai = resources(monitoring).find((r) => r.type === 'Microsoft.Insights/components');
     assert.equal(literal(dig(ai?.body, 'properties', 'DisableLocalAuth')), true);
     const alerts = file('bicep/modules/alerts.bicep');
-    assert.match(alerts.source, /"event":"job\.poisoned"/);
-    assert.match(alerts.source, /"event":"serviceUser\.needsReauth"/);
-    assert.match(alerts.source, /param webhookFunctionName string = 'jiraEvents'/);
+    assert.ok(resources(alerts).some((r) => r.type === 'Microsoft.Insights/scheduledQueryRules'));
     assert.ok(resources(alerts).some((r) => r.type === 'Microsoft.Insights/actionGroups'));
     assert.ok(topLevel(file('bicep/main.bicep'), 'parameter_declaration').map(declaredName).includes('alertActionGroupId'));
   });
@@ -593,5 +592,63 @@ describe('deployment entry points', () => {
       resources(f).filter((r) => /'azd-service-name'/.test(prop(r.body, 'tags')?.text ?? '')).map((r) => `${f.path}:${r.symbol}`),
     );
     assert.deepEqual(tagged, ['bicep/modules/functionApp.bicep:site']);
+  });
+});
+
+describe('alerts and workbook (issue 11)', () => {
+  const queriesDir = () => path.join(root(), 'bicep', 'queries');
+  const queryNames = () => readdirSync(queriesDir()).filter((f) => f.endsWith('.kql')).map((f) => f.replace(/\.kql$/, ''));
+  /** `loadTextContent('…')` paths of a file, resolved from that file's folder. */
+  const loadedTexts = (f: BicepFile) =>
+    [...f.source.matchAll(/loadTextContent\('([^']+)'\)/g)].map((m) => path.relative(root(), path.resolve(root(), path.dirname(f.path), m[1]!)));
+
+  test('every loadTextContent() names a checked-in file', () => {
+    for (const f of files) for (const rel of loadedTexts(f)) assert.ok(existsSync(path.join(root(), rel)), `${f.path}: ${rel} does not exist`);
+  });
+
+  test('each alert rule loads its query from bicep/queries/alert-*.kql, each such file is one rule, no inline query', () => {
+    const alerts = file('bicep/modules/alerts.bicep');
+    const loaded = loadedTexts(alerts).map((rel) => path.basename(rel, '.kql')).sort();
+    const files = queryNames().filter((n) => n.startsWith('alert-')).sort();
+    assert.deepEqual(loaded, files);
+    assert.equal(new Set(loaded).size, loaded.length, 'no query file is used twice');
+    assert.doesNotMatch(alerts.source, /query: '/, 'no query text inline in the Bicep');
+    assert.match(alerts.source, /query: rule\.query/);
+  });
+
+  test('HTTP alerts read resultCode, never success (a handler returning 500 is success=true)', () => {
+    for (const name of queryNames().filter((n) => n.startsWith('alert-'))) {
+      const text = readFileSync(path.join(queriesDir(), `${name}.kql`), 'utf8').replace(/\/\/.*$/gm, '');
+      assert.doesNotMatch(text, /\bsuccess\b/, `${name} must not use the success column`);
+      if (/^\s*requests\b/m.test(text)) assert.match(text, /resultCode/, `${name} reads requests by resultCode`);
+    }
+  });
+
+  test('the workbook is a shared Microsoft.Insights/workbooks on the App Insights component, content from the checked-in JSON', () => {
+    const monitoring = file('bicep/modules/monitoring.bicep');
+    const wb = resources(monitoring).find((r) => r.type === 'Microsoft.Insights/workbooks');
+    assert.ok(wb, 'monitoring.bicep deploys a workbook');
+    assert.equal(literal(dig(wb.body, 'kind')), 'shared');
+    assert.equal(literal(dig(wb.body, 'properties', 'category')), 'workbook');
+    assert.equal(literal(dig(wb.body, 'properties', 'version')), 'Notebook/1.0');
+    assert.match(dig(wb.body, 'properties', 'sourceId')?.text ?? '', /^appInsights\.id$/);
+    assert.match(dig(wb.body, 'name')?.text ?? '', /^guid\(/, 'a workbook name is a GUID');
+    assert.match(dig(wb.body, 'properties', 'serializedData')?.text ?? '', /loadTextContent\('\.\.\/workbook\/operations\.workbook\.json'\)/);
+  });
+
+  test('the workbook JSON is what scripts/workbook.mjs builds from the tested queries (no copy drifts)', async () => {
+    const script = (await import(pathToFileURL(path.join(root(), 'scripts', 'workbook.mjs')).href)) as { buildWorkbook(): string };
+    const checkedIn = read('bicep/workbook/operations.workbook.json');
+    assert.equal(checkedIn, script.buildWorkbook(), 'stale: run node scripts/workbook.mjs');
+    const workbook = JSON.parse(checkedIn);
+    assert.equal(workbook.version, 'Notebook/1.0');
+    const queries = workbook.items.filter((i: any) => i.type === 3);
+    const names = queryNames().filter((n) => n.startsWith('workbook-')).sort();
+    assert.deepEqual(queries.map((i: any) => i.name).sort(), names, 'every workbook-*.kql is on the page, nothing else');
+    for (const item of queries) assert.equal(item.content.query, read(`bicep/queries/${item.name}.kql`));
+    const params = workbook.items.find((i: any) => i.type === 9).content.parameters.map((p: any) => p.name);
+    assert.deepEqual(params, ['TimeRange', 'IssueKey']);
+    assert.ok(queries.find((i: any) => i.name === 'workbook-issue-trail').content.query.includes('{IssueKey}'));
+    assert.ok(queries.every((i: any) => i.content.timeContextFromParameter === 'TimeRange'));
   });
 });

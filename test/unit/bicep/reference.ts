@@ -51,6 +51,11 @@ export function azureReference(): AzureReference {
  * version was seen in the Bicep types (what the compiler type-checks against).
  */
 export const supplementalApiVersions: Record<string, { versions: string[]; source: string }> = {
+  'Microsoft.Insights/workbooks': {
+    versions: ['2023-06-01'],
+    source:
+      'Microsoft Learn, Azure template reference "Microsoft.Insights workbooks" (https://learn.microsoft.com/azure/templates/microsoft.insights/workbooks): latest stable 2023-06-01; kind \'shared\'; properties category, description, displayName, serializedData, sourceId, storageUri, tags, version',
+  },
   'Microsoft.Resources/resourceGroups': {
     versions: ['2024-03-01'],
     source:

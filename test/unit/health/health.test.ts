@@ -13,7 +13,7 @@ describe('health and a refused configuration', () => {
     const report = await healthOrConfigurationReport(() => {
       loadConfig(env);
       throw new Error('unreachable: loadConfig refuses this environment');
-    }, () => new Date('2026-12-04T12:00:00Z'));
+    }, 'public', () => new Date('2026-12-04T12:00:00Z'));
     assert.equal(report.status, 'misconfigured');
     assert.equal(report.checkedAt, '2026-12-04T12:00:00.000Z');
     assert.ok('configuration' in report && report.configuration.ok === false);
@@ -26,7 +26,7 @@ describe('health and a refused configuration', () => {
     const report = await healthOrConfigurationReport(() => {
       loadConfig({ AzureWebJobsStorage__accountName: 'stbridge', WEBSITE_INSTANCE_ID: 'abc' });
       return undefined as unknown as Runtime;
-    });
+    }, 'detailed');
     assert.equal(report.status, 'misconfigured');
     assert.equal((report.configuration as { setting: string }).setting, 'KEY_VAULT_URI');
   });
@@ -35,7 +35,7 @@ describe('health and a refused configuration', () => {
     await assert.rejects(
       healthOrConfigurationReport(() => {
         throw new TypeError('boom');
-      }),
+      }, 'public'),
       TypeError,
     );
     assert.ok(new ConfigError('X', 'y') instanceof Error);
