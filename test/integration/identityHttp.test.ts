@@ -224,6 +224,22 @@ describe('Microsoft 365 connection over HTTP', () => {
     assert.deepEqual(result.steps.map((s) => s.step), ['consent', 'token', 'me', 'scopes', 'licence']);
   });
 
+  it('login_hint on the service-user start link reaches the sign-in page (and a malformed one is refused)', async () => {
+    const hint = 'jira.bridge@fabrikam.onmicrosoft.com';
+    const start = new URL(await redirectOf(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=${encodeURIComponent(hint)}`));
+    assert.equal(start.searchParams.get('login_hint'), hint);
+    assert.notEqual(start.searchParams.get('prompt'), 'select_account', 'Entra refuses select_account together with a hint');
+    entra.signInAs(serviceUserId);
+    const page = await fetch(local(await redirectOf(start.toString())));
+    assert.equal(page.status, 200, await page.text());
+    const authorize = entra.requests.filter((r) => r.endpoint === 'authorize').at(-1)!;
+    assert.equal(authorize.query.login_hint, hint);
+
+    const bad = await fetch(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=not%20an%20account`);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'login_hint_invalid');
+  });
+
   it('an authorize error comes back as a readable page', async () => {
     const start = await redirectOf(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats`);
     entra.failNextAuthorize('access_denied', 'AADSTS65004: User declined to consent.');
