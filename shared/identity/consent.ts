@@ -13,6 +13,7 @@ import { renderPage, type Page } from './pages.js';
 import { consumeState, createState, describeStateFailure } from './state.js';
 import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';
 import { linkSiteTenant, updateTenant } from '../storage/tenantConnections.js';
+import { tenantIdForDomain } from './tenantDiscovery.js';
 
 export const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A verified domain (contoso.com, contoso.onmicrosoft.com) also names a tenant on the authority URL.
@@ -51,12 +52,66 @@ export interface ConsentStartInput {
   feature: string | null;
   site: string | null;
   mode: string | null;
+  /** `true`: a link for `organizations`, which connects whichever tenant the consenting administrator belongs to. */
+  multiTenant?: string | null;
+}
+
+interface ConsentTarget {
+  /** The authority path segment and the state's tenant: a tenant id, or `organizations` for a multi-tenant link. */
+  tenant: string;
+  multiTenant: boolean;
+  requestedAs?: string;
+}
+
+/**
+ * The tenant a consent link is for. A domain is resolved to its tenant id now, so the callback can require that
+ * tenant; `organizations` (any work or school tenant) only when the admin asked for a multi-tenant link, because
+ * such a link connects whichever tenant the person who opens it administers.
+ */
+async function consentTarget(deps: IdentityDeps, tenantParam: string | null, multiTenantParam: string | null | undefined): Promise<{ ok: true; target: ConsentTarget } | Invalid> {
+  const multi = (multiTenantParam ?? '').trim().toLowerCase();
+  if (multi !== '' && multi !== 'true' && multi !== 'false') {
+    return { ok: false, status: 400, code: 'multi_tenant_invalid', message: 'query parameter multiTenant must be "true" or "false"' };
+  }
+  const requested = (tenantParam ?? '').trim().toLowerCase();
+  if (multi === 'true') {
+    if (requested && requested !== 'organizations') {
+      return {
+        ok: false,
+        status: 400,
+        code: 'tenant_invalid',
+        message: `multiTenant=true makes a link for any organisation (tenant "organizations"); leave tenant out, or drop multiTenant to make a link for ${requested.slice(0, 60)} only`,
+      };
+    }
+    return { ok: true, target: { tenant: 'organizations', multiTenant: true } };
+  }
+  if (requested === 'organizations' || requested === 'common') {
+    return {
+      ok: false,
+      status: 400,
+      code: 'multi_tenant_not_requested',
+      message: `tenant=${requested} makes a link that connects whichever tenant its user administers: name the tenant (its id or a verified domain), or ask for that explicitly with multiTenant=true (and no tenant)`,
+    };
+  }
+  const tenant = parseTenant(tenantParam, 'tenant', true);
+  if (!tenant.ok) return tenant;
+  if (guidPattern.test(tenant.tenant)) return { ok: true, target: { tenant: tenant.tenant, multiTenant: false } };
+
+  const lookup = await tenantIdForDomain(deps.config.authorityHost, tenant.tenant);
+  if (!lookup.ok) {
+    deps.log.warn('consent.domainLookupFailed', { domain: tenant.tenant, reason: lookup.reason, detail: lookup.detail });
+    return lookup.reason === 'not-found'
+      ? { ok: false, status: 400, code: 'tenant_not_found', message: `no Microsoft Entra tenant has the domain ${tenant.tenant} (${lookup.detail}): check the spelling, or use the tenant id` }
+      : { ok: false, status: 502, code: 'tenant_lookup_failed', message: `the tenant of ${tenant.tenant} could not be looked up (${lookup.detail}): try again, or use the tenant id` };
+  }
+  return { ok: true, target: { tenant: lookup.tenantId, multiTenant: false, requestedAs: tenant.tenant } };
 }
 
 /** Validates the start request and builds the admin-consent URL with a fresh state. */
-export async function startConsent(deps: IdentityDeps, input: ConsentStartInput): Promise<{ ok: true; url: string; expiresInSeconds: number } | Invalid> {
-  const tenant = parseTenant(input.tenant);
-  if (!tenant.ok) return tenant;
+export async function startConsent(
+  deps: IdentityDeps,
+  input: ConsentStartInput,
+): Promise<{ ok: true; url: string; expiresInSeconds: number; tenantId: string; multiTenant: boolean } | Invalid> {
   const feature = parseFeature(input.feature);
   if (!feature.ok) return feature;
   const site = (input.site ?? '').trim();
@@ -68,15 +123,25 @@ export async function startConsent(deps: IdentityDeps, input: ConsentStartInput)
   }
   const clientId = deps.config.entra.clientId;
   if (!clientId) return { ok: false, status: 409, code: 'client_id_missing', message: 'ENTRA_CLIENT_ID is not configured on this app' };
+  const resolved = await consentTarget(deps, input.tenant, input.multiTenant);
+  if (!resolved.ok) return resolved;
+  const tenant = resolved.target;
   const appOnly = input.mode === 'app';
-  const state = await createState(deps, 'consent', { tenant: tenant.tenant, feature: feature.feature, siteId: site, appOnly });
+  const state = await createState(deps, 'consent', {
+    tenant: tenant.tenant,
+    feature: feature.feature,
+    siteId: site,
+    appOnly,
+    ...(tenant.multiTenant ? { multiTenant: true } : {}),
+    ...(tenant.requestedAs ? { requestedAs: tenant.requestedAs } : {}),
+  });
   const scope = appOnly ? graphDefaultScope : graphScopeUris(featureGraphScopes(feature.feature)).join(' ');
   const url = new URL(`${deps.config.authorityHost}/${encodeURIComponent(tenant.tenant)}/v2.0/adminconsent`);
   url.searchParams.set('client_id', clientId);
   url.searchParams.set('scope', scope);
   url.searchParams.set('redirect_uri', `${deps.config.publicBaseUrl}/api/consent/callback`);
   url.searchParams.set('state', state);
-  return { ok: true, url: url.toString(), expiresInSeconds: deps.config.oauthStateTtlSeconds };
+  return { ok: true, url: url.toString(), expiresInSeconds: deps.config.oauthStateTtlSeconds, tenantId: tenant.tenant, multiTenant: tenant.multiTenant };
 }
 
 /** What the identity platform's error codes mean to the admin who just clicked (Entra v2-admin-consent, auth-code-flow). */
@@ -106,7 +171,7 @@ export async function completeConsent(deps: IdentityDeps, query: URLSearchParams
     log.warn('consent.stateRejected', { reason: check.reason });
     return rejected(400, 'This consent link cannot be completed', [describeStateFailure(check.reason)]);
   }
-  const { tenant: requestedTenant, feature, siteId, appOnly } = check.record;
+  const { tenant: requestedTenant, feature, siteId, appOnly, multiTenant, requestedAs } = check.record;
   const what = appOnly ? `app-only access for ${feature}` : `the ${feature} feature`;
 
   const error = query.get('error');
@@ -124,10 +189,14 @@ export async function completeConsent(deps: IdentityDeps, query: URLSearchParams
   if (query.get('admin_consent')?.toLowerCase() !== 'true' || !guidPattern.test(returnedTenant)) {
     return rejected(400, 'This consent response is incomplete', ['Microsoft did not confirm an admin consent for a tenant. Start again from the consent link.']);
   }
-  if (guidPattern.test(requestedTenant) && requestedTenant !== returnedTenant) {
+  // Only a link the admin explicitly made multi-tenant accepts whichever tenant comes back; every other link names
+  // one tenant id (a domain was resolved when the link was made) and only that tenant may come back.
+  const anyTenant = multiTenant === true && requestedTenant === 'organizations';
+  if (!anyTenant && requestedTenant !== returnedTenant) {
+    const named = guidPattern.test(requestedTenant) ? `tenant ${requestedTenant}${requestedAs ? ` (${requestedAs})` : ''}` : `"${requestedTenant}", not a tenant id`;
     log.warn('consent.tenantMismatch', { requestedTenant, returnedTenant });
     return rejected(400, 'Consent was given in a different tenant', [
-      `The link was made for tenant ${requestedTenant}, but consent came back from tenant ${returnedTenant}. Sign in with an administrator of ${requestedTenant} and open the link again.`,
+      `The link was made for ${named}, but consent came back from tenant ${returnedTenant}. Nothing was connected. Sign in with an administrator of the tenant the link names, or ask the Jira admin for a new link.`,
     ]);
   }
 
@@ -164,7 +233,8 @@ export async function completeConsent(deps: IdentityDeps, query: URLSearchParams
       status: 200,
       title: `Microsoft 365 connected for ${what}`,
       paragraphs: [
-        `Tenant ${returnedTenant} is now connected to Jira site ${siteId ?? ''} for ${what}.`,
+        `Tenant ${returnedTenant}${requestedAs ? ` (${requestedAs})` : ''} is now connected to Jira site ${siteId ?? ''} for ${what}.`,
+        ...(anyTenant ? [`This was a multi-tenant link: it connected the tenant of the administrator who consented, ${returnedTenant}.`] : []),
         appOnly
           ? 'The app can now use its application permissions in this tenant where the Jira admin chose app-only mode.'
           : `Next step: the owner of the service user for ${feature} signs it in with the link the Jira admin has (it needs the admin key). The link is ${signIn}`,

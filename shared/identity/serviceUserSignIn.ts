@@ -30,6 +30,10 @@ export async function startServiceUserSignIn(
   if (!tenant.ok) return tenant;
   const feature = parseFeature(input.feature);
   if (!feature.ok) return feature;
+  const loginHint = (input.loginHint ?? '').trim();
+  if (loginHint && (loginHint.length > 320 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(loginHint))) {
+    return { ok: false, status: 400, code: 'login_hint_invalid', message: 'query parameter login_hint must be the service account\'s sign-in name (user@domain)' };
+  }
   const record = await readTenant(deps.tables, tenant.tenant);
   if (!record?.consentedFeatures[feature.feature]) {
     return {
@@ -55,9 +59,10 @@ export async function startServiceUserSignIn(
     codeChallenge: pkce.challenge,
     codeChallengeMethod: 'S256',
     responseMode: 'query',
-    // Let the owner pick the service account rather than silently reuse their own browser session.
-    prompt: 'select_account',
-    loginHint: input.loginHint ?? undefined,
+    // Without a hint, let the owner pick the service account rather than silently reuse their own browser session.
+    // With one, the hint names the account; msal-node drops login_hint when prompt is select_account (Entra refuses
+    // the pair), so no prompt is sent then. login_hint "pre-fills the username" (Entra v2-oauth2-auth-code-flow).
+    ...(loginHint ? { loginHint } : { prompt: 'select_account' }),
   });
   return { ok: true, url };
 }

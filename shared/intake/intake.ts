@@ -2,7 +2,7 @@
 // Nothing here calls Jira or Graph, and nothing from the payload is fetched (`self`, avatar URLs are ignored).
 // Order of checks: method, site, size, a body at all, authentication (over the raw bytes, before parsing), media
 // type, JSON, content; so an unauthenticated caller learns nothing about what a valid body looks like.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
@@ -53,8 +53,17 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
 
   const deliveryId = request.headers[deliveryIdHeader]?.slice(0, 200);
   const siteId = site.site.siteId;
-  if (deliveryId && deps.recentDeliveries.seen(`${siteId}:${deliveryId}`)) {
+  const now = deps.clock.now().getTime();
+  if (deliveryId && deps.recentDeliveries.seen(`${siteId}:${deliveryId}`, now)) {
     return ok({ status: 'duplicate', deliveryId }, 202);
+  }
+  // The signature covers the body only, so a captured delivery replayed with another (or no) delivery id header
+  // still verifies. Jira's body carries the event's millisecond `timestamp`, so two real events never share a body:
+  // the same bytes again within the window are the same delivery (job time re-checks in the `deliveries` table).
+  const bodyDigest = createHash('sha256').update(request.body).digest('hex');
+  if (deps.recentDeliveries.seen(bodyDigestKey(siteId, bodyDigest), now)) {
+    deps.log.info('jira.event.duplicate', { siteId, deliveryId, reason: 'same body as a delivery acknowledged before' });
+    return ok({ status: 'duplicate', deliveryId, reason: 'the same signed body was delivered before' }, 202);
   }
 
   // An admin webhook may be registered for more events than the bridge handles (worklogs, versions, sprints: see
@@ -86,6 +95,7 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
     jobId: randomUUID(),
     siteId,
     deliveryId,
+    bodyDigest,
     issueKey: event.issueKey,
     projectKey: event.projectKey,
     webhookEvent: event.webhookEvent,
@@ -93,7 +103,8 @@ export async function acceptJiraWebhook(request: RawRequest, deps: IntakeDeps): 
     receivedAt: deps.clock.now().toISOString(),
   };
   await deps.queues.send(queueNames.jiraEvents, message);
-  if (deliveryId) deps.recentDeliveries.add(`${siteId}:${deliveryId}`);
+  if (deliveryId) deps.recentDeliveries.add(`${siteId}:${deliveryId}`, now);
+  deps.recentDeliveries.add(bodyDigestKey(siteId, bodyDigest), now);
   deps.log.info('jira.event.accepted', { siteId, issueKey: event.issueKey, deliveryId, jobId: message.jobId, actions: decision.actions.map((a) => a.action) });
   return ok({ status: 'accepted', jobId: message.jobId, actions: decision.actions.map((a) => a.action) }, 202);
 }
@@ -177,20 +188,37 @@ function projectKeyOf(body: unknown): string | undefined {
   return typeof key === 'string' && isIssueKey(key) ? key.split('-')[0] : undefined;
 }
 
-/** Delivery ids acknowledged recently by this instance; the job-time check in `deliveries` is the authoritative one. */
-export interface RecentDeliveries {
-  seen(key: string): boolean;
-  add(key: string): void;
+/**
+ * How long the same signed body counts as the same delivery. Jira retries a failed delivery within minutes
+ * (https://developer.atlassian.com/cloud/jira/platform/webhooks/); a day covers those retries and a
+ * replay by whoever captured one, and keeps the `deliveries` table's digest rows meaningful without a sweep.
+ */
+export const bodyDedupWindowMs = 24 * 60 * 60 * 1000;
+
+export function bodyDigestKey(siteId: string, digest: string): string {
+  return `${siteId}:sha256:${digest}`;
 }
 
-export function createRecentDeliveries(capacity = 5000): RecentDeliveries {
-  const keys = new Set<string>();
+/**
+ * Delivery ids and body digests acknowledged recently by this instance (for `windowMs`); the job-time check in the
+ * `deliveries` table is the authoritative one.
+ */
+export interface RecentDeliveries {
+  seen(key: string, now: number): boolean;
+  add(key: string, now: number): void;
+}
+
+export function createRecentDeliveries(capacity = 5000, windowMs = bodyDedupWindowMs): RecentDeliveries {
+  const keys = new Map<string, number>();
   return {
-    seen: (key) => keys.has(key),
-    add(key) {
-      keys.add(key);
-      if (keys.size > capacity) keys.delete(keys.values().next().value!);
+    seen(key, now) {
+      const at = keys.get(key);
+      return at !== undefined && now - at < windowMs;
+    },
+    add(key, now) {
+      keys.delete(key);
+      keys.set(key, now);
+      if (keys.size > capacity) keys.delete(keys.keys().next().value!);
     },
   };
 }
-

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { PublicAction } from '../jobs/messages.js';
 import { isIssueKey } from './issue.js';
 import type { ParseResult } from './events.js';
+import { parseJiraDateTime } from './dates.js';
 
 export type AutomationFormat = 'automation' | 'jira' | 'custom';
 
@@ -18,10 +19,26 @@ export interface AutomationRequest {
   params: Record<string, unknown>;
 }
 
+// A smart value with no value renders as an empty string (`"members": ["{{issue.assignee.accountId}}"]` becomes
+// `[""]` for an unassigned issue; `"start": "{{issue.customfield_10050}}"` becomes `""` when the field is empty).
+// Such a value means "not given", not a mistake: blanks are dropped from lists and an optional field that renders
+// blank is absent (its default applies). ../shared/contracts/jira-automation.md, "Empty and list values".
+const blankAsAbsent = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const withoutBlanks = (value: unknown) => (Array.isArray(value) ? value.filter((v) => blankAsAbsent(v) !== undefined) : value);
+const optionalBlank = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsAbsent, schema.optional());
+
 const email = z.string().trim().email();
-const isoDateTime = z.string().datetime({ offset: true });
+/** A date-time as Automation renders it (see ./dates.ts), carried on as ISO 8601 in UTC. */
+const jiraDateTime = z.string().transform((value, ctx) => {
+  const parsed = parseJiraDateTime(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  }
+  return parsed.value.toISOString();
+});
 /** People given in custom data: Atlassian accountIds or e-mail addresses. */
-const people = z.array(z.string().trim().min(1).max(320)).max(100);
+const people = z.preprocess(withoutBlanks, z.array(z.string().trim().min(1).max(320)).max(100));
 
 const chatParams = z.object({
   topic: z.string().max(1000).optional(),
@@ -38,21 +55,21 @@ export const customDataSchemas: Record<PublicAction, z.ZodObject> = {
   'sync-members': z.object({ members: people.optional() }),
   meeting: z.object({
     subject: z.string().max(255).optional(),
-    start: isoDateTime.optional(),
-    end: isoDateTime.optional(),
+    start: optionalBlank(jiraDateTime),
+    end: optionalBlank(jiraDateTime),
     createChat: z.boolean().optional(),
   }),
   'stakeholder-update': z.object({
     message: z.string().min(1).max(20_000),
     subject: z.string().max(255).optional(),
-    recipients: z.array(email).max(100).optional(),
+    recipients: z.preprocess(withoutBlanks, z.array(email).max(100)).optional(),
   }),
   booking: z.object({
-    serviceId: z.string().min(1).optional(),
-    start: isoDateTime.optional(),
-    customerEmail: email.optional(),
-    customerName: z.string().max(255).optional(),
-    staffMemberId: z.string().optional(),
+    serviceId: optionalBlank(z.string().min(1)),
+    start: optionalBlank(jiraDateTime),
+    customerEmail: optionalBlank(email),
+    customerName: optionalBlank(z.string().max(255)),
+    staffMemberId: optionalBlank(z.string()),
     cancel: z.boolean().optional(),
   }),
   'close-chat': z.object({
@@ -78,7 +95,9 @@ export function parseAutomationBody(action: PublicAction, body: unknown): ParseR
       const where = issue.path.length ? issue.path.join('.') : (issue as { keys?: string[] }).keys?.join(', ') ?? 'body';
       return { ok: false, message: `${where}: ${issue.message}` };
     }
-    return { ok: true, value: { issueKey: issueKey.trim(), format: 'custom', params: parsed.data } };
+    // Blank fields parsed as absent are left out, so the queued job reads as if the rule had not sent them.
+    const params = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+    return { ok: true, value: { issueKey: issueKey.trim(), format: 'custom', params } };
   }
 
   const wrapped = b.issue as Record<string, unknown> | undefined;

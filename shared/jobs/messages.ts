@@ -82,6 +82,8 @@ export const eventMessageSchema = z.object({
   jobId: z.string().min(1),
   siteId: z.string().min(1),
   deliveryId: z.string().optional(),
+  /** SHA-256 (hex) of the raw body the signature covered: the delivery's identity when the id header is forged. */
+  bodyDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   issueKey: z.string().min(1),
   projectKey: z.string().min(1),
   webhookEvent: z.string(),

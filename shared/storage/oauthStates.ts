@@ -10,8 +10,15 @@ export type OAuthFlowKind = 'consent' | 'sign-in' | 'self-link';
 
 export interface OAuthStateRecord {
   kind: OAuthFlowKind;
-  /** What the start request named: a tenant id, a verified domain or `organizations` (consent only). */
+  /**
+   * The tenant id the flow must come back from; `organizations` only for a consent link the admin explicitly made
+   * multi-tenant (`multiTenant`). A domain named on the start link is resolved to its id before the link is made.
+   */
   tenant: string;
+  /** Consent only: the admin asked for a link any organisation's administrator may use. */
+  multiTenant?: boolean;
+  /** Consent only: the verified domain the start link named, shown beside the tenant id on the result page. */
+  requestedAs?: string;
   feature: Feature;
   siteId?: string;
   /** Consent for application permissions (`/.default`) rather than the feature's delegated scopes. */

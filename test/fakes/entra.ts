@@ -256,6 +256,11 @@ export class FakeEntra {
     const tenantSegment = parts[0] ?? '';
     const rest = parts.slice(1).join('/');
     if (rest === 'v2.0/.well-known/openid-configuration' && req.method === 'GET') {
+      // `{tenant}` may be the tenant id or one of its domain names; the issuer always carries the tenant id
+      // (`https://login.microsoftonline.com/{tid}/v2.0`), which is how a domain is resolved to its tenant. An unknown
+      // tenant or domain answers 400 invalid_tenant AADSTS90002 "Tenant '…' not found".
+      // https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri
+      // https://learn.microsoft.com/entra/identity-platform/reference-error-codes (AADSTS90002 InvalidTenantName)
       record.endpoint = 'openid-configuration';
       const tenant = this.resolveTenant(tenantSegment);
       if (!tenant && !['common', 'organizations', 'consumers'].includes(tenantSegment)) {

@@ -181,9 +181,9 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
 
   it('a forged tenant in the callback is not trusted: an unknown tenant or one without the app is rejected', async () => {
     const { site } = newTenant();
-    // Start for "organizations" (any tenant), then forge the redirect naming a tenant Entra does not know.
+    // Start an explicitly multi-tenant link ("organizations": any tenant), then forge the redirect naming a tenant Entra does not know.
     const unknownTenant = randomUUID();
-    const start = await startConsent(deps, { tenant: 'organizations', feature: 'chats', site, mode: null });
+    const start = await startConsent(deps, { tenant: null, multiTenant: 'true', feature: 'chats', site, mode: null });
     assert.ok(start.ok);
     const state = new URL(start.url).searchParams.get('state')!;
     const forged = new URLSearchParams({ admin_consent: 'True', tenant: unknownTenant, state, scope: 'x' });
@@ -194,7 +194,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
 
     // A real tenant where nobody consented: the client-credentials check fails (AADSTS700016).
     const notConsented = newTenant();
-    const start2 = await startConsent(deps, { tenant: 'organizations', feature: 'chats', site, mode: null });
+    const start2 = await startConsent(deps, { tenant: null, multiTenant: 'true', feature: 'chats', site, mode: null });
     assert.ok(start2.ok);
     const forged2 = new URLSearchParams({ admin_consent: 'True', tenant: notConsented.tenantId, state: new URL(start2.url).searchParams.get('state')! });
     const result2 = await completeConsent(deps, forged2);
@@ -585,6 +585,6 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     const su = await adminServiceUsers(deps, { method: 'GET', segments: [randomUUID(), 'telepathy'], query: new URLSearchParams(), body: undefined });
     assert.equal(su.status, 400);
     const start = await startConsent(deps, { tenant: 'common', feature: 'chats', site: 'x', mode: null });
-    assert.ok(!start.ok && start.status === 400 && start.code === 'tenant_invalid');
+    assert.ok(!start.ok && start.status === 400 && start.code === 'multi_tenant_not_requested');
   });
 });

@@ -133,6 +133,76 @@ describe('Microsoft 365 connection over HTTP', () => {
     assert.equal(location.searchParams.get('redirect_uri'), `${PUBLIC_BASE_URL}/api/consent/callback`);
   });
 
+  describe('consent links for a domain or for any tenant', () => {
+    const otherTenantId = randomUUID();
+    const consentJson = async (query: string) => {
+      const res = await fetch(`${app.baseUrl}/api/consent/start?${query}&format=json`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    before(() => {
+      entra.addTenant({ id: otherTenantId, domains: ['northwind.example'] });
+    });
+
+    it('a link made for a verified domain is resolved to that tenant\'s id when it is made, and the page names both', async () => {
+      const { status, body } = await consentJson(`tenant=fabrikam.onmicrosoft.com&feature=bookings&site=${site}`);
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.tenantId, tenantId);
+      assert.equal(body.multiTenant, false);
+      assert.ok(body.url.startsWith(`${entra.origin}/${tenantId}/v2.0/adminconsent?`), body.url);
+      const discovery = entra.requests.filter((r) => r.endpoint === 'openid-configuration' && r.tenant === 'fabrikam.onmicrosoft.com');
+      assert.equal(discovery.length, 1, 'looked up through the OpenID configuration');
+
+      const page = await fetch(local(await redirectOf(body.url)));
+      const html = await page.text();
+      assert.equal(page.status, 200, html);
+      assert.match(html, new RegExp(`Tenant ${tenantId} \\(fabrikam\\.onmicrosoft\\.com\\) is now connected`));
+    });
+
+    it('a domain link only accepts its own tenant back: a consent from another tenant connects nothing', async () => {
+      // northwind really consented (through an explicit multi-tenant link), so its token check alone would pass.
+      entra.organizationsTenant = otherTenantId;
+      const multi = await consentJson(`multiTenant=true&feature=chats&site=${uniqueName('site')}`);
+      assert.equal((await fetch(local(await redirectOf(multi.body.url)))).status, 200);
+
+      const linkSite = uniqueName('site');
+      const { body } = await consentJson(`tenant=fabrikam.onmicrosoft.com&feature=chats&site=${linkSite}`);
+      const state = new URL(body.url).searchParams.get('state')!;
+      const forged = `${app.baseUrl}/api/consent/callback?${new URLSearchParams({ admin_consent: 'True', tenant: otherTenantId, state })}`;
+      const page = await fetch(forged);
+      const html = await page.text();
+      assert.equal(page.status, 400, html);
+      assert.match(html, /different tenant/);
+      assert.match(html, new RegExp(`made for tenant ${tenantId} \\(fabrikam\\.onmicrosoft\\.com\\)`));
+      const list = (await (await fetch(`${app.baseUrl}/api/manage/tenants?site=${linkSite}`)).json()) as { tenants: unknown[] };
+      assert.deepEqual(list.tenants, [], 'nothing linked to the site');
+    });
+
+    it('an unknown domain is refused when the link is made (AADSTS90002 from the OpenID configuration)', async () => {
+      const { status, body } = await consentJson(`tenant=no-such-tenant.example&feature=chats&site=${site}`);
+      assert.equal(status, 400);
+      assert.equal(body.error.code, 'tenant_not_found');
+      assert.match(body.error.message, /no-such-tenant\.example.*AADSTS90002/);
+    });
+
+    it('organizations or common only with an explicit multiTenant=true; the page then says which tenant was connected', async () => {
+      for (const t of ['organizations', 'common']) {
+        const { status, body } = await consentJson(`tenant=${t}&feature=chats&site=${site}`);
+        assert.equal(status, 400, t);
+        assert.equal(body.error.code, 'multi_tenant_not_requested');
+        assert.match(body.error.message, /multiTenant=true/);
+      }
+      entra.organizationsTenant = otherTenantId;
+      const linkSite = uniqueName('site');
+      const { status, body } = await consentJson(`multiTenant=true&feature=meetings&site=${linkSite}`);
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.multiTenant, true);
+      assert.ok(body.url.startsWith(`${entra.origin}/organizations/v2.0/adminconsent?`));
+      const html = await (await fetch(local(await redirectOf(body.url)))).text();
+      assert.match(html, new RegExp(`Tenant ${otherTenantId} is now connected`));
+      assert.match(html, new RegExp(`multi-tenant link: it connected the tenant of the administrator who consented, ${otherTenantId}`));
+    });
+  });
+
   it('the service user signs in through the browser; its token cache lands in the secret store; test connection passes', async () => {
     const start = await redirectOf(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats`);
     assert.ok(start.startsWith(`${entra.origin}/${tenantId}/oauth2/v2.0/authorize?`));
@@ -156,6 +226,22 @@ describe('Microsoft 365 connection over HTTP', () => {
     assert.equal(test.status, 200);
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.deepEqual(result.steps.map((s) => s.step), ['consent', 'token', 'me', 'scopes', 'licence']);
+  });
+
+  it('login_hint on the service-user start link reaches the sign-in page (and a malformed one is refused)', async () => {
+    const hint = 'jira.bridge@fabrikam.onmicrosoft.com';
+    const start = new URL(await redirectOf(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=${encodeURIComponent(hint)}`));
+    assert.equal(start.searchParams.get('login_hint'), hint);
+    assert.notEqual(start.searchParams.get('prompt'), 'select_account', 'Entra refuses select_account together with a hint');
+    entra.signInAs(serviceUserId);
+    const page = await fetch(local(await redirectOf(start.toString())));
+    assert.equal(page.status, 200, await page.text());
+    const authorize = entra.requests.filter((r) => r.endpoint === 'authorize').at(-1)!;
+    assert.equal(authorize.query.login_hint, hint);
+
+    const bad = await fetch(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=not%20an%20account`);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'login_hint_invalid');
   });
 
   it('an authorize error comes back as a readable page', async () => {

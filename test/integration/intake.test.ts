@@ -10,6 +10,7 @@ import { signBody } from '../../shared/jira/signature.js';
 import { allQueueNames } from '../../shared/storage/queues.js';
 import { startBridge, type Bridge } from '../support/bridge.js';
 import { rawRequest } from '../support/http.js';
+import { stampEvent } from '../support/jiraPayloads.js';
 import { jiraFixturesDir } from '../support/repoRoot.js';
 import { queueLength, resetQueues } from '../support/storage.js';
 
@@ -25,7 +26,7 @@ function incidentBody(key: string) {
   body.issue.key = key;
   body.issue.fields.project.key = key.split('-')[0];
   body.issue.fields.issuetype.name = '[System] Incident';
-  return body;
+  return stampEvent(body);
 }
 
 describe('Jira intake over HTTP', () => {
@@ -225,6 +226,25 @@ describe('Jira intake over HTTP', () => {
       const fanOuts = bridge.app.logs.slice(mark).filter((l) => l.includes("Executing 'Functions.eventJobs'"));
       assert.equal(fanOuts.length, 1, 'one event job');
       assert.equal(bridge.graph.chatsWithTopic(/INC-20/).length, 1, 'one chat');
+    });
+
+    it('a captured signed delivery replayed with its X-Atlassian-Webhook-Identifier changed or removed is a duplicate: one job, one chat', async () => {
+      const mark = bridge.app.logs.length;
+      addIncident('INC-21');
+      // What an attacker who captured one delivery holds: its exact bytes and their valid signature.
+      const raw = JSON.stringify(incidentBody('INC-21'));
+      const first = await bridge.webhook(undefined, { rawBody: raw, deliveryId: 'captured-delivery' });
+      assert.equal(first.body.status, 'accepted', JSON.stringify(first.body));
+      const changed = await bridge.webhook(undefined, { rawBody: raw, deliveryId: 'forged-delivery-id' });
+      const removed = await bridge.webhook(undefined, { rawBody: raw });
+      for (const replay of [changed, removed]) {
+        assert.equal(replay.status, 202);
+        assert.equal(replay.body.status, 'duplicate', JSON.stringify(replay.body));
+      }
+      await bridge.app.waitForIdle(undefined, 30_000);
+      const fanOuts = bridge.app.logs.slice(mark).filter((l) => l.includes("Executing 'Functions.eventJobs'"));
+      assert.equal(fanOuts.length, 1, 'one event job');
+      assert.equal(bridge.graph.chatsWithTopic(/INC-21/).length, 1, 'one chat');
     });
 
     it('Automation: the three body formats each enqueue the right job', async () => {

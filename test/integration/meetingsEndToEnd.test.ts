@@ -36,6 +36,25 @@ describe('meetings, stakeholder updates and Bookings through the app', () => {
     assert.equal(jira.issue('MTG-1')!.remoteLinks.filter((l) => l.object.url === meetings[0]!.joinWebUrl).length, 1);
   });
 
+  it('the README meeting recipe works with what Jira renders: {{now.plusMinutes(5)}} → 2020-08-18T02:40:37.0+0000', async () => {
+    const { graph, jira } = bridge;
+    jira.addJsmIssue({ key: 'MTG-2', summary: 'Dated' });
+    await bridge.configureProject('MTG');
+    // The rendering of Jira's default date format, exactly as ../shared/contracts/jira-automation.md gives it.
+    const r = await bridge.automation('meeting', { issueKey: 'MTG-2', subject: 'Dated {key}', start: '2020-08-18T02:40:37.0+0000' });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await bridge.app.waitForIdle(undefined, 30_000);
+    const meeting = [...graph.meetings.values()].find((m) => m.subject === 'Dated MTG-2');
+    assert.ok(meeting, 'the meeting was created');
+    assert.equal(Date.parse(meeting.startDateTime), Date.parse('2020-08-18T02:40:37Z'));
+    assert.equal(Date.parse(meeting.endDateTime), Date.parse('2020-08-18T03:40:37Z'), 'the default hour');
+
+    const jql = await bridge.automation('meeting', { issueKey: 'MTG-2', start: '1979-11-01 06:23' });
+    assert.equal(jql.status, 400);
+    assert.equal(jql.body.error.code, 'invalid_body');
+    assert.match(jql.body.error.message, /^start: "1979-11-01 06:23" has no UTC offset.*2020-08-18T02:40:37\.0\+0000/);
+  });
+
   it('an Automation stakeholder update mails the stakeholders once and records it', async () => {
     const { graph, jira } = bridge;
     jira.addJsmIssue({ key: 'STK-1', summary: 'Degraded & slow' });

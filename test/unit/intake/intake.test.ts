@@ -1,6 +1,7 @@
 // The acknowledgement path (shared/intake/intake.ts) with hand-written fakes of its deps: every bad request gets
 // its precise status and a JSON error naming the problem and is never enqueued; good ones are enqueued once.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -88,6 +89,11 @@ function incidentBody(key = 'INC-7') {
   body.issue.fields.project.key = key.split('-')[0];
   body.issue.fields.issuetype.name = '[System] Incident';
   return body;
+}
+
+/** The same issue's next event: Jira stamps every delivery with the event's time in milliseconds. */
+function laterEvent(body: { timestamp: number }) {
+  return { ...body, timestamp: body.timestamp + 60_000 };
 }
 
 let queues: FakeQueues;
@@ -252,6 +258,7 @@ describe('acceptJiraWebhook: good input', () => {
       jobId: body.jobId,
       siteId: SITE,
       deliveryId: 'd-1',
+      bodyDigest: createHash('sha256').update(JSON.stringify(incidentBody())).digest('hex'),
       issueKey: 'INC-7',
       projectKey: 'INC',
       webhookEvent: 'jira:issue_created',
@@ -274,13 +281,31 @@ describe('acceptJiraWebhook: good input', () => {
     assert.deepEqual(replay.body, { status: 'duplicate', deliveryId: 'd-2' });
     assert.equal(queues.sent.length, 1);
 
-    const other = await acceptJiraWebhook(webhookRequest(incidentBody(), { headers: { 'x-atlassian-webhook-identifier': 'd-3' } }), deps);
+    const other = await acceptJiraWebhook(webhookRequest(laterEvent(incidentBody()), { headers: { 'x-atlassian-webhook-identifier': 'd-3' } }), deps);
     assert.equal((other.body as { status: string }).status, 'accepted');
     settings.addSite('beta', [SECRET]);
     settings.projects.set('beta:INC', projectSettingsSchema.parse({ tenantId }));
     const otherSite = await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'beta', headers: { 'x-atlassian-webhook-identifier': 'd-2' } }), deps);
     assert.equal((otherSite.body as { status: string }).status, 'accepted', 'delivery ids are per site');
     assert.equal(queues.sent.length, 3);
+  });
+
+  it('a captured signed body replayed with the delivery id changed or removed is a duplicate, not enqueued again', async () => {
+    const captured = webhookRequest(incidentBody(), { headers: { 'x-atlassian-webhook-identifier': 'd-6' } });
+    assert.equal((await acceptJiraWebhook(captured, deps)).status, 202);
+    assert.equal(queues.sent.length, 1);
+    for (const id of ['d-6-forged', undefined]) {
+      const replay = await acceptJiraWebhook({ ...captured, headers: { ...captured.headers, 'x-atlassian-webhook-identifier': id } }, deps);
+      assert.equal(replay.status, 202);
+      assert.equal((replay.body as { status: string }).status, 'duplicate', `delivery id ${id}: ${JSON.stringify(replay.body)}`);
+    }
+    assert.equal(queues.sent.length, 1, 'enqueued once');
+    // The next event on the issue (Jira stamps each with its time) is new, even without a delivery id.
+    const next = await acceptJiraWebhook(webhookRequest(laterEvent(incidentBody())), deps);
+    assert.equal((next.body as { status: string }).status, 'accepted');
+    // After the dedup window the same body counts as new again (the job-time row decides the same way).
+    deps.clock = { now: () => new Date(Date.parse('2026-11-22T03:00:00Z') + 25 * 3600_000) };
+    assert.equal(((await acceptJiraWebhook({ ...captured, headers: { ...captured.headers, 'x-atlassian-webhook-identifier': undefined } }, deps)).body as { status: string }).status, 'accepted');
   });
 
   it('a replay with a forged signature is still 401, not "duplicate"', async () => {

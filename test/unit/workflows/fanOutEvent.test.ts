@@ -2,7 +2,7 @@
 // `deliveries` row makes one delivery fan out once, even when Jira retried it and another instance's in-memory
 // check let the repeat through, while the same message coming back after a crash still finishes its fan-out.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../shared/config.js';
 import { PermanentError } from '../../../shared/errors.js';
@@ -129,6 +129,39 @@ describe('fanOutEvent', () => {
       await fanOutEvent(eventMessage(siteId, { deliveryId: undefined }), { log: memoryLogger() }, { tables, queues, clock });
       assert.equal(sent.length, 2);
     }
+  });
+
+  describe('a captured signed body replayed with a changed or removed delivery id (the signature covers the body only)', () => {
+    const digest = createHash('sha256').update('{"timestamp":1763780399000,"webhookEvent":"jira:issue_updated"}').digest('hex');
+
+    it('fans out once within the dedup window, whatever the delivery id', async () => {
+      const siteId = uniqueName('site');
+      const first = fakeQueues();
+      await fanOutEvent(eventMessage(siteId, { bodyDigest: digest }), { log: memoryLogger() }, { tables, queues: first.queues, clock });
+      assert.equal(first.sent.length, 2);
+      for (const deliveryId of ['forged-id', undefined]) {
+        const replay = fakeQueues();
+        const later = { now: () => new Date(clock.now().getTime() + 23 * 3600_000) };
+        const result = await fanOutEvent(eventMessage(siteId, { bodyDigest: digest, deliveryId }), { log: memoryLogger() }, { tables, queues: replay.queues, clock: later });
+        assert.equal(result.outcome, 'ignored', `delivery id ${deliveryId}`);
+        assert.match(result.detail ?? '', /same signed body was already handled/);
+        assert.deepEqual(replay.sent, []);
+      }
+    });
+
+    it('the same message after a crash still finishes; after the window the body counts as new', async () => {
+      const siteId = uniqueName('site');
+      const message = eventMessage(siteId, { bodyDigest: digest, deliveryId: undefined });
+      await assert.rejects(fanOutEvent(message, { log: memoryLogger() }, { tables, queues: fakeQueues(1).queues, clock }), /worker crashed/);
+      const rerun = fakeQueues();
+      assert.equal((await fanOutEvent(structuredClone(message), { log: memoryLogger() }, { tables, queues: rerun.queues, clock })).outcome, 'done');
+      assert.equal(rerun.sent.length, 2);
+
+      const dayLater = { now: () => new Date(clock.now().getTime() + 25 * 3600_000) };
+      const late = fakeQueues();
+      assert.equal((await fanOutEvent(eventMessage(siteId, { bodyDigest: digest }), { log: memoryLogger() }, { tables, queues: late.queues, clock: dayLater })).outcome, 'done');
+      assert.equal(late.sent.length, 2);
+    });
   });
 
   it('a malformed message is a permanent failure and sends nothing', async () => {
