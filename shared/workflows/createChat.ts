@@ -178,9 +178,12 @@ async function createOnce(
   try {
     chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
   } catch (e) {
-    // Whether Graph created the chat is unknown here; say so on the row, so the next attempt may look for it after
-    // a short grace instead of waiting out the whole lease. (A process that dies here leaves the lease to expire.)
-    await updateChatLink(deps, link, { abandonedAt: deps.clock.now().toISOString() }).catch(() => undefined);
+    // A Graph error answer other than 429/5xx means Graph refused the create and made nothing: release the
+    // reservation. Otherwise (a dropped connection, a 5xx) whether Graph created the chat is unknown; say so on the
+    // row, so the next attempt may look for it after a short grace instead of waiting out the whole lease. (A
+    // process that dies here leaves the lease to expire.)
+    const refused = (e instanceof GraphRequestError && e.status < 500) || e instanceof PermanentError;
+    await updateChatLink(deps, link, refused ? { released: true } : { abandonedAt: deps.clock.now().toISOString() }).catch(() => undefined);
     throw e;
   }
   const saved = await updateChatLink(deps, link, {
@@ -266,8 +269,20 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
   throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat-members-refused');
 }
 
+/**
+ * Error codes with which Teams refuses one member of a chat (a roster or guest policy blocks that person). Graph
+ * says to branch on `code`, never on `message` (graph-contract §13); a bare `Forbidden` or `BadRequest` says
+ * nothing about the people: it is the service user's own access (a lost Teams licence answers 403 `Forbidden`,
+ * "Failed to get license information for the user", msgraph-sdk-powershell#1666) or a bad request (a topic Graph
+ * refuses), and retrying with fewer people would only hide it.
+ */
+const memberRefusalCodes = new Set(['RosterAddMemberBlocked']);
+
 function isMemberRefusal(e: unknown): e is GraphRequestError {
-  return e instanceof GraphRequestError && [400, 403, 404].includes(e.status);
+  if (!(e instanceof GraphRequestError)) return false;
+  // POST /chats itself always exists: a 404 there is a `users('…')` binding that names no one.
+  if (e.status === 404) return true;
+  return (e.status === 400 || e.status === 403) && memberRefusalCodes.has(e.code);
 }
 
 export function memberBinding(graphBaseUrl: string, entraId: string, isGuest: boolean) {

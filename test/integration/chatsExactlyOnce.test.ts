@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ThrottledError, PermanentError } from '../../shared/errors.js';
+import { GraphRequestError } from '../../shared/graph/client.js';
 import { readChatLink } from '../../shared/chats/chatLinks.js';
 import { ensureChatForIssue, abandonedGraceSeconds, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
 import { replaceIfMatch, tableNames } from '../../shared/storage/tables.js';
@@ -151,6 +152,28 @@ describe('exactly one chat per issue', () => {
     assert.ok([...topic].length <= 250);
     assert.ok(!topic.includes(':'));
     assert.ok(topic.startsWith(`[${key}] Outage -`));
+  });
+
+  it('a summary with emoji is cut to 250 UTF-16 units, as Graph counts, and the chat is created', async () => {
+    const { key } = newIncident(`Checkout down ${'🔥'.repeat(200)}`);
+    const chat = await ensureChatForIssue(h.deps, h.context(), request(key));
+    assert.equal(chat.created, true);
+    const topic = chatsOf(key)[0]!.topic!;
+    assert.ok(topic.length <= 250, `${topic.length} UTF-16 units`);
+    assert.ok(topic.startsWith(`[${key}] Checkout down 🔥`));
+  });
+
+  it('a 400 on POST /chats that does not name a member is not "members refused": no retry one by one, the reason is Graph\'s', async () => {
+    const { key, issue } = newIncident();
+    const before = h.graph.count('POST', '/chats');
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats', status: 400, code: 'BadRequest' });
+    const error = await ensureChatForIssue(h.deps, h.context(), request(key)).catch((e: unknown) => e);
+    assert.ok(error instanceof GraphRequestError, String(error));
+    assert.equal(error.status, 400);
+    assert.equal(h.graph.count('POST', '/chats') - before, 1, 'the people are not tried one by one');
+    assert.equal(chatsOf(key).length, 0);
+    // Graph refused the create, so nothing was created: the reservation is released at once, not left to a lease.
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true);
   });
 
   it('one member Graph refuses does not cost the others the chat: they are added, the refusal is reported', async () => {

@@ -4,7 +4,10 @@ import type { FakeGraph, Route } from '../graph.js';
 import type { FakeChat, FakeChatMember, FakeChatMessage, FakeUser } from './state.js';
 import { appOnly, bindKey, GraphError, timestamp, type GraphCall } from './wire.js';
 
-/** chat-patch.md: "maximum length is 250 characters", and `:` is not allowed. */
+/**
+ * chat-patch.md: "maximum length is 250 characters", and `:` is not allowed. Graph is a .NET service: its string
+ * lengths are UTF-16 code units, which is exactly JS `String.length` (an emoji outside the BMP counts 2).
+ */
 export const MAX_TOPIC_LENGTH = 250;
 /** teams-limits: "Only 200 members at a time can be added to a group chat". */
 const MAX_INLINE_MEMBERS = 200;
@@ -88,6 +91,10 @@ function membershipId(chat: FakeChat, user: FakeUser): string {
 function validateTopic(topic: unknown): string | null {
   if (topic === undefined || topic === null) return null;
   if (typeof topic !== 'string') throw new GraphError(400, 'BadRequest', 'Invalid value for topic.');
+  // UTF-16 code units, as Graph counts (see MAX_TOPIC_LENGTH); a lone surrogate is not valid text either.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(topic)) {
+    throw new GraphError(400, 'BadRequest', 'Invalid value for topic.');
+  }
   if (topic.length > MAX_TOPIC_LENGTH) {
     throw new GraphError(400, 'BadRequest', `Topic length exceeds the maximum length of ${MAX_TOPIC_LENGTH} characters.`);
   }
