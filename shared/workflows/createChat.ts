@@ -157,13 +157,21 @@ async function createOnce(
     }
   }
 
-  const people = await chatPeople(deps, request, issue, settings);
   const jira = await deps.jiraFor(request.siteId);
-  const mapping = await mapPeople(deps, graph, settings.tenantId, people, {
-    siteId: request.siteId,
-    issueKey: issue.key,
-    emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
-  });
+  let mapping: Awaited<ReturnType<typeof mapPeople>>;
+  try {
+    const people = await chatPeople(deps, request, issue, settings);
+    mapping = await mapPeople(deps, graph, settings.tenantId, people, {
+      siteId: request.siteId,
+      issueKey: issue.key,
+      emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
+    });
+  } catch (e) {
+    // Nothing was sent to POST /chats yet, so this attempt certainly created no chat: release the reservation, or
+    // the retry (after a Retry-After of a few seconds) would wait out this attempt's own lease (issue 12, item 7).
+    await updateChatLink(deps, link, { released: true }).catch(() => undefined);
+    throw e;
+  }
   if (!mapping.mapped.some((m) => m.entraObjectId.toLowerCase() !== graph.serviceUserObjectId?.toLowerCase())) {
     // A group chat needs someone besides the service user. Say who could not be mapped, release the reservation
     // (no chat was created) so a later run after a mapping is added creates it at once, and end with that reason.

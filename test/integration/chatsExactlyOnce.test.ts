@@ -131,6 +131,21 @@ describe('exactly one chat per issue', () => {
     assert.equal(chatsOf(key).length, 1);
   });
 
+  it('a failure after reserving but before POST /chats (a 503 on the user lookups) releases the reservation: the retry does not wait on itself', async () => {
+    const { key, issue } = newIncident();
+    const job = request(key);
+    h.graph.failNext({ method: 'POST', pathPattern: '/$batch', status: 503, retryAfterSeconds: 2 });
+    const error = await ensureChatForIssue(h.deps, h.context(), job).catch((e: unknown) => e);
+    assert.ok(error instanceof ThrottledError, String(error));
+    assert.equal(error.retryAfterSeconds, 2);
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true, 'no chat was created, and the row says so');
+    // The queue brings the job back after Graph's 2 seconds, long before any lease or grace would have run out.
+    h.clock.advance(2);
+    const retried = await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(retried.created, true);
+    assert.equal(chatsOf(key).length, 1);
+  });
+
   it('a 429 with a short Retry-After is waited out inline; a long one goes back to the queue with that delay', async () => {
     const short = newIncident();
     h.graph.failNext({ method: 'POST', pathPattern: '/chats', status: 429, retryAfterSeconds: 1 });
