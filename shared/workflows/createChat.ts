@@ -200,6 +200,9 @@ async function createOnce(
     webUrl: chat.webUrl,
     createdAt: chat.createdDateTime ?? deps.clock.now().toISOString(),
     members: Object.fromEntries(chat.members.map((m) => [m.accountId, m.entraObjectId])),
+    // Kept on the row until reported: a run deferred after this point (a 429 on the first message) must still
+    // tell the issue who is missing when it resumes, without mapping everyone again.
+    unmappedPending: mapping.unmapped.length ? mapping.unmapped : undefined,
   });
   if (!saved) {
     // Only possible if this worker stalled past the lease and another adopted or created the chat meanwhile.
@@ -376,11 +379,14 @@ async function reportUnmapped(
   { jira, issue, link, unmapped }: { jira: JiraApi; issue: JiraIssue; link: Entity<ChatLink>; unmapped: UnmappedUser[] },
 ): Promise<Entity<ChatLink>> {
   const reported = new Set(link.unmappedReported ?? []);
-  const fresh = unmapped.filter((u) => !reported.has(u.accountId));
-  if (fresh.length === 0) return link;
-  await jira.addInternalComment(issue.key, await unmappedNote(deps, fresh, link), issue.projectType === 'service_desk');
-  context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
-  return (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
+  const fresh = new Map<string, UnmappedUser>();
+  for (const u of [...(link.unmappedPending ?? []), ...unmapped]) if (!reported.has(u.accountId) && !fresh.has(u.accountId)) fresh.set(u.accountId, u);
+  if (fresh.size === 0) return link.unmappedPending ? ((await updateChatLink(deps, link, { unmappedPending: undefined })) ?? (await reread(deps, link))) : link;
+  await jira.addInternalComment(issue.key, await unmappedNote(deps, [...fresh.values()], link), issue.projectType === 'service_desk');
+  context.log.info('chat.unmapped-reported', { unmapped: [...fresh.keys()] });
+  return (
+    (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.keys()], unmappedPending: undefined })) ?? (await reread(deps, link))
+  );
 }
 
 async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {

@@ -146,6 +146,26 @@ describe('exactly one chat per issue', () => {
     assert.equal(chatsOf(key).length, 1);
   });
 
+  it('the unmapped-people report survives a deferral of the run that created the chat', async () => {
+    const { key } = newIncident();
+    const hidden = h.jira.addUser({ displayName: 'Hidden Hana', emailAddress: 'hana@contoso.example', emailVisible: false });
+    const issue = h.jira.issue(key)!;
+    issue.participants = [hidden.accountId];
+    issue.fields[h.jira.fieldIds.requestParticipants] = [{ accountId: hidden.accountId }];
+    const job = request(key);
+    // The chat is created, then Graph throttles the first message for longer than a function should wait.
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 429, retryAfterSeconds: 120 });
+    await assert.rejects(ensureChatForIssue(h.deps, h.context(), job), ThrottledError);
+    assert.equal(chatsOf(key).length, 1);
+
+    h.clock.advance(120);
+    await ensureChatForIssue(h.deps, h.context(), job);
+    const notes = h.jira.issue(key)!.comments.filter((c) => JSON.stringify(c.body).includes('Hidden Hana'));
+    assert.equal(notes.length, 1, 'the retry still reports who could not be added');
+    await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(h.jira.issue(key)!.comments.filter((c) => JSON.stringify(c.body).includes('Hidden Hana')).length, 1, 'once');
+  });
+
   it('a 429 with a short Retry-After is waited out inline; a long one goes back to the queue with that delay', async () => {
     const short = newIncident();
     h.graph.failNext({ method: 'POST', pathPattern: '/chats', status: 429, retryAfterSeconds: 1 });
