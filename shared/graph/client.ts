@@ -53,18 +53,45 @@ export interface Graph {
   readonly requestIds: string[];
 }
 
-/** A Graph error answer, with the fields worth branching on (code, never message: graph-contract §13). */
+/** Who a Graph client acts as, carried on its errors so the job runner can tell whose access failed. */
+export interface GraphIdentity {
+  tenantId: string;
+  feature: string;
+  kind: 'delegated' | 'app';
+}
+
+/**
+ * A Graph error answer, with the fields worth branching on (code, never message: graph-contract §13), classified
+ * once, here (429/503/504 never get here: they are ThrottledError):
+ * - `permanent`: a 4xx other than 401/408/429. Graph refused this request as sent (400 bad request, 403 forbidden,
+ *   404 gone, 409 conflict, 410 gone, 412/413...): the same request will be refused again, so it is not retried
+ *   blindly. The job runner ends the job with the reason, unless a 403 turns out to be the service user's own
+ *   access (a lost Teams licence), which parks it.
+ * - `unauthenticated` (401): the access token was refused; whether the service user must sign in again is known
+ *   only after a token refresh (the runner does it).
+ * - anything else (500, 502...) is transient: the host retries it.
+ */
 export class GraphRequestError extends Error {
   override name = 'GraphRequestError';
+  /** The client's identity (set by `createGraph` when it was given one). */
+  identity?: GraphIdentity;
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    readonly graphMessage: string,
     readonly method: string,
     readonly path: string,
     readonly requestId?: string,
   ) {
-    super(`Graph ${method} ${path} failed with ${status} ${code}: ${message}`);
+    super(`Graph ${method} ${path} failed with ${status} ${code}: ${graphMessage}`);
+  }
+
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && ![401, 408, 429].includes(this.status);
+  }
+
+  get unauthenticated(): boolean {
+    return this.status === 401;
   }
 }
 
@@ -75,6 +102,8 @@ export interface GraphClientOptions {
   /** Longest Retry-After (seconds) waited for inside the function; longer waits go back to the queue. */
   maxInlineWaitSeconds?: number;
   maxRetries?: number;
+  /** Stamped on every GraphRequestError (see GraphIdentity). */
+  identity?: GraphIdentity;
 }
 
 const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -122,7 +151,11 @@ export function createGraph(options: GraphClientOptions): Graph {
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     const requestId = response.headers.get('request-id') ?? undefined;
-    if (!response.ok) throw toError(method, path, response, parsed, requestId);
+    if (!response.ok) {
+      const error = toError(method, path, response, parsed, requestId);
+      if (error instanceof GraphRequestError) error.identity = options.identity;
+      throw error;
+    }
     return { status: response.status, body: parsed as T, headers: response.headers, requestId };
   }
 

@@ -37,7 +37,11 @@ export function createWorkflowDeps(runtime: Runtime): WorkflowDeps {
       // One token per job run: jobs finish well inside an access token's lifetime, and it spares the secret store
       // a read per Graph call.
       const token = await getGraphToken(runtime, { tenantId, feature, allowAppOnly: options?.allowAppOnly });
-      const graph = createGraph({ baseUrl: runtime.config.graphBaseUrl, getAccessToken: async () => token.accessToken });
+      const graph = createGraph({
+        baseUrl: runtime.config.graphBaseUrl,
+        getAccessToken: async () => token.accessToken,
+        identity: { tenantId, feature, kind: token.kind },
+      });
       return Object.assign(graph, { kind: token.kind, serviceUserObjectId: token.serviceUserObjectId });
     },
     projectSettings: (siteId, projectKey) => getProjectSettings(runtime, siteId, projectKey),

@@ -187,4 +187,25 @@ describe('chat lifecycle and job outcomes', () => {
     assert.match(audit.find((a) => a.outcome === 'failed')!.detail!, /jira-not-found/);
     assert.match(audit.find((a) => a.outcome === 'parked')!.detail!, /re-authenticate at https:\/\/bridge\.example\.test\/api\/service-user\/start/);
   });
+
+  it('a Graph 4xx ends the job with Graph\'s reason instead of being retried into the poison queue; a 5xx is still retried', async () => {
+    const queue = uniqueName('q');
+    const { key, chat } = await incidentWithChat();
+    // A real Graph answer through the real client: 409 on the chat (e.g. a conflicting change).
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 409, code: 'Conflict' });
+    h.clock.advance(2);
+    await runJob(job('chat-update', key), { queue, dequeueCount: 1 }, (j, c) => chatUpdateJob(j, c, h.deps), h.deps);
+    let audit = await listAudit(h.deps, h.siteId, key);
+    const failed = audit.find((a) => a.action === 'chat-update' && a.outcome === 'failed');
+    assert.ok(failed, JSON.stringify(audit));
+    assert.match(failed.detail!, /graph-409: Microsoft Graph refused POST \/chats\/.+\/messages with 409 Conflict/);
+    assert.equal(failed.graphRequestIds?.length, 1, 'with the request id a support case needs');
+    assert.equal(chat.messages.length, 1);
+
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 500 });
+    h.clock.advance(2);
+    await assert.rejects(runJob(job('chat-update', key), { queue, dequeueCount: 1 }, (j, c) => chatUpdateJob(j, c, h.deps), h.deps), /500/);
+    audit = await listAudit(h.deps, h.siteId, key);
+    assert.ok(audit.some((a) => a.action === 'chat-update' && a.outcome === 'error'), 'a 5xx is left to the host to retry');
+  });
 });

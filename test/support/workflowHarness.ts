@@ -69,8 +69,12 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
     deps: {
       ...runtime,
       jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }),
-      graphFor: async () => {
-        const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')) });
+      graphFor: async (tenantId, feature) => {
+        const client = createGraph({
+          baseUrl: g.baseUrl,
+          getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')),
+          identity: { tenantId, feature, kind: 'delegated' },
+        });
         return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: serviceUser.id });
       },
       projectSettings: async () => harness.settings,
