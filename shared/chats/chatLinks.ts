@@ -41,6 +41,9 @@ export interface ChatLink {
   /** The resolution the closing summary was posted for (a reopened and re-resolved issue gets a new one). */
   closedFor?: string;
   closedAt?: string;
+  /** A job posting the summary for this resolution claimed it at `closingAt` (racing deliveries wait). */
+  closingFor?: string;
+  closingAt?: string;
   /** Last short update posted, to keep to one message per second per chat. */
   lastUpdatePostedAt?: string;
 }

@@ -129,6 +129,43 @@ describe('chat lifecycle and job outcomes', () => {
     assert.equal(chat.topic!.match(/\[Resolved\]/g)!.length, 1);
   });
 
+  it('a resolution delivered several times at once (different delivery ids) posts one summary and renames once; a reopen and a new resolution post again', async () => {
+    const { key, chat } = await incidentWithChat();
+    const fields = h.jira.issue(key)!.fields;
+    // Jira sets resolutiondate with the resolution (its REST rendering of a datetime field).
+    fields.resolution = { id: '10000', name: 'Done' };
+    fields.resolutiondate = '2026-12-04T10:15:30.000+0000';
+    fields.status = { name: 'Resolved' };
+    h.graph.delay(300, { method: 'POST', pathPattern: '/chats/*/messages' });
+    const results = await Promise.allSettled([
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+    ]);
+    h.graph.delay(0);
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ThrottledError, String(r.reason));
+    const again = await closeChatJob(job('close-chat', key), h.context(), h.deps);
+    assert.equal(again.outcome, 'ignored');
+    assert.equal(chat.messages.length, 2, 'one resolution summary');
+    assert.equal(chat.topic!.match(/\[Resolved\]/g)?.length, 1, 'renamed once');
+
+    // The same resolution moving on through the workflow (Resolved → Closed) is not a new resolution.
+    fields.status = { name: 'Closed' };
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'ignored');
+    assert.equal(chat.messages.length, 2);
+
+    // Reopened, then resolved again later: a new resolution, a new summary (the topic keeps one prefix).
+    fields.resolution = null;
+    fields.resolutiondate = null;
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'ignored');
+    fields.resolution = { id: '10000', name: 'Done' };
+    fields.resolutiondate = '2026-12-05T08:00:00.000+0000';
+    h.clock.advance(2);
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'done');
+    assert.equal(chat.messages.length, 3);
+    assert.equal(chat.topic!.match(/\[Resolved\]/g)?.length, 1);
+  });
+
   it('without the optional Chat.ReadWrite scope the summary is posted and only the rename is skipped, visibly', async () => {
     const { key, chat } = await incidentWithChat();
     const granted = h.scopes;
