@@ -24,17 +24,36 @@ export class ThrottledError extends Error {
   }
 }
 
-/** The service user's refresh token is dead (`invalid_grant` / `interaction_required`): park the job, alert. */
-export class NeedsReauthError extends Error {
-  override name = 'NeedsReauthError';
+/**
+ * The feature's service user cannot act right now, for a reason only an admin can fix (DESIGN §6): park the job
+ * with the reason, alert, and resume it when the service user is usable again. Never poisoned, never failed.
+ */
+export abstract class ServiceUserUnavailableError extends Error {
+  abstract readonly status: 'needs-reauth' | 'invalid-licence';
   constructor(
     message: string,
     readonly tenantId: string,
     readonly feature: string,
+    /** Relative path that signs the service user in again. */
     readonly reauthPath: string,
   ) {
     super(message);
   }
+}
+
+/** The service user's refresh token is dead (`invalid_grant` / `interaction_required`): park the job, alert. */
+export class NeedsReauthError extends ServiceUserUnavailableError {
+  override name = 'NeedsReauthError';
+  readonly status = 'needs-reauth';
+}
+
+/**
+ * The service user lost what the feature needs (its Teams or Bookings licence, or the account was disabled): park
+ * the job, alert; the keep-alive or an admin refresh re-validates it and resumes the jobs when it is back.
+ */
+export class InvalidLicenceError extends ServiceUserUnavailableError {
+  override name = 'InvalidLicenceError';
+  readonly status = 'invalid-licence';
 }
 
 /** Normalise anything thrown into an Error once, at the edge. */

@@ -34,11 +34,16 @@ export interface ChatLink {
   members?: Record<string, string>;
   /** accountIds already reported to the issue as unmapped (reported once per issue). */
   unmappedReported?: string[];
+  /** People the creating run could not map and has not reported yet (survives a deferral of that run). */
+  unmappedPending?: { accountId: string; displayName?: string; reason: string }[];
   /** When member adds/removals were sent in the last minute (Graph allows 4 per minute per chat). */
   memberChangeTimes?: string[];
   /** The resolution the closing summary was posted for (a reopened and re-resolved issue gets a new one). */
   closedFor?: string;
   closedAt?: string;
+  /** A job posting the summary for this resolution claimed it at `closingAt` (racing deliveries wait). */
+  closingFor?: string;
+  closingAt?: string;
   /** Last short update posted, to keep to one message per second per chat. */
   lastUpdatePostedAt?: string;
 }

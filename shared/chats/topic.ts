@@ -1,6 +1,11 @@
 // Chat topics from a per-project template. Graph allows at most 250 characters and no ':' in a group chat topic
 // (graph-contract §1, chat-patch docs and microsoft-graph-docs#18539); a long or odd summary must never fail the
 // job, so the result is sanitised and truncated rather than validated.
+//
+// "Characters" are counted the way Graph's .NET service counts a string's Length: UTF-16 code units, so an emoji
+// outside the Basic Multilingual Plane costs two. A topic cut to 250 code points can be 251+ units and is refused
+// with 400. The cut is made between grapheme clusters, so it never leaves half a surrogate pair (which is not valid
+// UTF-16 and would not survive JSON encoding intact) or a base character without its combining marks.
 import type { JiraIssue } from '../jira/issue.js';
 
 export const maxTopicLength = 250;
@@ -23,6 +28,17 @@ export function sanitiseTopic(text: string, max = maxTopicLength): string {
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  const chars = [...clean];
-  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return clean.length <= max ? clean : `${cutUtf16(clean, max - 1).trimEnd()}…`;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The longest prefix of whole grapheme clusters that fits in `max` UTF-16 code units (JS string length). */
+function cutUtf16(text: string, max: number): string {
+  let out = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (out.length + segment.length > max) break;
+    out += segment;
+  }
+  return out;
 }

@@ -60,18 +60,45 @@ export interface Graph {
   readonly requestIds: string[];
 }
 
-/** A Graph error answer, with the fields worth branching on (code, never message: graph-contract §13). */
+/** Who a Graph client acts as, carried on its errors so the job runner can tell whose access failed. */
+export interface GraphIdentity {
+  tenantId: string;
+  feature: string;
+  kind: 'delegated' | 'app';
+}
+
+/**
+ * A Graph error answer, with the fields worth branching on (code, never message: graph-contract §13), classified
+ * once, here (429/503/504 never get here: they are ThrottledError):
+ * - `permanent`: a 4xx other than 401/408/429. Graph refused this request as sent (400 bad request, 403 forbidden,
+ *   404 gone, 409 conflict, 410 gone, 412/413...): the same request will be refused again, so it is not retried
+ *   blindly. The job runner ends the job with the reason, unless a 403 turns out to be the service user's own
+ *   access (a lost Teams licence), which parks it.
+ * - `unauthenticated` (401): the access token was refused; whether the service user must sign in again is known
+ *   only after a token refresh (the runner does it).
+ * - anything else (500, 502...) is transient: the host retries it.
+ */
 export class GraphRequestError extends Error {
   override name = 'GraphRequestError';
+  /** The client's identity (set by `createGraph` when it was given one). */
+  identity?: GraphIdentity;
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    readonly graphMessage: string,
     readonly method: string,
     readonly path: string,
     readonly requestId?: string,
   ) {
-    super(`Graph ${method} ${path} failed with ${status} ${code}: ${message}`);
+    super(`Graph ${method} ${path} failed with ${status} ${code}: ${graphMessage}`);
+  }
+
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && ![401, 408, 429].includes(this.status);
+  }
+
+  get unauthenticated(): boolean {
+    return this.status === 401;
   }
 }
 
@@ -88,6 +115,8 @@ export interface GraphClientOptions {
    * (it only retries answers), so a non-idempotent POST is never sent twice because of it.
    */
   timeoutMs?: number;
+  /** Stamped on every GraphRequestError (see GraphIdentity). */
+  identity?: GraphIdentity;
 }
 
 export const defaultGraphTimeoutMs = 30_000;
@@ -173,6 +202,7 @@ export function createGraph(options: GraphClientOptions): Graph {
           requestId,
         });
       }
+      if (error instanceof GraphRequestError) error.identity = options.identity;
       throw error;
     }
     return { status: response.status, body: parsed as T, headers: response.headers, requestId };

@@ -19,6 +19,7 @@ import {
 import { guidPattern, parseFeature, siteIdPattern } from './consent.js';
 import { features, featureScopes, type Feature } from './features.js';
 import { clientCredentialSecretName, deleteTokenCache, describeAuthError, validateStoredCredential, type StoredClientCredential } from './msal.js';
+import { revalidateServiceUser } from './keepAlive.js';
 import { getAppOnlyToken, reauthPath, refreshDelegated, resetAppOnlyClients, resumeParkedJobs, type IdentityDeps } from './tokens.js';
 import { validateServiceUser } from './validateServiceUser.js';
 
@@ -301,13 +302,16 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
   }
   if (action === 'refresh' && req.method === 'POST') {
     if (!user) return error(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
+    let accessToken: string;
     try {
-      await refreshDelegated(deps, user, { force: true });
+      accessToken = (await refreshDelegated(deps, user, { force: true })).accessToken;
     } catch (e) {
       if (e instanceof NeedsReauthError) return error(409, 'needs_reauth', e.message);
       throw e;
     }
-    return { status: 200, body: { tenantId, feature: f, ...publicServiceUser(await readServiceUser(deps.tables, tenantId, f)) } };
+    // Re-validate too: after an admin restores a licence, this is how they bring the parked jobs back at once.
+    const { resumed } = await revalidateServiceUser(deps, user, accessToken);
+    return { status: 200, body: { tenantId, feature: f, ...publicServiceUser(await readServiceUser(deps.tables, tenantId, f)), resumed } };
   }
   if (action === 'resume' && req.method === 'POST') {
     if (user?.status !== 'active') return error(409, 'service_user_not_active', `the service user for tenant ${tenantId} feature ${f} is not active; sign it in first`);

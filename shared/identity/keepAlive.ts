@@ -35,7 +35,9 @@ export async function runKeepAlive(deps: IdentityDeps, options: { force?: boolea
       // Jobs parked by a job that raced a re-authentication: resume them now.
       summary.resumed += await resumeParkedJobs(deps, user.tenantId, user.feature);
     }
-    if (!options.force && now.getTime() - Date.parse(user.lastRefreshAt) < maxAgeMs && !refreshedCaches.has(user.cacheSecretName)) {
+    // An invalid-licence user is re-checked on every run: its parked jobs wait for exactly that.
+    const due = options.force || user.status === 'invalid-licence' || now.getTime() - Date.parse(user.lastRefreshAt) >= maxAgeMs;
+    if (!due && !refreshedCaches.has(user.cacheSecretName)) {
       summary.skipped++;
       continue;
     }
@@ -59,26 +61,46 @@ export async function runKeepAlive(deps: IdentityDeps, options: { force?: boolea
       continue;
     }
     summary.refreshed++;
-    const validation = await validateServiceUser(deps, token, user.feature).catch((e: unknown) => ({
-      ok: false as const,
-      code: 'not-verifiable' as const,
-      reason: e instanceof Error ? e.message : String(e),
-    }));
-    const at = now.toISOString();
-    const next: Partial<ServiceUserRecord> =
-      validation.ok
-        ? { status: 'active', statusReason: undefined, lastRefreshAt: at, lastRefreshError: undefined }
-        : validation.code === 'not-verifiable'
-          ? { lastRefreshAt: at, lastRefreshError: validation.reason }
-          : { status: 'invalid-licence', statusReason: validation.reason, lastRefreshAt: at };
-    if (!validation.ok && validation.code !== 'not-verifiable') {
-      summary.invalidLicence++;
-      log.warn('serviceUser.invalid', { reason: validation.reason });
-    }
-    await patchServiceUser(deps.tables, user.tenantId, user.feature, (c) =>
-      c.objectId === user.objectId ? { ...c, ...next, updatedAt: at } : undefined,
-    );
+    const result = await revalidateServiceUser(deps, user, token);
+    if (result.status === 'invalid-licence') summary.invalidLicence++;
+    summary.resumed += result.resumed;
   }
   deps.log.info('serviceUser.keepAlive', { ...summary });
   return summary;
+}
+
+/**
+ * Re-checks a service user (licence, account, mailbox) with a fresh access token and records the result: valid →
+ * `active` and its parked jobs resume (a restored licence brings them back, issue 12 item 12); refused →
+ * `invalid-licence` with the reason; not verifiable (Graph down) → status unchanged, the error noted.
+ */
+export async function revalidateServiceUser(
+  deps: IdentityDeps,
+  user: ServiceUserRecord,
+  accessToken: string,
+): Promise<{ status: ServiceUserRecord['status']; resumed: number }> {
+  const now = deps.clock.now();
+  const log = deps.log.with({ tenantId: user.tenantId, feature: user.feature });
+  const validation = await validateServiceUser(deps, accessToken, user.feature).catch((e: unknown) => ({
+    ok: false as const,
+    code: 'not-verifiable' as const,
+    reason: e instanceof Error ? e.message : String(e),
+  }));
+  const at = now.toISOString();
+  const next: Partial<ServiceUserRecord> = validation.ok
+    ? { status: 'active', statusReason: undefined, lastRefreshAt: at, lastRefreshError: undefined }
+    : validation.code === 'not-verifiable'
+      ? { lastRefreshAt: at, lastRefreshError: validation.reason }
+      : { status: 'invalid-licence', statusReason: validation.reason, lastRefreshAt: at };
+  const saved = await patchServiceUser(deps.tables, user.tenantId, user.feature, (c) => (c.objectId === user.objectId ? { ...c, ...next, updatedAt: at } : undefined));
+  const status = saved?.status ?? user.status;
+  if (!validation.ok && validation.code !== 'not-verifiable' && user.status !== 'invalid-licence') {
+    log.warn('serviceUser.invalid', { reason: validation.reason, message: `service user for tenant ${user.tenantId} feature ${user.feature} cannot act: ${validation.reason}` });
+  }
+  let resumed = 0;
+  if (status === 'active' && saved?.objectId === user.objectId) {
+    if (user.status === 'invalid-licence') log.info('serviceUser.valid-again', { previousReason: user.statusReason });
+    resumed = await resumeParkedJobs(deps, user.tenantId, user.feature);
+  }
+  return { status, resumed };
 }

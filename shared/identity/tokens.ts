@@ -3,13 +3,13 @@
 // Also the "park and resume" side of DESIGN §6: a job whose service user needs re-authentication is parked, not
 // poisoned, and comes back by itself after the re-authentication.
 import { AuthError } from '@azure/msal-node';
-import { NeedsReauthError, PermanentError } from '../errors.js';
+import { InvalidLicenceError, NeedsReauthError, PermanentError } from '../errors.js';
 import { addLogDimensions } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { deleteParkedJob, insertParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { listServiceUsers, patchServiceUser, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import { listSitesForTenant, listTenants, listTenantsForSite, readTenant, type TenantRecord } from '../storage/tenantConnections.js';
-import { features, graphScopeUris, oidcScopes, type Feature } from './features.js';
+import { featureLicence, features, graphScopeUris, oidcScopes, type Feature } from './features.js';
 import { createMsalApp, describeAuthError, graphDefaultScope, isReauthError, SecretStoreCachePlugin } from './msal.js';
 
 export type IdentityDeps = Pick<Runtime, 'config' | 'tables' | 'secrets' | 'log' | 'clock' | 'queues'>;
@@ -34,8 +34,9 @@ export function reauthPath(tenantId: string, feature: Feature): string {
  *   caller knows whether Graph allows the call app-only: posting chat messages does not, graph-contract §0);
  * - otherwise the feature's service user, silently from the MSAL cache in the secret store (refreshing and
  *   rotating the refresh token when the access token expired).
- * Throws `PermanentError` `not-consented` / `service-user-missing` / `service-user-invalid` when nothing usable is
- * set up, and `NeedsReauthError` when the refresh token is dead (the caller parks the job with `parkJob`).
+ * Throws `PermanentError` `not-consented` / `service-user-missing` when nothing usable is set up,
+ * `NeedsReauthError` when the refresh token is dead and `InvalidLicenceError` when the service user lost its
+ * licence (the job runner parks both with `parkJob`).
  */
 export async function getGraphToken(
   deps: IdentityDeps,
@@ -71,13 +72,9 @@ export async function getGraphToken(
     );
   }
   if (user.status === 'needs-reauth') throw needsReauth(deps, tenantId, feature);
-  if (user.status === 'invalid-licence') {
-    throw new PermanentError(
-      `the service user for tenant ${tenantId} feature ${feature} was refused (${user.statusReason ?? 'invalid licence'}): sign in a valid account at ${reauthPath(tenantId, feature)}`,
-      'service-user-invalid',
-      { tenantId, feature },
-    );
-  }
+  // A licence can come back (an admin re-assigns it): park the job until the keep-alive or an admin refresh sees
+  // it, as for a dead refresh token, instead of failing it (DESIGN §9: no job lost).
+  if (user.status === 'invalid-licence') throw invalidLicence(deps, tenantId, feature, user.statusReason);
   const result = await refreshDelegated(deps, user, { force: false });
   return { accessToken: result.accessToken, kind: 'delegated', serviceUserObjectId: user.objectId, serviceUserUpn: user.userPrincipalName };
 }
@@ -162,6 +159,45 @@ export async function markNeedsReauth(deps: IdentityDeps, user: ServiceUserRecor
       });
     }
   }
+}
+
+/**
+ * Marks the service user `invalid-licence` for `feature` and every other feature the same account serves that needs
+ * the same licence, and logs it once per feature (`serviceUser.invalid`, which the alert rule watches as it does
+ * `serviceUser.needsReauth`). Jobs that meet it are parked; `revalidateServiceUser` brings them back.
+ */
+export async function markInvalidLicence(deps: IdentityDeps, user: ServiceUserRecord, reason: string): Promise<void> {
+  const now = deps.clock.now().toISOString();
+  const licence = featureLicence[user.feature];
+  const siblings = (await listServiceUsers(deps.tables, user.tenantId)).filter(
+    (u) => u.objectId === user.objectId && (u.feature === user.feature || (licence !== undefined && featureLicence[u.feature] === licence)),
+  );
+  for (const sibling of siblings) {
+    const changed = await patchServiceUser(deps.tables, sibling.tenantId, sibling.feature, (current) =>
+      current.objectId === user.objectId && current.status === 'active' ? { ...current, status: 'invalid-licence', statusReason: reason, updatedAt: now } : undefined,
+    );
+    if (changed?.status === 'invalid-licence' && changed.updatedAt === now) {
+      deps.log.warn('serviceUser.invalid', {
+        tenantId: sibling.tenantId,
+        feature: sibling.feature,
+        serviceUserObjectId: sibling.objectId,
+        reason,
+        message: `service user for tenant ${sibling.tenantId} feature ${sibling.feature} cannot act: ${reason}. Its jobs are parked and resume when the keep-alive or POST /api/manage/service-users/${sibling.tenantId}/${sibling.feature}/refresh finds it valid again`,
+      });
+    }
+  }
+}
+
+export function invalidLicence(deps: IdentityDeps, tenantId: string, feature: Feature, reason: string | undefined): InvalidLicenceError {
+  const path = reauthPath(tenantId, feature);
+  return new InvalidLicenceError(
+    `the service user for tenant ${tenantId} feature ${feature} cannot act (${reason ?? 'invalid licence'}); the job is parked and resumes when the ` +
+      `keep-alive or an admin refresh (POST ${deps.config.publicBaseUrl}/api/manage/service-users/${tenantId}/${feature}/refresh) finds the licence back, ` +
+      `or when a valid account signs in at ${deps.config.publicBaseUrl}${path}`,
+    tenantId,
+    feature,
+    path,
+  );
 }
 
 function needsReauth(deps: IdentityDeps, tenantId: string, feature: Feature): NeedsReauthError {

@@ -79,7 +79,7 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
         cloud.issues.getIssue({
           issueIdOrKey: issueKey,
           fields: [
-            'summary', 'description', 'issuetype', 'project', 'priority', 'status', 'resolution', 'labels',
+            'summary', 'description', 'issuetype', 'project', 'priority', 'status', 'resolution', 'resolutiondate', 'labels',
             'assignee', 'reporter', fieldIds.requestType, fieldIds.requestParticipants, fieldIds.responders,
           ],
         }),

@@ -37,6 +37,8 @@ export interface JiraIssue {
   status?: string;
   statusCategory?: string;
   resolution?: string;
+  /** When the current resolution was set (Jira's `resolutiondate`); a reopened and re-resolved issue gets a new one. */
+  resolutionDate?: string;
   labels: string[];
   assignee?: JiraUser;
   reporter?: JiraUser;
@@ -118,6 +120,8 @@ export function parseIssue(value: unknown, fieldIds: JiraFieldIds = defaultField
     status: asString(asObject(f.status)?.name),
     statusCategory: asString(asObject(asObject(f.status)?.statusCategory)?.key),
     resolution: asString(asObject(f.resolution)?.name),
+    // Some renderings hold the string "None" for an empty field (fixtures README, issue_created.epic.json).
+    resolutionDate: asString(f.resolutiondate) === 'None' ? undefined : asString(f.resolutiondate),
     labels: Array.isArray(f.labels) ? f.labels.filter((l): l is string => typeof l === 'string') : [],
     assignee: parseUser(f.assignee),
     reporter: parseUser(f.reporter),

@@ -1,12 +1,15 @@
 // Runs one queue message through a workflow and decides what happens to it, so no job is lost:
 // - done / ignored: audited, message completed;
 // - ThrottledError: sent back to its queue with a visibility delay (no function sleeps through a long wait);
-// - NeedsReauthError: parked until the service user signs in again (not poisoned);
+// - NeedsReauthError / InvalidLicenceError: parked until the service user is usable again (not poisoned);
+// - GraphRequestError: explained once (identity/graphAccess.ts): parked, failed with Graph's reason, or retried;
 // - PermanentError: audited with the reason, completed (retrying cannot help);
 // - anything else: rethrown, so the Functions host retries it and, after maxDequeueCount, moves it to the poison
 //   queue, from which the admin API can replay it.
 import type { Runtime } from '../runtime.js';
-import { NeedsReauthError, PermanentError, ThrottledError, ensureError } from '../errors.js';
+import { NeedsReauthError, PermanentError, ServiceUserUnavailableError, ThrottledError, ensureError } from '../errors.js';
+import { GraphRequestError } from '../graph/client.js';
+import { explainGraphError } from '../identity/graphAccess.js';
 import { isFeature } from '../identity/features.js';
 import { parkJob } from '../identity/tokens.js';
 import { addLogDimensions, type Logger } from '../log.js';
@@ -74,7 +77,10 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
     const sinceRequestedMs = Number.isFinite(elapsed) ? Math.max(0, elapsed) : undefined;
     log.info(`job.${result.outcome}`, { detail: result.detail, graphRequestIds: context.graphRequestIds, source: job.source, sinceRequestedMs });
     await audit(result.outcome, result.detail);
-  } catch (e) {
+  } catch (thrown) {
+    // A Graph error answer is classified once (graph/client.ts) and explained here, where the service user can be
+    // looked at: a park, a permanent failure with Graph's reason, or left transient.
+    const e = thrown instanceof GraphRequestError ? await explainGraphError(deps, thrown).catch(() => thrown) : thrown;
     if (e instanceof ThrottledError) {
       if (job.deferrals >= maxDeferrals) {
         log.error('job.failed', { reason: `gave up after ${job.deferrals} waits: ${e.message}` });
@@ -86,9 +92,9 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
       await audit('deferred', `${e.message}; retry in ${e.retryAfterSeconds}s`);
       return;
     }
-    if (e instanceof NeedsReauthError && isFeature(e.feature)) {
+    if (e instanceof ServiceUserUnavailableError && isFeature(e.feature)) {
       await parkJob(deps, { tenantId: e.tenantId, feature: e.feature, queue: trigger.queue, message: job, reason: e.message });
-      await audit('parked', `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}`);
+      await audit('parked', e instanceof NeedsReauthError ? `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}` : `${e.status}: ${e.message}`);
       return;
     }
     if (e instanceof PermanentError) {

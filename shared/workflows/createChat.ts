@@ -157,13 +157,21 @@ async function createOnce(
     }
   }
 
-  const people = await chatPeople(deps, request, issue, settings);
   const jira = await deps.jiraFor(request.siteId);
-  const mapping = await mapPeople(deps, graph, settings.tenantId, people, {
-    siteId: request.siteId,
-    issueKey: issue.key,
-    emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
-  });
+  let mapping: Awaited<ReturnType<typeof mapPeople>>;
+  try {
+    const people = await chatPeople(deps, request, issue, settings);
+    mapping = await mapPeople(deps, graph, settings.tenantId, people, {
+      siteId: request.siteId,
+      issueKey: issue.key,
+      emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
+    });
+  } catch (e) {
+    // Nothing was sent to POST /chats yet, so this attempt certainly created no chat: release the reservation, or
+    // the retry (after a Retry-After of a few seconds) would wait out this attempt's own lease (issue 12, item 7).
+    await updateChatLink(deps, link, { released: true }).catch(() => undefined);
+    throw e;
+  }
   if (!mapping.mapped.some((m) => m.entraObjectId.toLowerCase() !== graph.serviceUserObjectId?.toLowerCase())) {
     // A group chat needs someone besides the service user. Say who could not be mapped, release the reservation
     // (no chat was created) so a later run after a mapping is added creates it at once, and end with that reason.
@@ -178,9 +186,12 @@ async function createOnce(
   try {
     chat = await createGroupChat(deps, context, graph, link.topic, mapping.mapped);
   } catch (e) {
-    // Whether Graph created the chat is unknown here; say so on the row, so the next attempt may look for it after
-    // a short grace instead of waiting out the whole lease. (A process that dies here leaves the lease to expire.)
-    await updateChatLink(deps, link, { abandonedAt: deps.clock.now().toISOString() }).catch(() => undefined);
+    // A Graph error answer other than 429/5xx means Graph refused the create and made nothing: release the
+    // reservation. Otherwise (a dropped connection, a 5xx) whether Graph created the chat is unknown; say so on the
+    // row, so the next attempt may look for it after a short grace instead of waiting out the whole lease. (A
+    // process that dies here leaves the lease to expire.)
+    const refused = (e instanceof GraphRequestError && e.status < 500) || e instanceof PermanentError;
+    await updateChatLink(deps, link, refused ? { released: true } : { abandonedAt: deps.clock.now().toISOString() }).catch(() => undefined);
     throw e;
   }
   const saved = await updateChatLink(deps, link, {
@@ -189,6 +200,9 @@ async function createOnce(
     webUrl: chat.webUrl,
     createdAt: chat.createdDateTime ?? deps.clock.now().toISOString(),
     members: Object.fromEntries(chat.members.map((m) => [m.accountId, m.entraObjectId])),
+    // Kept on the row until reported: a run deferred after this point (a 429 on the first message) must still
+    // tell the issue who is missing when it resumes, without mapping everyone again.
+    unmappedPending: mapping.unmapped.length ? mapping.unmapped : undefined,
   });
   if (!saved) {
     // Only possible if this worker stalled past the lease and another adopted or created the chat meanwhile.
@@ -266,8 +280,20 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
   throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat-members-refused');
 }
 
+/**
+ * Error codes with which Teams refuses one member of a chat (a roster or guest policy blocks that person). Graph
+ * says to branch on `code`, never on `message` (graph-contract §13); a bare `Forbidden` or `BadRequest` says
+ * nothing about the people: it is the service user's own access (a lost Teams licence answers 403 `Forbidden`,
+ * "Failed to get license information for the user", msgraph-sdk-powershell#1666) or a bad request (a topic Graph
+ * refuses), and retrying with fewer people would only hide it.
+ */
+const memberRefusalCodes = new Set(['RosterAddMemberBlocked']);
+
 function isMemberRefusal(e: unknown): e is GraphRequestError {
-  return e instanceof GraphRequestError && [400, 403, 404].includes(e.status);
+  if (!(e instanceof GraphRequestError)) return false;
+  // POST /chats itself always exists: a 404 there is a `users('…')` binding that names no one.
+  if (e.status === 404) return true;
+  return (e.status === 400 || e.status === 403) && memberRefusalCodes.has(e.code);
 }
 
 export function memberBinding(graphBaseUrl: string, entraId: string, isGuest: boolean) {
@@ -353,11 +379,14 @@ async function reportUnmapped(
   { jira, issue, link, unmapped }: { jira: JiraApi; issue: JiraIssue; link: Entity<ChatLink>; unmapped: UnmappedUser[] },
 ): Promise<Entity<ChatLink>> {
   const reported = new Set(link.unmappedReported ?? []);
-  const fresh = unmapped.filter((u) => !reported.has(u.accountId));
-  if (fresh.length === 0) return link;
-  await jira.addInternalComment(issue.key, await unmappedNote(deps, fresh, link), issue.projectType === 'service_desk');
-  context.log.info('chat.unmapped-reported', { unmapped: fresh.map((u) => u.accountId) });
-  return (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.map((u) => u.accountId)] })) ?? (await reread(deps, link));
+  const fresh = new Map<string, UnmappedUser>();
+  for (const u of [...(link.unmappedPending ?? []), ...unmapped]) if (!reported.has(u.accountId) && !fresh.has(u.accountId)) fresh.set(u.accountId, u);
+  if (fresh.size === 0) return link.unmappedPending ? ((await updateChatLink(deps, link, { unmappedPending: undefined })) ?? (await reread(deps, link))) : link;
+  await jira.addInternalComment(issue.key, await unmappedNote(deps, [...fresh.values()], link), issue.projectType === 'service_desk');
+  context.log.info('chat.unmapped-reported', { unmapped: [...fresh.keys()] });
+  return (
+    (await updateChatLink(deps, link, { unmappedReported: [...reported, ...fresh.keys()], unmappedPending: undefined })) ?? (await reread(deps, link))
+  );
 }
 
 async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {

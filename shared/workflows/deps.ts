@@ -41,6 +41,7 @@ export function createWorkflowDeps(runtime: Runtime): WorkflowDeps {
         baseUrl: runtime.config.graphBaseUrl,
         getAccessToken: async () => token.accessToken,
         timeoutMs: runtime.config.timeouts.graphMs,
+        identity: { tenantId, feature, kind: token.kind },
       });
       return Object.assign(graph, { kind: token.kind, serviceUserObjectId: token.serviceUserObjectId });
     },

@@ -181,4 +181,49 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     const unknown = await bridge.admin('GET', 'poison/no-such-queue');
     assert.equal(unknown.status, 404);
   });
+
+  it('a service user that lost its Teams licence parks chat jobs with the reason, shows in health, and resumes them when the licence is back', async () => {
+    incident('OPS-20');
+    incident('OPS-21');
+    const licences = bridge.graph.users.get(bridge.serviceUser.id)!.licenseDetails;
+    bridge.graph.users.get(bridge.serviceUser.id)!.licenseDetails = [];
+    try {
+      // Before any keep-alive notices: Graph answers POST /chats with a bare 403 Forbidden.
+      await bridge.automation('incident-chat', { issueKey: 'OPS-20' });
+      await bridge.app.waitForIdle(undefined, 40_000);
+      assert.ok(bridge.graph.requests.some((r) => r.method === 'POST' && r.path === '/chats' && r.status === 403), 'Graph refused the create');
+      let audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-20`);
+      const parked = audit.body.entries.find((e: { outcome: string }) => e.outcome === 'parked');
+      assert.ok(parked, JSON.stringify(audit.body.entries));
+      assert.match(parked.detail, /invalid-licence: .*TEAMS1/);
+      assert.ok(!audit.body.entries.some((e: { outcome: string; detail?: string }) => e.outcome === 'failed'), 'not failed as "members refused"');
+      assert.ok(bridge.app.logs.some((l) => l.includes('"serviceUser.invalid"')), 'the alert rule\'s event is logged');
+
+      // Once flagged, a new job is parked at once, without calling Graph.
+      const creates = bridge.graph.count('POST', '/chats');
+      await bridge.automation('incident-chat', { issueKey: 'OPS-21' });
+      await bridge.app.waitForIdle(undefined, 40_000);
+      assert.equal(bridge.graph.count('POST', '/chats'), creates);
+      audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-21`);
+      assert.ok(audit.body.entries.some((e: { outcome: string }) => e.outcome === 'parked'));
+
+      const health = (await (await fetch(`${bridge.baseUrl}/api/health`)).json()) as any;
+      assert.equal(health.status, 'degraded');
+      const chats = health.identity.tenants.find((t: { tenantId: string }) => t.tenantId === bridge.tenantId).features.chats;
+      assert.equal(chats.serviceUser.status, 'invalid-licence');
+      assert.match(chats.serviceUser.statusReason, /TEAMS1/);
+      assert.equal(chats.parkedJobs, 2);
+    } finally {
+      bridge.graph.users.get(bridge.serviceUser.id)!.licenseDetails = licences;
+    }
+
+    // The admin restores the licence and refreshes the service user: both jobs come back and create their chats.
+    const refreshed = await bridge.admin('POST', `service-users/${bridge.tenantId}/chats/refresh`);
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(refreshed.body.status, 'active');
+    assert.equal(refreshed.body.resumed, 2);
+    await bridge.app.waitForIdle(undefined, 40_000);
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-20\]/).length, 1);
+    assert.equal(bridge.graph.chatsWithTopic(/OPS-21\]/).length, 1);
+  });
 });

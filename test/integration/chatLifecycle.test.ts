@@ -129,6 +129,43 @@ describe('chat lifecycle and job outcomes', () => {
     assert.equal(chat.topic!.match(/\[Resolved\]/g)!.length, 1);
   });
 
+  it('a resolution delivered several times at once (different delivery ids) posts one summary and renames once; a reopen and a new resolution post again', async () => {
+    const { key, chat } = await incidentWithChat();
+    const fields = h.jira.issue(key)!.fields;
+    // Jira sets resolutiondate with the resolution (its REST rendering of a datetime field).
+    fields.resolution = { id: '10000', name: 'Done' };
+    fields.resolutiondate = '2026-12-04T10:15:30.000+0000';
+    fields.status = { name: 'Resolved' };
+    h.graph.delay(300, { method: 'POST', pathPattern: '/chats/*/messages' });
+    const results = await Promise.allSettled([
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+      closeChatJob(job('close-chat', key), h.context(), h.deps),
+    ]);
+    h.graph.delay(0);
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ThrottledError, String(r.reason));
+    const again = await closeChatJob(job('close-chat', key), h.context(), h.deps);
+    assert.equal(again.outcome, 'ignored');
+    assert.equal(chat.messages.length, 2, 'one resolution summary');
+    assert.equal(chat.topic!.match(/\[Resolved\]/g)?.length, 1, 'renamed once');
+
+    // The same resolution moving on through the workflow (Resolved → Closed) is not a new resolution.
+    fields.status = { name: 'Closed' };
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'ignored');
+    assert.equal(chat.messages.length, 2);
+
+    // Reopened, then resolved again later: a new resolution, a new summary (the topic keeps one prefix).
+    fields.resolution = null;
+    fields.resolutiondate = null;
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'ignored');
+    fields.resolution = { id: '10000', name: 'Done' };
+    fields.resolutiondate = '2026-12-05T08:00:00.000+0000';
+    h.clock.advance(2);
+    assert.equal((await closeChatJob(job('close-chat', key), h.context(), h.deps)).outcome, 'done');
+    assert.equal(chat.messages.length, 3);
+    assert.equal(chat.topic!.match(/\[Resolved\]/g)?.length, 1);
+  });
+
   it('without the optional Chat.ReadWrite scope the summary is posted and only the rename is skipped, visibly', async () => {
     const { key, chat } = await incidentWithChat();
     const granted = h.scopes;
@@ -186,5 +223,26 @@ describe('chat lifecycle and job outcomes', () => {
     assert.deepEqual(outcomes, ['deferred', 'done', 'error', 'failed', 'parked']);
     assert.match(audit.find((a) => a.outcome === 'failed')!.detail!, /jira-not-found/);
     assert.match(audit.find((a) => a.outcome === 'parked')!.detail!, /re-authenticate at https:\/\/bridge\.example\.test\/api\/service-user\/start/);
+  });
+
+  it('a Graph 4xx ends the job with Graph\'s reason instead of being retried into the poison queue; a 5xx is still retried', async () => {
+    const queue = uniqueName('q');
+    const { key, chat } = await incidentWithChat();
+    // A real Graph answer through the real client: 409 on the chat (e.g. a conflicting change).
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 409, code: 'Conflict' });
+    h.clock.advance(2);
+    await runJob(job('chat-update', key), { queue, dequeueCount: 1 }, (j, c) => chatUpdateJob(j, c, h.deps), h.deps);
+    let audit = await listAudit(h.deps, h.siteId, key);
+    const failed = audit.find((a) => a.action === 'chat-update' && a.outcome === 'failed');
+    assert.ok(failed, JSON.stringify(audit));
+    assert.match(failed.detail!, /graph-409: Microsoft Graph refused POST \/chats\/.+\/messages with 409 Conflict/);
+    assert.equal(failed.graphRequestIds?.length, 1, 'with the request id a support case needs');
+    assert.equal(chat.messages.length, 1);
+
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 500 });
+    h.clock.advance(2);
+    await assert.rejects(runJob(job('chat-update', key), { queue, dequeueCount: 1 }, (j, c) => chatUpdateJob(j, c, h.deps), h.deps), /500/);
+    audit = await listAudit(h.deps, h.siteId, key);
+    assert.ok(audit.some((a) => a.action === 'chat-update' && a.outcome === 'error'), 'a 5xx is left to the host to retry');
   });
 });

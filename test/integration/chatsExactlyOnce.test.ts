@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ThrottledError, PermanentError } from '../../shared/errors.js';
+import { GraphRequestError } from '../../shared/graph/client.js';
 import { readChatLink } from '../../shared/chats/chatLinks.js';
 import { ensureChatForIssue, abandonedGraceSeconds, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
 import { replaceIfMatch, tableNames } from '../../shared/storage/tables.js';
@@ -130,6 +131,41 @@ describe('exactly one chat per issue', () => {
     assert.equal(chatsOf(key).length, 1);
   });
 
+  it('a failure after reserving but before POST /chats (a 503 on the user lookups) releases the reservation: the retry does not wait on itself', async () => {
+    const { key, issue } = newIncident();
+    const job = request(key);
+    h.graph.failNext({ method: 'POST', pathPattern: '/$batch', status: 503, retryAfterSeconds: 2 });
+    const error = await ensureChatForIssue(h.deps, h.context(), job).catch((e: unknown) => e);
+    assert.ok(error instanceof ThrottledError, String(error));
+    assert.equal(error.retryAfterSeconds, 2);
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true, 'no chat was created, and the row says so');
+    // The queue brings the job back after Graph's 2 seconds, long before any lease or grace would have run out.
+    h.clock.advance(2);
+    const retried = await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(retried.created, true);
+    assert.equal(chatsOf(key).length, 1);
+  });
+
+  it('the unmapped-people report survives a deferral of the run that created the chat', async () => {
+    const { key } = newIncident();
+    const hidden = h.jira.addUser({ displayName: 'Hidden Hana', emailAddress: 'hana@contoso.example', emailVisible: false });
+    const issue = h.jira.issue(key)!;
+    issue.participants = [hidden.accountId];
+    issue.fields[h.jira.fieldIds.requestParticipants] = [{ accountId: hidden.accountId }];
+    const job = request(key);
+    // The chat is created, then Graph throttles the first message for longer than a function should wait.
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats/*/messages', status: 429, retryAfterSeconds: 120 });
+    await assert.rejects(ensureChatForIssue(h.deps, h.context(), job), ThrottledError);
+    assert.equal(chatsOf(key).length, 1);
+
+    h.clock.advance(120);
+    await ensureChatForIssue(h.deps, h.context(), job);
+    const notes = h.jira.issue(key)!.comments.filter((c) => JSON.stringify(c.body).includes('Hidden Hana'));
+    assert.equal(notes.length, 1, 'the retry still reports who could not be added');
+    await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(h.jira.issue(key)!.comments.filter((c) => JSON.stringify(c.body).includes('Hidden Hana')).length, 1, 'once');
+  });
+
   it('a 429 with a short Retry-After is waited out inline; a long one goes back to the queue with that delay', async () => {
     const short = newIncident();
     h.graph.failNext({ method: 'POST', pathPattern: '/chats', status: 429, retryAfterSeconds: 1 });
@@ -151,6 +187,28 @@ describe('exactly one chat per issue', () => {
     assert.ok([...topic].length <= 250);
     assert.ok(!topic.includes(':'));
     assert.ok(topic.startsWith(`[${key}] Outage -`));
+  });
+
+  it('a summary with emoji is cut to 250 UTF-16 units, as Graph counts, and the chat is created', async () => {
+    const { key } = newIncident(`Checkout down ${'🔥'.repeat(200)}`);
+    const chat = await ensureChatForIssue(h.deps, h.context(), request(key));
+    assert.equal(chat.created, true);
+    const topic = chatsOf(key)[0]!.topic!;
+    assert.ok(topic.length <= 250, `${topic.length} UTF-16 units`);
+    assert.ok(topic.startsWith(`[${key}] Checkout down 🔥`));
+  });
+
+  it('a 400 on POST /chats that does not name a member is not "members refused": no retry one by one, the reason is Graph\'s', async () => {
+    const { key, issue } = newIncident();
+    const before = h.graph.count('POST', '/chats');
+    h.graph.failNext({ method: 'POST', pathPattern: '/chats', status: 400, code: 'BadRequest' });
+    const error = await ensureChatForIssue(h.deps, h.context(), request(key)).catch((e: unknown) => e);
+    assert.ok(error instanceof GraphRequestError, String(error));
+    assert.equal(error.status, 400);
+    assert.equal(h.graph.count('POST', '/chats') - before, 1, 'the people are not tried one by one');
+    assert.equal(chatsOf(key).length, 0);
+    // Graph refused the create, so nothing was created: the reservation is released at once, not left to a lease.
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true);
   });
 
   it('one member Graph refuses does not cost the others the chat: they are added, the refusal is reported', async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { TokenCredential } from '@azure/identity';
 import { loadConfig } from '../../shared/config.js';
-import { NeedsReauthError, PermanentError } from '../../shared/errors.js';
+import { InvalidLicenceError, NeedsReauthError, PermanentError } from '../../shared/errors.js';
 import { memoryLogger } from '../../shared/log.js';
 import { createRuntime, type Clock } from '../../shared/runtime.js';
 import { KeyVaultSecretStore } from '../../shared/secrets/keyVaultSecretStore.js';
@@ -400,24 +400,35 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.equal((await getGraphToken(deps, { tenantId, feature: 'chats' })).serviceUserObjectId, su.id);
   });
 
-  it('the keep-alive notices a removed licence (invalid-licence, jobs refused with the reason) and a restored one', async () => {
+  it('the keep-alive notices a removed licence (invalid-licence, jobs parked with the reason) and a restored one (jobs resumed)', async () => {
     const { tenantId, site, users } = newTenant();
     const su = users[0]!;
     await consent(tenantId, 'chats', site);
     await signIn(tenantId, 'chats', su);
+    const queue = uniqueName('parked-licence');
+    await resetQueues([queue]);
     const licences = su.licenseDetails;
     su.licenseDetails = [];
     await runKeepAlive(deps, { force: true });
     const row = await readServiceUser(deps.tables, tenantId, 'chats');
     assert.equal(row?.status, 'invalid-licence');
     assert.match(row?.statusReason ?? '', /TEAMS1/);
-    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'service-user-invalid');
+    // A job asking for a token now is told to park (the licence can come back), not failed.
+    const refusal = await getGraphToken(deps, { tenantId, feature: 'chats' }).catch((e: unknown) => e);
+    assert.ok(refusal instanceof InvalidLicenceError, String(refusal));
+    assert.match(refusal.message, /TEAMS1/);
+    await parkJob(deps, { tenantId, feature: 'chats', queue, message: { v: 1, kind: 'job', issueKey: 'LIC-1' }, reason: refusal.message });
     const health = await summariseIdentityHealth(deps, [site]);
     assert.equal(health.tenants[0]!.features.chats!.serviceUser!.status, 'invalid-licence');
+    assert.equal(health.tenants[0]!.features.chats!.parkedJobs, 1);
 
     su.licenseDetails = licences;
-    await runKeepAlive(deps, { force: true });
+    // Not forced: an invalid-licence service user is re-checked on every run, whatever its last refresh.
+    const summary = await runKeepAlive(deps);
     assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'active');
+    assert.ok(summary.resumed >= 1);
+    assert.equal((await listParkedJobs(deps.tables, tenantId, 'chats')).length, 0);
+    assert.deepEqual((await peekQueueMessages(queue)).map((m) => (JSON.parse(m) as { issueKey: string }).issueKey), ['LIC-1']);
   });
 
   it('a shared mailbox and an unlicensed user are refused with a clear reason, and nothing is stored', async () => {

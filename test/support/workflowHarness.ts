@@ -75,11 +75,12 @@ export async function startWorkflowHarness(options: { env?: Record<string, strin
     deps: {
       ...runtime,
       jiraFor: async () => createJiraApi({ baseUrl: j.baseUrl, ...jira.credentials }, { timeoutMs: config.timeouts.jiraMs }),
-      graphFor: async () => {
+      graphFor: async (tenantId, feature) => {
         const client = createGraph({
           baseUrl: g.baseUrl,
           getAccessToken: async () => graph.delegatedToken(serviceUser, harness.scopes.join(' ')),
           timeoutMs: config.timeouts.graphMs,
+          identity: { tenantId, feature, kind: 'delegated' },
         });
         return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: serviceUser.id });
       },

@@ -1,10 +1,13 @@
 // Group chats, their members and messages (graph-contract.md §1, §2, §4).
 import { randomUUID } from 'node:crypto';
 import type { FakeGraph, Route } from '../graph.js';
-import type { FakeChat, FakeChatMember, FakeChatMessage, FakeUser } from './state.js';
+import { servicePlans, type FakeChat, type FakeChatMember, type FakeChatMessage, type FakeUser } from './state.js';
 import { appOnly, bindKey, GraphError, timestamp, type GraphCall } from './wire.js';
 
-/** chat-patch.md: "maximum length is 250 characters", and `:` is not allowed. */
+/**
+ * chat-patch.md: "maximum length is 250 characters", and `:` is not allowed. Graph is a .NET service: its string
+ * lengths are UTF-16 code units, which is exactly JS `String.length` (an emoji outside the BMP counts 2).
+ */
 export const MAX_TOPIC_LENGTH = 250;
 /** teams-limits: "Only 200 members at a time can be added to a group chat". */
 const MAX_INLINE_MEMBERS = 200;
@@ -88,6 +91,10 @@ function membershipId(chat: FakeChat, user: FakeUser): string {
 function validateTopic(topic: unknown): string | null {
   if (topic === undefined || topic === null) return null;
   if (typeof topic !== 'string') throw new GraphError(400, 'BadRequest', 'Invalid value for topic.');
+  // UTF-16 code units, as Graph counts (see MAX_TOPIC_LENGTH); a lone surrogate is not valid text either.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(topic)) {
+    throw new GraphError(400, 'BadRequest', 'Invalid value for topic.');
+  }
   if (topic.length > MAX_TOPIC_LENGTH) {
     throw new GraphError(400, 'BadRequest', `Topic length exceeds the maximum length of ${MAX_TOPIC_LENGTH} characters.`);
   }
@@ -119,8 +126,26 @@ function resolveMember(graph: FakeGraph, call: GraphCall, body: unknown): { user
   return { user, roles, visibleHistoryStartDateTime: history };
 }
 
+/**
+ * A delegated caller needs a Teams licence for any chat call. Without one, Graph answers 403 with the generic code
+ * `Forbidden` and "Failed to get license information for the user. Ensure user has a valid Office365 license
+ * assigned to them." (msgraph-sdk-powershell#1666 for POST /chats; OfficeDev/microsoft-teams-apps-requestateam#355
+ * for a message post): nothing in the code tells it from any other 403.
+ */
+function requireTeamsLicence(graph: FakeGraph, call: GraphCall): void {
+  if (appOnly(call.claims)) return;
+  const caller = graph.findUser(call.claims.oid ?? '', call.claims.tid);
+  const licensed = caller?.licenseDetails.some((l) =>
+    (l.servicePlans ?? []).some((p) => p.servicePlanId === servicePlans.teams.servicePlanId && p.provisioningStatus === 'Success'),
+  );
+  if (caller && !licensed) {
+    throw new GraphError(403, 'Forbidden', 'Failed to get license information for the user. Ensure user has a valid Office365 license assigned to them.');
+  }
+}
+
 /** The chat a call addresses; in delegated mode the caller must be a member (Teams hides other chats). */
 function addressedChat(graph: FakeGraph, call: GraphCall): FakeChat {
+  requireTeamsLicence(graph, call);
   const chat = graph.chats.get(call.params.chatId ?? '');
   if (!chat || chat.tenantId !== call.claims.tid) {
     throw new GraphError(404, 'NotFound', `Chat '${call.params.chatId}' was not found.`);
@@ -153,6 +178,7 @@ export function chatRoutes(): Route[] {
       pattern: '/chats',
       permissions: ['Chat.Create', 'Chat.ReadWrite', 'Chat.ReadWrite.All'],
       handle(graph, call) {
+        requireTeamsLicence(graph, call);
         const body = (call.body ?? {}) as Record<string, unknown>;
         if (body.chatType !== 'group') {
           throw new GraphError(400, 'BadRequest', `The fake Graph only creates group chats (chatType '${String(body.chatType)}').`);
@@ -204,6 +230,7 @@ export function chatRoutes(): Route[] {
       permissions: ['Chat.ReadBasic', 'Chat.Read', 'Chat.ReadWrite'],
       handle(graph, call) {
         if (appOnly(call.claims)) throw new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+        requireTeamsLicence(graph, call);
         const match = topicFilter(call.query.get('$filter')) ?? (() => true);
         const value = [...graph.chats.values()]
           .filter((c) => c.tenantId === call.claims.tid && c.members.some((m) => m.userId === call.claims.oid))
