@@ -11,6 +11,7 @@ import {
   ConfidentialClientApplication,
   LogLevel,
   type Configuration,
+  type INetworkModule,
   type ICachePlugin,
   type TokenCacheContext,
 } from '@azure/msal-node';
@@ -113,6 +114,8 @@ export async function createMsalApp(
   deps: MsalDeps,
   tenant: string,
   cachePlugin?: ICachePlugin,
+  /** Replaces MSAL's HTTP client (the self-link sign-in uses one that keeps `offline_access` out of its requests). */
+  networkClient?: INetworkModule,
 ): Promise<ConfidentialClientApplication> {
   const clientId = deps.config.entra.clientId;
   if (!clientId) throw new PermanentError('ENTRA_CLIENT_ID is not set: the Microsoft 365 connection needs an Entra app registration', 'client-id-missing');
@@ -128,6 +131,7 @@ export async function createMsalApp(
     },
     cache: cachePlugin ? { cachePlugin } : undefined,
     system: {
+      ...(networkClient ? { networkClient } : {}),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -382,11 +382,11 @@ async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entit
 }
 
 /** The internal note naming who could not be put into the chat, why, and how to fix it (self-link or mapping). */
-export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], link: Pick<ChatLink, 'tenantId' | 'siteId'>): Promise<string> {
+export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], link: Pick<ChatLink, 'tenantId' | 'siteId' | 'issueKey'>): Promise<string> {
   const lines = await Promise.all(
     people.map(async (p) => {
       if (p.team) return `- ${p.displayName ?? p.accountId}: ${p.reason}.`;
-      const invite = await selfLinkUrl(deps, { tenantId: link.tenantId, siteId: link.siteId, accountId: p.accountId });
+      const invite = await selfLinkUrl(deps, { tenantId: link.tenantId, siteId: link.siteId, accountId: p.accountId, issueKey: link.issueKey });
       return `- ${p.displayName ?? p.accountId} (${p.accountId}): ${p.reason}. They can link their Microsoft 365 account once, here: ${invite}`;
     }),
   );
