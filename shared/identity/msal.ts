@@ -117,6 +117,8 @@ export async function createMsalApp(
   deps: MsalDeps,
   tenant: string,
   cachePlugin?: ICachePlugin,
+  /** Wraps MSAL's HTTP client (the self-link sign-in keeps `offline_access` out of its requests); the deadline stays. */
+  wrapNetwork?: (base: INetworkModule) => INetworkModule,
 ): Promise<ConfidentialClientApplication> {
   const clientId = deps.config.entra.clientId;
   if (!clientId) throw new PermanentError('ENTRA_CLIENT_ID is not set: the Microsoft 365 connection needs an Entra app registration', 'client-id-missing');
@@ -132,7 +134,7 @@ export async function createMsalApp(
     },
     cache: cachePlugin ? { cachePlugin } : undefined,
     system: {
-      networkClient: deadlineNetworkClient(deps.config.timeouts.entraMs),
+      networkClient: (wrapNetwork ?? ((base: INetworkModule) => base))(deadlineNetworkClient(deps.config.timeouts.entraMs)),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

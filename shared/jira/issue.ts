@@ -45,8 +45,16 @@ export interface JiraIssue {
   requestType?: string;
   requestParticipants: JiraUser[];
   responders: JiraUser[];
+  /** Responders that are teams (JSM lets a team respond to an incident); their members are not listed here. */
+  responderTeams?: JiraTeam[];
   /** Only when asked for (a separate Jira call): see JiraApi.getIssue's `watchers` option. */
   watchers?: JiraUser[];
+}
+
+/** A responder team: identity ARI `ari:cloud:identity::team/<id>` (Opsgenie teams: `ari:cloud:opsgenie:…:team/<id>`). */
+export interface JiraTeam {
+  id: string;
+  name?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -58,7 +66,7 @@ const asString = (v: unknown): string | undefined =>
 export function parseUser(value: unknown): JiraUser | undefined {
   const o = asObject(value);
   // JSM responders carry an identity ARI instead of an accountId (`ari:cloud:identity::user/<accountId>`); team
-  // responders (`::team/<id>`) are not people and are skipped.
+  // responders (`::team/<id>`) are not people: `parseTeams` reads them.
   const ari = asString(o?.ari);
   const accountId = asString(o?.accountId) ?? (ari && /^ari:cloud:identity::user\/(.+)$/.exec(ari)?.[1]);
   if (!o || !accountId) return undefined;
@@ -71,6 +79,23 @@ function parseUsers(value: unknown): JiraUser[] {
   if (!Array.isArray(value)) return [];
   // Responders can be teams (`{ type: 'team', ... }`) as well as users; only users have an accountId.
   return value.map(parseUser).filter((u): u is JiraUser => Boolean(u));
+}
+
+/**
+ * The teams among JSM responders. The JSM Incidents REST API returns responders as `{ ari }` with user and team
+ * ARIs ("responders can be both user and team responders", developer.atlassian.com/cloud/incidents/rest/
+ * api-group-responders); the issue field carries the same ARI with a display `name`.
+ */
+function parseTeams(value: unknown): JiraTeam[] {
+  if (!Array.isArray(value)) return [];
+  const teams: JiraTeam[] = [];
+  for (const entry of value) {
+    const o = asObject(entry);
+    const ari = asString(o?.ari);
+    const id = (ari && /^ari:cloud:[a-z-]+:[^:]*:team\/(.+)$/.exec(ari)?.[1]) || (o?.type === 'team' ? asString(o.id) : undefined);
+    if (id) teams.push({ id, name: asString(o?.name) ?? asString(o?.displayName) });
+  }
+  return teams;
 }
 
 /** Plain text of a description: wiki string, ADF document, or nothing. */
@@ -128,6 +153,7 @@ export function parseIssue(value: unknown, fieldIds: JiraFieldIds = defaultField
     requestType: requestTypeName(f[fieldIds.requestType]),
     requestParticipants: parseUsers(f[fieldIds.requestParticipants]),
     responders: parseUsers(f[fieldIds.responders]),
+    responderTeams: parseTeams(f[fieldIds.responders]),
   };
 }
 
@@ -148,4 +174,9 @@ export function issuePeople(issue: JiraIssue, fields: readonly MemberField[]): J
     }
   }
   return [...seen.values()];
+}
+
+/** The responder teams, when the project puts responders into the chat. */
+export function issueTeams(issue: JiraIssue, fields: readonly MemberField[]): JiraTeam[] {
+  return fields.includes('responders') ? (issue.responderTeams ?? []) : [];
 }

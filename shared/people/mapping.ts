@@ -3,8 +3,16 @@
 // (batched: `mail`, then `proxyAddresses`, then `otherMails`, graph-contract §5). Whoever is left is unmapped, and
 // is reported to the issue once and listed by the admin API. Resolved mappings are stored, so the next chat with
 // the same people needs no lookups.
-import type { Graph, BatchRequest } from '../graph/client.js';
-import type { JiraUser } from '../jira/issue.js';
+//
+// Only a definite answer is remembered: "no user has this e-mail" (or several have it) is kept for a day so every
+// update of the issue does not look the person up again. An inner `$batch` failure that may pass (429, 5xx:
+// "Requests in a batch are evaluated individually ... it fails with a status of 429", graph-contract §5) is not an
+// answer: the job goes back to the queue with the inner Retry-After and looks the person up again, rather than
+// leaving them out of the chat. A manual mapping entered by UPN is resolved to the Entra object id on first use
+// and stored with it, because chat members are compared by object id (GET /chats/{id}/members `userId`).
+import { ThrottledError } from '../errors.js';
+import { graphKey, type Graph, type BatchRequest, type BatchResponse } from '../graph/client.js';
+import type { JiraTeam, JiraUser } from '../jira/issue.js';
 import type { Runtime } from '../runtime.js';
 import { listPartition, readEntity, tableNames, upsertEntity, deleteEntity } from '../storage/tables.js';
 
@@ -12,7 +20,10 @@ export type MappingSource = 'email' | 'manual' | 'self-link';
 
 export interface MappedUser {
   accountId: string;
-  /** Entra object id, or a UPN for manual mappings entered by UPN (Graph binds either). */
+  /**
+   * Entra object id (GUID). A manual mapping may be saved with a UPN; `mapPeople` resolves it to the object id
+   * before anyone compares it with chat members, and stores the id.
+   */
   entraObjectId: string;
   userPrincipalName?: string;
   mail?: string;
@@ -22,9 +33,12 @@ export interface MappedUser {
 }
 
 export interface UnmappedUser {
+  /** The Atlassian accountId, or `team:<id>` for a responder team (see `teamsAsUnmapped`). */
   accountId: string;
   displayName?: string;
   reason: string;
+  /** A responder team, not a person: it gets no self-link invitation. */
+  team?: boolean;
 }
 
 export interface MappingResult {
@@ -43,7 +57,10 @@ interface StoredMapping extends Omit<MappedUser, 'accountId'> {
 
 interface UnmappedRow {
   displayName?: string;
-  /** The e-mail that matched no one (lower case), so a changed address is looked up again at once. */
+  /**
+   * The e-mail that definitely matched no one (or several people), lower case: the negative-lookup cache key. Set
+   * only for such definite answers, so a row without it never stops a lookup; a changed address is looked up again.
+   */
   email?: string;
   reason: string;
   siteId: string;
@@ -62,6 +79,8 @@ export interface MappingContext {
    * without one); answers undefined when Jira hides it.
    */
   emailOf?: (accountId: string) => Promise<string | undefined>;
+  /** Responder teams of the issue (when the project puts responders in the chat): reported, never skipped. */
+  teams?: readonly JiraTeam[];
 }
 
 export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: string, people: JiraUser[], context: MappingContext): Promise<MappingResult> {
@@ -76,36 +95,59 @@ export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: strin
   );
   const mapped: MappedUser[] = [];
   const toLookUp: JiraUser[] = [];
+  const toResolve: { person: JiraUser; row: StoredMapping }[] = [];
   const unmapped: UnmappedUser[] = [];
+  const definite = new Set<string>();
   const now = deps.clock.now().getTime();
   people.forEach((original, i) => {
     const person = { ...original, emailAddress: emails[i] };
     const row = stored[i];
     const miss = misses[i];
-    const recentMiss = miss?.email === person.emailAddress?.toLowerCase() && now - Date.parse(miss?.seenAt ?? '') < negativeLookupTtlMs;
-    if (row) mapped.push({ ...withoutKeys(row), accountId: person.accountId });
-    else if (recentMiss) unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: miss!.reason });
-    else if (person.emailAddress) toLookUp.push(person);
+    const recentMiss = Boolean(miss?.email) && miss?.email === person.emailAddress?.toLowerCase() && now - Date.parse(miss?.seenAt ?? '') < negativeLookupTtlMs;
+    if (row && !isObjectId(row.entraObjectId)) toResolve.push({ person, row });
+    else if (row) mapped.push({ ...withoutKeys(row), accountId: person.accountId });
+    else if (recentMiss) {
+      unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: miss!.reason });
+      definite.add(person.accountId);
+    } else if (person.emailAddress) toLookUp.push(person);
     else unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: 'Jira hides their e-mail address and no manual mapping or self-link exists' });
   });
 
-  const found = await lookUpByEmail(graph, toLookUp);
+  const transient: TransientMiss[] = [];
+  const resolved = await resolveManual(graph, toResolve.map((r) => ({ accountId: r.person.accountId, value: r.row.entraObjectId })), transient);
+  for (const { person, row } of toResolve) {
+    const result = resolved.get(person.accountId);
+    if (result && 'user' in result) {
+      const user: MappedUser = { ...withoutKeys(row), ...result.user, isGuest: result.user.isGuest || row.isGuest, accountId: person.accountId, source: row.source };
+      mapped.push(user);
+      // Store the object id, so member comparisons and the reverse lookup (chat → Jira) work from now on.
+      await deleteEntity(table, reversePartition(tenantId), row.entraObjectId);
+      await saveMapping(deps, tenantId, user);
+    } else if (result) {
+      unmapped.push({ accountId: person.accountId, displayName: person.displayName ?? row.displayName, reason: result.reason });
+    }
+  }
+
+  const found = await lookUpByEmail(graph, toLookUp, transient);
   for (const person of toLookUp) {
     const result = found.get(person.accountId);
     if (result && 'user' in result) {
       const user: MappedUser = { ...result.user, accountId: person.accountId, source: 'email' };
       mapped.push(user);
       await saveMapping(deps, tenantId, user);
-    } else {
-      unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: result?.reason ?? 'no Microsoft 365 user has their Jira e-mail address' });
+    } else if (result) {
+      unmapped.push({ accountId: person.accountId, displayName: person.displayName, reason: result.reason });
+      if (result.definite) definite.add(person.accountId);
     }
   }
+  unmapped.push(...teamsAsUnmapped(context.teams ?? []));
   const emailOf = new Map(people.map((p, i) => [p.accountId, emails[i]?.toLowerCase()]));
   await Promise.all(
     unmapped.map((u) =>
       upsertEntity<UnmappedRow>(table, unmappedPartition(tenantId), u.accountId, {
         displayName: u.displayName,
-        email: emailOf.get(u.accountId),
+        // Only a definite "no such user" is a cache entry (see UnmappedRow.email).
+        email: definite.has(u.accountId) ? emailOf.get(u.accountId) : undefined,
         reason: u.reason,
         siteId: context.siteId,
         lastIssueKey: context.issueKey,
@@ -113,10 +155,94 @@ export async function mapPeople(deps: MappingDeps, graph: Graph, tenantId: strin
       }),
     ),
   );
+  if (transient.length) {
+    // Nobody is left out for a failure that may pass: the job waits as Graph asks and looks them up again.
+    const wait = Math.min(maxTransientWaitSeconds, Math.max(1, ...transient.map((t) => t.retryAfterSeconds)));
+    const statuses = [...new Set(transient.map((t) => t.status))].join(', ');
+    throw new ThrottledError(`${transient.length} user lookup(s) failed with ${statuses} inside the Graph $batch; looked up again in ${wait}s`, wait);
+  }
   return { mapped, unmapped };
 }
 
-type Lookup = { user: Omit<MappedUser, 'accountId' | 'source'> } | { reason: string };
+/** Responder teams are not people: each is named in the unmapped report with why its members are not in the chat. */
+export function teamsAsUnmapped(teams: readonly { id: string; name?: string }[]): UnmappedUser[] {
+  return teams.map((t) => ({
+    accountId: `team:${t.id}`,
+    displayName: t.name ? `Team ${t.name}` : `Team ${t.id}`,
+    team: true,
+    // Jira's REST API has no call that lists a team's members: Atlassian's Teams REST API does, but it needs the
+    // organisation id and an organisation admin's API token, and "Forge and OAuth 2.0 apps cannot reach these
+    // resources" (developer.atlassian.com/platform/teams/components/team-public-rest-api). So a team is reported.
+    reason: 'a responder team, whose members the bridge cannot read from Jira; add the people who should be in the chat as responders or request participants',
+  }));
+}
+
+/** Graph object ids are GUIDs; anything else stored as a mapping (a UPN or e-mail) still needs resolving. */
+export function isObjectId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/** The longest a transient lookup failure makes a job wait before it looks again. */
+const maxTransientWaitSeconds = 60;
+
+interface TransientMiss {
+  status: number;
+  retryAfterSeconds: number;
+}
+
+/** 429 and 5xx inside a `$batch` may pass; Graph's outer status is 200 regardless (graph-contract §5). */
+function isTransient(status: number): boolean {
+  return status === 429 || status >= 500 || status === 0;
+}
+
+function innerRetryAfter(response: BatchResponse): number {
+  const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const seconds = Number(headers['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 5;
+}
+
+/**
+ * Manual mappings given by UPN or e-mail → the user: `GET /users/{upn}` (graph-contract §5), 20 per `$batch`;
+ * a value no user has as UPN is then tried as an e-mail address (mail, proxyAddresses, otherMails).
+ */
+async function resolveManual(graph: Graph, rows: { accountId: string; value: string }[], transient: TransientMiss[]): Promise<Map<string, Lookup>> {
+  const results = new Map<string, Lookup>();
+  const notUpn: JiraUser[] = [];
+  for (let start = 0; start < rows.length; start += 20) {
+    const chunk = rows.slice(start, start + 20);
+    const responses = await graph.batch(
+      chunk.map((r, i) => ({ id: String(i + 1), method: 'GET' as const, url: `/users/${graphKey(r.value)}?$select=id,userPrincipalName,mail,displayName,userType` })),
+    );
+    for (const response of responses) {
+      const row = chunk[Number(response.id) - 1];
+      if (row === undefined) continue;
+      const u = response.body as GraphUser | undefined;
+      if (response.status === 200 && u?.id) {
+        results.set(row.accountId, { user: { entraObjectId: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, displayName: u.displayName, isGuest: u.userType === 'Guest' } });
+      } else if (isTransient(response.status)) {
+        transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
+      } else if (response.status === 404) {
+        notUpn.push({ accountId: row.accountId, emailAddress: row.value });
+      } else {
+        results.set(row.accountId, { reason: `resolving the manual mapping ${row.value} failed with ${response.status}`, definite: false });
+      }
+    }
+  }
+  const byEmail = await lookUpByEmail(graph, notUpn, transient);
+  for (const person of notUpn) {
+    const result = byEmail.get(person.accountId);
+    if (result && 'user' in result) results.set(person.accountId, result);
+    else if (result) {
+      results.set(person.accountId, {
+        reason: `the manual mapping names ${person.emailAddress}, which is neither the UPN nor an e-mail address of one user of this Microsoft 365 tenant (${result.reason}); correct the mapping`,
+        definite: result.definite,
+      });
+    }
+  }
+  return results;
+}
+
+type Lookup = { user: Omit<MappedUser, 'accountId' | 'source'> } | { reason: string; definite: boolean };
 
 interface GraphUser {
   id: string;
@@ -127,8 +253,10 @@ interface GraphUser {
 }
 
 /** At most one `$batch` per lookup stage for up to 20 people; later stages only for those still unresolved. */
-async function lookUpByEmail(graph: Graph, people: JiraUser[]): Promise<Map<string, Lookup>> {
+async function lookUpByEmail(graph: Graph, people: JiraUser[], transient: TransientMiss[]): Promise<Map<string, Lookup>> {
   const results = new Map<string, Lookup>();
+  /** People for whom at least one kind of lookup answered (200); the others were only ever refused (403). */
+  const answered = new Set<string>();
   const filters: ((email: string) => string)[] = [
     (e) => `mail eq '${odataString(e)}'`,
     (e) => `proxyAddresses/any(x:x eq '${odataString(`smtp:${e}`)}')`,
@@ -150,25 +278,34 @@ async function lookUpByEmail(graph: Graph, people: JiraUser[]): Promise<Map<stri
         const person = chunk[Number(response.id) - 1];
         if (!person) continue;
         const users = (response.body as { value?: GraphUser[] } | undefined)?.value;
+        if (response.status === 200) answered.add(person.accountId);
         if (response.status === 200 && users?.length === 1) {
           const u = users[0]!;
           results.set(person.accountId, {
             user: { entraObjectId: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, displayName: u.displayName, isGuest: u.userType === 'Guest' },
           });
         } else if (response.status === 200 && users && users.length > 1) {
-          results.set(person.accountId, { reason: `${users.length} Microsoft 365 users share their e-mail address; map them manually` });
+          results.set(person.accountId, { reason: `${users.length} Microsoft 365 users share their e-mail address; map them manually`, definite: true });
         } else if (response.status === 200 || response.status === 403) {
           // 403: this kind of lookup needs a scope the tenant did not grant (User.Read.All); try the next kind.
           next.push(person);
-        } else if (response.status === 429) {
-          // Inner 429s are not retried by the SDK (outer 200); leave the person unmapped this time, retried next job.
-          results.set(person.accountId, { reason: 'the lookup was throttled by Microsoft Graph; it is retried on the next update' });
+        } else if (isTransient(response.status)) {
+          // Not an answer: the SDK does not retry inner failures (outer 200), so the job does (see mapPeople).
+          transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
         } else {
-          results.set(person.accountId, { reason: `the lookup failed with ${response.status}` });
+          results.set(person.accountId, { reason: `the lookup failed with ${response.status}`, definite: false });
         }
       }
     }
     pending = next;
+  }
+  for (const person of pending) {
+    results.set(
+      person.accountId,
+      answered.has(person.accountId)
+        ? { reason: 'no Microsoft 365 user has their Jira e-mail address', definite: true }
+        : { reason: 'Microsoft Graph refused the user lookup (403): grant User.ReadBasic.All with the chats consent', definite: false },
+    );
   }
   return results;
 }

@@ -27,6 +27,9 @@ export interface OAuthStateRecord {
   codeVerifier?: string;
   /** Self-link: the Atlassian account the signed-in Microsoft user is linked to. */
   accountId?: string;
+  /** Self-link: the invitation's id (consumed once the link is made) and the issue whose note carried it. */
+  invitationId?: string;
+  issueKey?: string;
   createdAt: string;
   expiresAt: string;
 }

@@ -13,7 +13,7 @@ import { GraphRequestError } from '../graph/client.js';
 import type { GraphSession, WorkflowDeps } from './deps.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { chatKindOf, queueFor, type ChatKind, type JobMessage, type NewJobMessage } from '../jobs/messages.js';
-import { issuePeople, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
+import { issuePeople, issueTeams, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
 import type { JiraApi } from '../jira/client.js';
 import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';
 import { renderTopic } from '../chats/topic.js';
@@ -164,6 +164,7 @@ async function createOnce(
     mapping = await mapPeople(deps, graph, settings.tenantId, people, {
       siteId: request.siteId,
       issueKey: issue.key,
+      teams: issueTeams(issue, settings.memberFields),
       emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
     });
   } catch (e) {
@@ -410,10 +411,11 @@ async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entit
 }
 
 /** The internal note naming who could not be put into the chat, why, and how to fix it (self-link or mapping). */
-export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], link: Pick<ChatLink, 'tenantId' | 'siteId'>): Promise<string> {
+export async function unmappedNote(deps: WorkflowDeps, people: UnmappedUser[], link: Pick<ChatLink, 'tenantId' | 'siteId' | 'issueKey'>): Promise<string> {
   const lines = await Promise.all(
     people.map(async (p) => {
-      const invite = await selfLinkUrl(deps, { tenantId: link.tenantId, siteId: link.siteId, accountId: p.accountId });
+      if (p.team) return `- ${p.displayName ?? p.accountId}: ${p.reason}.`;
+      const invite = await selfLinkUrl(deps, { tenantId: link.tenantId, siteId: link.siteId, accountId: p.accountId, issueKey: link.issueKey });
       return `- ${p.displayName ?? p.accountId} (${p.accountId}): ${p.reason}. They can link their Microsoft 365 account once, here: ${invite}`;
     }),
   );

@@ -443,7 +443,9 @@ export class FakeEntra {
       if (createHash('sha256').update(verifier).digest('base64url') !== code.codeChallenge) {
         return { status: 400, body: aadError('invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.') };
       }
-      return { status: 200, body: this.issueUserTokens(tenant, code.userId, (form.get('scope') ?? code.scopes.join(' ')).split(' '), code.nonce) };
+      // auth-code-flow, successful response: "refresh_token ... Only provided if offline_access scope was requested."
+      const offline = code.scopes.includes('offline_access');
+      return { status: 200, body: this.issueUserTokens(tenant, code.userId, (form.get('scope') ?? code.scopes.join(' ')).split(' '), code.nonce, offline) };
     }
     if (grant === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
@@ -461,7 +463,7 @@ export class FakeEntra {
     return { status: 400, body: aadError('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`) };
   }
 
-  private issueUserTokens(tenant: FakeEntraTenant, userId: string, requested: string[], nonce?: string) {
+  private issueUserTokens(tenant: FakeEntraTenant, userId: string, requested: string[], nonce?: string, withRefreshToken = true) {
     const user = this.users.get(userId)!;
     // The token endpoint returns the scopes actually granted, which may be fewer than requested when an admin has
     // not granted (or revoked) some (OAuth 2.0 RFC 6749 §5.1 `scope`).
@@ -472,9 +474,11 @@ export class FakeEntra {
     const graphScopes = granted.map((s) => (s.startsWith(GRAPH) ? s.slice(GRAPH.length) : s)).filter((s) => !oidc.has(s));
     const now = nowSeconds();
     const accessToken = makeTestToken({ tid: tenant.id, oid: user.id, scp: graphScopes.join(' '), appid: this.clientId, upn: user.userPrincipalName, exp: now + this.accessTokenLifetimeSeconds });
-    const refreshToken = `rt.${randomBytes(24).toString('base64url')}`;
-    this.refreshTokens.set(refreshToken, { userId, tenantId: tenant.id, clientId: this.clientId, revoked: false, issuedAt: Date.now() });
-    this.issuedRefreshTokenOrder.push(refreshToken);
+    const refreshToken = withRefreshToken ? `rt.${randomBytes(24).toString('base64url')}` : undefined;
+    if (refreshToken) {
+      this.refreshTokens.set(refreshToken, { userId, tenantId: tenant.id, clientId: this.clientId, revoked: false, issuedAt: Date.now() });
+      this.issuedRefreshTokenOrder.push(refreshToken);
+    }
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const idToken = `${b64({ typ: 'JWT', alg: 'RS256', kid: 'fake' })}.${b64({
       aud: this.clientId,
@@ -496,7 +500,7 @@ export class FakeEntra {
       expires_in: this.accessTokenLifetimeSeconds,
       ext_expires_in: this.accessTokenLifetimeSeconds,
       access_token: accessToken,
-      refresh_token: refreshToken,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
       id_token: idToken,
       client_info: b64({ uid: user.id, utid: tenant.id }),
     };

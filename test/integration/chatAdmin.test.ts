@@ -129,19 +129,39 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     const tampered = await fetch(invite.replace(/invitation=(.)/, (_, c: string) => `invitation=${c === 'e' ? 'f' : 'e'}`), { redirect: 'manual' });
     assert.equal(tampered.status, 400);
 
-    bridge.entra.signInAs(sam.id);
-    let response = await fetch(invite, { redirect: 'manual' });
-    assert.equal(response.status, 302);
-    const authorize = new URL(response.headers.get('location')!);
-    // MSAL always adds offline_access; the token cache of this sign-in is never persisted.
-    assert.deepEqual(authorize.searchParams.get('scope')?.split(' ').filter((s) => !['openid', 'profile', 'offline_access'].includes(s)), [], 'no Graph scope is asked for');
-    response = await fetch(authorize, { redirect: 'manual' });
-    const callback = response.headers.get('location')!;
-    response = await fetch(callback);
+    // Two people open the same invitation (the note is visible to every agent) and both reach Microsoft sign-in.
+    const mallory = bridge.graph.addUser({ displayName: 'Mallory Agent', mail: 'mallory@contoso.example' });
+    bridge.entra.addUser(mallory);
+    const signIn = async (userId: string) => {
+      const started = await fetch(invite, { redirect: 'manual' });
+      assert.equal(started.status, 302);
+      const authorize = new URL(started.headers.get('location')!);
+      bridge.entra.signInAs(userId);
+      const back = await fetch(authorize, { redirect: 'manual' });
+      return { authorize, callback: back.headers.get('location')! };
+    };
+    const samFlow = await signIn(sam.id);
+    const malloryFlow = await signIn(mallory.id);
+    // The sign-in asks for exactly what the README says: openid profile (no Graph scope, no offline_access).
+    assert.deepEqual(samFlow.authorize.searchParams.get('scope')?.split(' ').sort(), ['openid', 'profile']);
+
+    const tokenRequestsBefore = bridge.entra.requestsTo('token').length;
+    let response = await fetch(samFlow.callback);
     const page = await response.text();
     assert.equal(response.status, 200, page);
     assert.match(page, /accounts are linked/);
-    assert.equal((await fetch(callback)).status, 400, 'the callback works once');
+    assert.equal((await fetch(samFlow.callback)).status, 400, 'the callback works once');
+    const tokenRequests = bridge.entra.requestsTo('token').slice(tokenRequestsBefore).filter((r) => r.form.grant_type === 'authorization_code');
+    assert.ok(tokenRequests.length > 0 && tokenRequests.every((r) => !(r.form.scope ?? '').split(' ').includes('offline_access')), 'the code is redeemed without offline_access');
+    assert.equal(bridge.entra.refreshTokensOf(sam.id).length, 0, 'so no refresh token exists for the person');
+
+    // The invitation is used: the second person's completed sign-in and any replay are refused, clearly.
+    response = await fetch(malloryFlow.callback);
+    assert.equal(response.status, 410);
+    assert.match(await response.text(), /already been used/);
+    const replay = await fetch(invite, { redirect: 'manual' });
+    assert.equal(replay.status, 410, 'a replayed invitation does not even reach sign-in');
+    assert.match(await replay.text(), /already been used/);
 
     const mappings = await bridge.admin('GET', `user-mappings/${tenant}`);
     assert.ok(mappings.body.mappings.some((m: { accountId: string; entraObjectId: string; source: string }) => m.accountId === shy.accountId && m.entraObjectId === sam.id && m.source === 'self-link'));
@@ -150,6 +170,44 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     await bridge.automation('incident-chat', { issueKey: 'OPS-7' });
     await bridge.app.waitForIdle(undefined, 40_000);
     assert.ok(bridge.graph.chatsWithTopic(/OPS-7\]/)[0]!.members.some((m) => m.userId === sam.id));
+  });
+
+  it('a self-link never replaces a mapping an admin made: the admin sees the attempt in the audit, the person is told', async () => {
+    const tenant = bridge.tenantId;
+    const hidden = bridge.jira.addUser({ displayName: 'Hidden Hal', emailAddress: 'hal@contoso.example', emailVisible: false });
+    const hal = bridge.graph.addUser({ displayName: 'Hidden Hal', mail: 'hal@contoso.example' });
+    const other = bridge.graph.addUser({ displayName: 'Hal Second Account', mail: 'hal.two@contoso.example' });
+    bridge.entra.addUser(other);
+    incident('OPS-8');
+    bridge.jira.issue('OPS-8')!.participants = [hidden.accountId];
+    bridge.jira.issue('OPS-8')!.fields[bridge.jira.fieldIds.requestParticipants] = [{ accountId: hidden.accountId }];
+    await bridge.automation('incident-chat', { issueKey: 'OPS-8' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+    const note = JSON.stringify(bridge.jira.issue('OPS-8')!.comments[0]!.body);
+    const invite = /(http:\/\/127\.0\.0\.1:\d+\/api\/self-link\/start\?invitation=[A-Za-z0-9_.-]+)/.exec(note)?.[1];
+    assert.ok(invite);
+
+    // Meanwhile an admin maps Hal by hand.
+    const put = await bridge.admin('PUT', `user-mappings/${tenant}/${hidden.accountId}`, { user: hal.id });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+
+    const started = await fetch(invite, { redirect: 'manual' });
+    bridge.entra.signInAs(other.id);
+    const back = await fetch(new URL(started.headers.get('location')!), { redirect: 'manual' });
+    const response = await fetch(back.headers.get('location')!);
+    const page = await response.text();
+    assert.equal(response.status, 409, page);
+    assert.match(page, /admin has already mapped/);
+
+    const mappings = await bridge.admin('GET', `user-mappings/${tenant}`);
+    const mapping = mappings.body.mappings.find((m: { accountId: string }) => m.accountId === hidden.accountId);
+    assert.equal(mapping.entraObjectId, hal.id, 'the manual mapping stands');
+    assert.equal(mapping.source, 'manual');
+    const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-8`);
+    assert.ok(
+      audit.body.entries.some((e: { outcome: string; detail: string }) => e.outcome === 'failed' && /self-link-conflict/.test(e.detail) && e.detail.includes(other.id)),
+      `the admin sees who tried: ${JSON.stringify(audit.body.entries)}`,
+    );
   });
 
   it('a message that keeps failing lands in the poison queue, is listed, and replays once the cause is fixed', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultFieldIds, descriptionText, isIssueKey, issuePeople, parseIssue, parseUser } from '../../../shared/jira/issue.js';
+import { defaultFieldIds, descriptionText, isIssueKey, issuePeople, issueTeams, parseIssue, parseUser } from '../../../shared/jira/issue.js';
 import { jiraFixturesDir } from '../../support/repoRoot.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(jiraFixturesDir(), name), 'utf8')) as Record<string, any>;
@@ -52,7 +52,7 @@ describe('parseIssue', () => {
     assert.deepEqual(issue.labels, []);
   });
 
-  it('reads JSM request type, participants and responders (users by ARI; teams skipped) from the configured fields', () => {
+  it('reads JSM request type, participants and responders (users by ARI; teams apart) from the configured fields', () => {
     const issue = parseIssue({
       key: 'INC-1',
       fields: {
@@ -61,10 +61,14 @@ describe('parseIssue', () => {
         [defaultFieldIds.responders]: [
           { ari: 'ari:cloud:identity::user/557058:r1', type: 'user', id: '557058:r1', name: 'Robin' },
           { ari: 'ari:cloud:identity::team/abc-team', type: 'team', id: 'abc-team', name: 'Ops' },
+          { ari: 'ari:cloud:opsgenie:c0ffee:team/og-team' },
         ],
         labels: ['a', 7, 'b'],
       },
     })!;
+    assert.deepEqual(issue.responderTeams, [{ id: 'abc-team', name: 'Ops' }, { id: 'og-team', name: undefined }], 'teams are kept apart, not dropped');
+    assert.deepEqual(issueTeams(issue, ['assignee', 'responders']), issue.responderTeams);
+    assert.deepEqual(issueTeams(issue, ['assignee']), [], 'only when the project puts responders in the chat');
     assert.equal(issue.requestType, 'Report an incident');
     assert.deepEqual(issue.requestParticipants, [{ accountId: '557058:p1', displayName: 'Pat', emailAddress: undefined }]);
     assert.deepEqual(issue.responders, [{ accountId: '557058:r1', displayName: 'Robin', emailAddress: undefined }]);
