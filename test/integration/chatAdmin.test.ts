@@ -265,8 +265,10 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
       audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-21`);
       assert.ok(audit.body.entries.some((e: { outcome: string }) => e.outcome === 'parked'));
 
-      const health = (await (await fetch(`${bridge.baseUrl}/api/health`)).json()) as any;
+      const health = (await bridge.admin('GET', 'health')).body;
       assert.equal(health.status, 'degraded');
+      const anonymous = (await (await fetch(`${bridge.baseUrl}/api/health`)).json()) as { parts: Record<string, string> };
+      assert.equal(anonymous.parts.serviceUsers, 'degraded', 'the anonymous verdict names the part, nothing more');
       const chats = health.identity.tenants.find((t: { tenantId: string }) => t.tenantId === bridge.tenantId).features.chats;
       assert.equal(chats.serviceUser.status, 'invalid-licence');
       assert.match(chats.serviceUser.statusReason, /TEAMS1/);

@@ -136,7 +136,7 @@ describe('Microsoft 365 connection over HTTP', () => {
   describe('consent links for a domain or for any tenant', () => {
     const otherTenantId = randomUUID();
     const consentJson = async (query: string) => {
-      const res = await fetch(`${app.baseUrl}/api/consent/start?${query}&format=json`);
+      const res = await app.fetch(`/api/consent/start?${query}&format=json`);
       return { status: res.status, body: (await res.json()) as any };
     };
     before(() => {
@@ -173,7 +173,7 @@ describe('Microsoft 365 connection over HTTP', () => {
       assert.equal(page.status, 400, html);
       assert.match(html, /different tenant/);
       assert.match(html, new RegExp(`made for tenant ${tenantId} \\(fabrikam\\.onmicrosoft\\.com\\)`));
-      const list = (await (await fetch(`${app.baseUrl}/api/manage/tenants?site=${linkSite}`)).json()) as { tenants: unknown[] };
+      const list = (await (await app.fetch(`/api/manage/tenants?site=${linkSite}`)).json()) as { tenants: unknown[] };
       assert.deepEqual(list.tenants, [], 'nothing linked to the site');
     });
 
@@ -239,7 +239,7 @@ describe('Microsoft 365 connection over HTTP', () => {
     const authorize = entra.requests.filter((r) => r.endpoint === 'authorize').at(-1)!;
     assert.equal(authorize.query.login_hint, hint);
 
-    const bad = await fetch(`${app.baseUrl}/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=not%20an%20account`);
+    const bad = await app.fetch(`/api/service-user/start?tenant=${tenantId}&feature=chats&login_hint=not%20an%20account`);
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'login_hint_invalid');
   });
