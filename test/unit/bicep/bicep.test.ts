@@ -566,13 +566,16 @@ describe('deployment entry points', () => {
     }
   });
 
-  test('bicep/README.md documents every main.bicep param and the log lines the alerts watch', () => {
+  test('bicep/README.md documents every main.bicep param, every alert and the log lines the alerts watch', () => {
     const readme = read('bicep/README.md');
     for (const p of topLevel(file('bicep/main.bicep'), 'parameter_declaration')) {
       assert.ok(readme.includes('`' + declaredName(p) + '`'), `README documents ${declaredName(p)}`);
     }
-    assert.match(readme, /"event":"job\.poisoned"/);
-    assert.match(readme, /"event":"serviceUser\.needsReauth"/);
+    // The lines the alerts read, and every alert rule, are documented.
+    for (const event of ['ops.queue', 'ops.serviceUser', 'graph.throttled']) assert.ok(readme.includes(`"event":"${event}"`), `README names ${event}`);
+    for (const name of readdirSync(path.join(root(), 'bicep', 'queries')).filter((f) => f.startsWith('alert-'))) {
+      assert.ok(readme.includes('`' + name + '`'), `README documents ${name}`);
+    }
     assert.match(readme, /azd up/);
     assert.match(readme, /az deployment sub (create|what-if)[^\n]*--what-if|az deployment sub what-if/);
   });
