@@ -28,7 +28,7 @@ export interface StartAppOptions {
   functionsGlob?: string;
   /** host.json to use instead of the repo's. */
   hostJsonPath?: string;
-  /** How long to wait for `DEVHOST_LISTENING`. Default 20 s. */
+  /** How long to wait for `DEVHOST_LISTENING`. Default 60 s: the host starts a worker process and loads every function; a busy 2-core machine can take a while. */
   startTimeoutMs?: number;
   /** The function key the host accepts. Default: a fresh random one per app. */
   functionKey?: string;
@@ -102,7 +102,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`Dev host did not start in time. Output:\n${logs.join('\n')}`)),
-      options.startTimeoutMs ?? 20_000,
+      options.startTimeoutMs ?? 60_000,
     );
     const onLine = (line: string) => {
       logs.push(line);
