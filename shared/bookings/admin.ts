@@ -26,6 +26,7 @@ import {
   type BookingStaffMember,
   type BookingStaffRole,
 } from './graph.js';
+import { ianaZone } from './timeZone.js';
 
 export type BookingsAdminDeps = WorkflowDeps & { onSettingsChanged?: () => void };
 
@@ -163,7 +164,15 @@ async function businessDetail(deps: BookingsAdminDeps, tenantId: string, busines
   const role = roleCheck(ownStaffEntry(staff, me)?.role, me, businessId);
   const licence = await licenceCheck(graph, me);
   return ok({
-    business: { id: business.id, displayName: business.displayName, businessHours: business.businessHours ?? [], schedulingPolicy: business.schedulingPolicy ?? null },
+    business: {
+      id: business.id,
+      displayName: business.displayName,
+      businessHours: business.businessHours ?? [],
+      // The zone the hours are in, and whether booking by business hours can use it (see ./timeZone.ts).
+      businessTimeZone: business.bookingPageSettings?.businessTimeZone ?? null,
+      timeZoneCheck: timeZoneCheck(business.bookingPageSettings?.businessTimeZone),
+      schedulingPolicy: business.schedulingPolicy ?? null,
+    },
     services: services.map((s) => ({ id: s.id, displayName: s.displayName, defaultDuration: s.defaultDuration, maximumAttendeesCount: s.maximumAttendeesCount, isLocationOnline: s.isLocationOnline })),
     staff: staff.map((s) => ({ id: s.id, displayName: s.displayName, emailAddress: s.emailAddress, role: s.role })),
     checks: { licence, role },
@@ -229,4 +238,9 @@ async function checkBinding(deps: BookingsAdminDeps, tenantId: string, businessI
       : { ok: false, detail: `${business.id} has no service ${serviceId}; its services: ${services.map((s) => `${s.id} (${s.displayName})`).join(', ') || 'none'}` };
   }
   return { businessId: business.id, businessName: business.displayName, serviceUser: me.userPrincipalName, checks, ok: Object.values(checks).every((c) => c.ok) };
+}
+
+function timeZoneCheck(name: string | null | undefined): { ok: true; ianaZone: string } | { ok: false; detail: string } {
+  const zone = ianaZone(name);
+  return zone.ok ? { ok: true, ianaZone: zone.zone } : { ok: false, detail: `the next free slot cannot be chosen because ${zone.message}` };
 }

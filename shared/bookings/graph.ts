@@ -14,6 +14,8 @@ export interface BookingBusiness extends BookingBusinessSummary {
   email?: string;
   businessHours?: BookingWorkHours[];
   schedulingPolicy?: SchedulingPolicy;
+  /** v1.0 bookingPageSettings: `businessTimeZone` is the zone the business hours are in (see ./timeZone.ts). */
+  bookingPageSettings?: { businessTimeZone?: string | null } | null;
 }
 
 export interface BookingService {

@@ -4,9 +4,10 @@
 // selection. Checking them here turns Graph's 400 into a precise reason, and lets a job pick the next slot the
 // rules allow when the request names no time.
 //
-// Business hours are read as UTC: the v1.0 bookingBusiness has no time-zone property (CSDL), so a business whose
-// hours are kept in another zone should pass explicit start times or run in delegated mode, where the service user
-// (a Bookings administrator) may book outside the rules.
+// Business hours are wall-clock times in the business's own time zone (bookingPageSettings.businessTimeZone, see
+// ./timeZone.ts), so a day's opening and closing instants are computed per calendar day in that zone: across a
+// daylight-saving change, 09:00 stays 09:00 local while its UTC instant moves by an hour.
+import { instantAt, localDateOf, nextDate, weekday, type LocalDate } from './timeZone.js';
 
 export interface BookingWorkHours {
   day: string;
@@ -23,6 +24,8 @@ export interface SchedulingPolicy {
 export interface BusinessRules {
   businessHours: BookingWorkHours[];
   policy: SchedulingPolicy;
+  /** IANA zone the business hours are written in. */
+  timeZone: string;
 }
 
 export interface Interval {
@@ -47,11 +50,11 @@ function timeOfDayMs(time: string): number {
   return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
 }
 
-function openWindows(rules: BusinessRules, dayStart: number): Interval[] {
-  const name = days[new Date(dayStart).getUTCDay()];
+function openWindows(rules: BusinessRules, date: LocalDate): Interval[] {
+  const name = days[weekday(date)];
   return rules.businessHours
     .filter((h) => h.day.toLowerCase() === name)
-    .flatMap((h) => h.timeSlots.map((s) => ({ start: dayStart + timeOfDayMs(s.startTime), end: dayStart + timeOfDayMs(s.endTime) })));
+    .flatMap((h) => h.timeSlots.map((s) => ({ start: instantAt(rules.timeZone, date, timeOfDayMs(s.startTime)), end: instantAt(rules.timeZone, date, timeOfDayMs(s.endTime)) })));
 }
 
 /** Why an appointment at `start` lasting `length` ms breaks the rules, or `undefined` when it does not. */
@@ -62,9 +65,8 @@ export function ruleViolation(rules: BusinessRules, start: Date, length: number,
   const maxAdvance = rules.policy.maximumAdvance ? durationMs(rules.policy.maximumAdvance) : Infinity;
   if (lead < minLead) return `it starts sooner than the business's minimum lead time ${rules.policy.minimumLeadTime}`;
   if (lead > maxAdvance) return `it starts later than the business's maximum advance ${rules.policy.maximumAdvance}`;
-  const dayStart = s - (s % dayMs);
-  const inside = openWindows(rules, dayStart).some((w) => s >= w.start && s + length <= w.end);
-  if (!inside) return 'it is outside the business hours (read as UTC)';
+  const inside = openWindows(rules, localDateOf(rules.timeZone, s)).some((w) => s >= w.start && s + length <= w.end);
+  if (!inside) return `it is outside the business hours (${rules.timeZone})`;
   return undefined;
 }
 
@@ -78,8 +80,9 @@ export function nextAllowedSlot(rules: BusinessRules, length: number, now: Date,
   const earliest = now.getTime() + (rules.policy.minimumLeadTime ? durationMs(rules.policy.minimumLeadTime) : 0);
   const latest = now.getTime() + Math.min(rules.policy.maximumAdvance ? durationMs(rules.policy.maximumAdvance) : Infinity, 366 * dayMs);
   if (step <= 0 || length <= 0) return undefined;
-  for (let day = earliest - (earliest % dayMs); day <= latest; day += dayMs) {
-    for (const w of openWindows(rules, day).sort((a, b) => a.start - b.start)) {
+  // One calendar day of the business at a time, from the day `earliest` falls on, until the days start after `latest`.
+  for (let date = localDateOf(rules.timeZone, earliest); instantAt(rules.timeZone, date, 0) <= latest; date = nextDate(date)) {
+    for (const w of openWindows(rules, date).sort((a, b) => a.start - b.start)) {
       const first = w.start + Math.max(0, Math.ceil((earliest - w.start) / step)) * step;
       for (let s = first; s + length <= w.end && s <= latest; s += step) {
         if (!busy.some((b) => s < b.end && b.start < s + length)) return new Date(s);

@@ -39,6 +39,7 @@ import {
   type BookingStaffMember,
 } from '../bookings/graph.js';
 import { durationMs, nextAllowedSlot, ruleViolation, type BusinessRules } from '../bookings/rules.js';
+import { ianaZone } from '../bookings/timeZone.js';
 import { requireProject } from './createChat.js';
 import type { GraphSession, WorkflowDeps } from './deps.js';
 import { formatUtc, parseParams } from './meeting.js';
@@ -228,7 +229,16 @@ async function createFor(
   if (!service) {
     throw new PermanentError(`Bookings business ${businessId} has no service ${serviceId}: GET /api/manage/bookings/businesses/${businessId} lists its services`, 'bookings-service-not-found');
   }
-  const rules: BusinessRules = { businessHours: business.businessHours ?? [], policy: service.schedulingPolicy ?? business.schedulingPolicy ?? {} };
+  // Business hours mean something only in the business's time zone; it is needed when the rules are applied
+  // (app-only with a given start) or a slot is chosen (no start), and refused with the reason when unusable.
+  const policy = service.schedulingPolicy ?? business.schedulingPolicy ?? {};
+  const zone = ianaZone(business.bookingPageSettings?.businessTimeZone);
+  const rulesOf = (): BusinessRules => {
+    if (!zone.ok) {
+      throw new PermanentError(`Bookings business ${businessId} cannot be scheduled by its business hours: ${zone.message}; or pass an explicit start (delegated mode)`, 'bookings-time-zone-unknown');
+    }
+    return { businessHours: business.businessHours ?? [], policy, timeZone: zone.zone };
+  };
   const length = durationMs(service.defaultDuration);
 
   // The JSM customer: the reporter. Jira often hides e-mails; Automation can pass {{reporter.emailAddress}}.
@@ -254,7 +264,7 @@ async function createFor(
     const assigneeStaff = await staffForAssignee(ctx, staff);
     if (assigneeStaff) staffIds = [assigneeStaff.id];
   }
-  if (graph.kind === 'app' && rules.policy.allowStaffSelection === false && staffIds.length) {
+  if (graph.kind === 'app' && policy.allowStaffSelection === false && staffIds.length) {
     if (params.staffMemberId) {
       throw new PermanentError(`Bookings business ${businessId} does not allow staff selection, which app-only booking must respect; leave staffMemberId out`, 'booking-outside-business-rules');
     }
@@ -264,7 +274,7 @@ async function createFor(
   let start: Date;
   if (params.start) {
     start = new Date(params.start);
-    const violation = graph.kind === 'app' ? ruleViolation(rules, start, length, deps.clock.now()) : undefined;
+    const violation = graph.kind === 'app' ? ruleViolation(rulesOf(), start, length, deps.clock.now()) : undefined;
     if (violation) {
       throw new PermanentError(
         `${start.toISOString()} cannot be booked app-only because ${violation}; app-only booking must keep the business rules (choose another time, or leave start out for the next free slot)`,
@@ -276,7 +286,7 @@ async function createFor(
     const busy = appointments
       .filter((a) => staffIds.length === 0 || (a.staffMemberIds ?? []).some((id) => staffIds.includes(id)))
       .map((a) => ({ start: instant(a.startDateTime).getTime(), end: instant(a.endDateTime).getTime() }));
-    const slot = nextAllowedSlot(rules, length, deps.clock.now(), busy);
+    const slot = nextAllowedSlot(rulesOf(), length, deps.clock.now(), busy);
     if (!slot) throw new PermanentError(`Bookings business ${businessId} has no free slot within its booking window`, 'booking-no-slot');
     start = slot;
   }

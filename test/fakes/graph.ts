@@ -270,6 +270,7 @@ export class FakeGraph {
       id: seed.id,
       displayName: seed.displayName ?? seed.id,
       businessHours: seed.businessHours ?? weekdayHours(),
+      businessTimeZone: seed.businessTimeZone ?? 'UTC',
       schedulingPolicy: {
         timeSlotInterval: 'PT30M',
         minimumLeadTime: 'PT1H',

@@ -219,6 +219,63 @@ describe('Microsoft Bookings', () => {
       assert.deepEqual(solo.appointments[0]!.staffMemberIds, []);
     });
 
+    describe('a business whose hours are in its own time zone (Pacific, daylight saving ends Sunday 2026-11-01)', () => {
+      let pacific: FakeBookingBusiness;
+      before(async () => {
+        pacific = h.graph.addBookingBusiness({
+          id: 'pacific@contoso.example',
+          displayName: 'Pacific desk',
+          // What Graph really returns: a Windows zone name (bookingPageSettings.businessTimeZone).
+          businessTimeZone: 'Pacific Standard Time',
+          businessHours: (['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const).map((day) => ({
+            day,
+            timeSlots: [{ startTime: '09:00:00.0000000', endTime: '17:00:00.0000000' }],
+          })),
+          services: [{ displayName: 'Call', defaultDuration: 'PT30M' }],
+        });
+        await h.configure('PAC', { bookings: { businessId: pacific.id, serviceId: pacific.services[0]!.id } });
+      });
+
+      it('app-only: the default start on the day daylight saving ends is 09:00 local (17:00Z), which Graph\'s own rule check accepts', async () => {
+        request('PAC-1');
+        h.clock.set('2026-11-01T00:30:00.000Z'); // Saturday 31 October 17:30 PDT: closed until Sunday 09:00 PST
+        h.modes.bookings = 'app';
+        try {
+          const result = await bookingJob(h.job('booking', 'PAC-1'), h.context(), h.deps);
+          assert.equal(result.outcome, 'done', result.detail);
+        } finally {
+          delete h.modes.bookings;
+        }
+        assert.equal(Date.parse(appointmentsFor('PAC-1', pacific)[0]!.startDateTime.dateTime), Date.parse('2026-11-01T17:00:00Z'));
+      });
+
+      it('app-only: a requested 08:30 PST is refused as outside the hours, 09:00 PST books', async () => {
+        request('PAC-2');
+        h.clock.set('2026-10-31T12:00:00.000Z');
+        h.modes.bookings = 'app';
+        try {
+          await assert.rejects(bookingJob(h.job('booking', 'PAC-2', { start: '2026-11-01T16:30:00Z' }), h.context(), h.deps), /outside the business hours \(America\/Los_Angeles\)/);
+          const ok = await bookingJob(h.job('booking', 'PAC-2', { start: '2026-11-01T17:00:00Z' }), h.context(), h.deps);
+          assert.equal(ok.outcome, 'done', ok.detail);
+        } finally {
+          delete h.modes.bookings;
+        }
+      });
+
+      it('a business time zone the app cannot convert is refused with the reason, not read as UTC', async () => {
+        const mars = h.graph.addBookingBusiness({ id: 'mars@contoso.example', businessTimeZone: 'Mars Standard Time', services: [{ displayName: 'Call' }] });
+        await h.configure('MARS', { bookings: { businessId: mars.id, serviceId: mars.services[0]!.id } });
+        request('MARS-1');
+        await assert.rejects(bookingJob(h.job('booking', 'MARS-1'), h.context(), h.deps), (e: unknown) => {
+          assert.ok(e instanceof PermanentError);
+          assert.equal(e.code, 'bookings-time-zone-unknown');
+          assert.match(e.message, /"Mars Standard Time" is not one this app can convert/);
+          return true;
+        });
+        assert.equal(mars.appointments.length, 0);
+      });
+    });
+
     it('creates the Bookings customer first for a service with several attendees', async () => {
       request('HELP-5');
       await bookingJob(h.job('booking', 'HELP-5', { serviceId: support.services[1]!.id, start: '2026-11-25T13:00:00Z' }), h.context(), h.deps);

@@ -41,6 +41,21 @@ function businessResource(b: FakeBookingBusiness) {
     address: { street: '', city: '', state: '', countryOrRegion: '', postalCode: '' },
     businessHours: b.businessHours.map((h) => ({ '@odata.type': '#microsoft.graph.bookingWorkHours', ...h })),
     schedulingPolicy: { '@odata.type': '#microsoft.graph.bookingSchedulingPolicy', ...b.schedulingPolicy },
+    // v1.0 bookingPageSettings (graph-v1.0-index.json): the zone the business hours are written in.
+    bookingPageSettings: {
+      '@odata.type': '#microsoft.graph.bookingPageSettings',
+      accessControl: 'unrestricted',
+      businessTimeZone: b.businessTimeZone,
+      enforceOneTimePassword: false,
+      isBusinessLogoDisplayEnabled: false,
+      isCustomerConsentEnabled: false,
+      isSearchEngineIndexabilityDisabled: false,
+      isTimeSlotTimeZoneSetToBusinessTimeZone: false,
+      bookingPageColorCode: '#0078D4',
+      customerConsentMessage: '',
+      privacyPolicyWebUrl: '',
+      termsAndConditionsWebUrl: '',
+    },
   };
 }
 
@@ -118,12 +133,35 @@ function enforceBusinessRules(graph: FakeGraph, b: FakeBookingBusiness, serviceD
   if (lead < durationMs(b.schedulingPolicy.minimumLeadTime)) throw rule(`it starts sooner than the minimum lead time ${b.schedulingPolicy.minimumLeadTime}.`);
   if (lead > durationMs(b.schedulingPolicy.maximumAdvance)) throw rule(`it starts later than the maximum advance ${b.schedulingPolicy.maximumAdvance}.`);
   if (staff.length > 0 && !b.schedulingPolicy.allowStaffSelection) throw rule('staff selection is not allowed for this business.');
-  const startDate = new Date(start);
-  const day = b.businessHours.find((h) => h.day === DAYS[startDate.getUTCDay()]);
-  const startMinute = startDate.getUTCHours() * 60 + startDate.getUTCMinutes();
+  // Bookings reads the hours as wall-clock times in the business's time zone.
+  const local = wallClock(fakeZone(b.businessTimeZone), start);
+  const day = b.businessHours.find((h) => h.day === DAYS[local.weekday]);
+  const startMinute = local.hour * 60 + local.minute;
   const endMinute = startMinute + Math.round((end - start) / 60000);
   const open = day?.timeSlots.some((slot) => startMinute >= minutesOfDay(slot.startTime) && endMinute <= minutesOfDay(slot.endTime));
   if (!open) throw rule('it is outside business hours.');
+}
+
+/**
+ * The IANA zone for a business's Graph zone name, for the fake's own rule check. Deliberately its own short table
+ * (CLDR windowsZones.xml, territory 001) rather than the app's, so a wrong entry in the app is not mirrored here.
+ */
+function fakeZone(name: string): string {
+  const windows: Record<string, string> = { UTC: 'UTC', 'Pacific Standard Time': 'America/Los_Angeles', 'W. Europe Standard Time': 'Europe/Berlin' };
+  const zone = windows[name] ?? name;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new Error(`the fake Graph cannot evaluate business hours in ${JSON.stringify(name)}: add it to fakeZone`);
+  }
+  return zone;
+}
+
+function wallClock(zone: string, ms: number): { weekday: number; hour: number; minute: number } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]),
+  );
+  return { weekday: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday!), hour: Number(parts.hour), minute: Number(parts.minute) };
 }
 
 export function bookingRoutes(): Route[] {

@@ -184,10 +184,14 @@ export interface FakeBookingBusiness {
   id: string;
   displayName: string;
   /**
-   * Opening hours, read in UTC by the fake (a real business has its own time zone; tests use UTC to stay simple).
-   * Default: Monday–Friday 08:00–17:00.
+   * Opening hours, wall-clock times in `businessTimeZone`. Default: Monday–Friday 08:00–17:00.
    */
   businessHours: BookingWorkHours[];
+  /**
+   * What Graph returns in `bookingPageSettings.businessTimeZone`: a Windows zone name ("Pacific Standard Time") or
+   * one of dateTimeTimeZone's IANA names (bookingpagesettings.md → datetimetimezone.md). Default `UTC`.
+   */
+  businessTimeZone: string;
   schedulingPolicy: BookingSchedulingPolicy;
   services: FakeBookingService[];
   staffMembers: FakeBookingStaffMember[];
