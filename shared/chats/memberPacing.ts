@@ -102,3 +102,20 @@ export async function markChatThrottled(
     if (written) return;
   }
 }
+
+/**
+ * Graph refused these changes (a roster policy, a deleted user): the slots still count against the minute (Graph
+ * may have counted the attempt), but they no longer stand for "another worker is adding this person", so the next
+ * sync within the minute tries that person again instead of waiting for a worker that has already finished.
+ */
+export async function finishRefusedSlots(deps: PacingDeps, tenantId: string, chatId: string, refused: { op: MemberOp; userId: string }[]): Promise<void> {
+  if (refused.length === 0) return;
+  const done = new Set(refused.map((r) => `${r.op}|${r.userId.toLowerCase()}`));
+  const table = await deps.tables.table(tableNames.chatLinks);
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const row = await readEntity<PacingRow>(table, partition(tenantId), chatId);
+    if (!row) return;
+    const next: PacingRow = { slots: row.slots.map((s) => (done.has(`${s.op}|${s.userId}`) ? { ...s, userId: '' } : s)) };
+    if ((await replaceIfMatch(table, partition(tenantId), chatId, next, row.etag)).ok) return;
+  }
+}

@@ -11,7 +11,7 @@ import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
 import { issuePeople, issueTeams } from '../jira/issue.js';
 import { findChatLink, readChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
-import { markChatThrottled, takeMemberSlots, type MemberOp } from '../chats/memberPacing.js';
+import { finishRefusedSlots, markChatThrottled, takeMemberSlots, type MemberOp } from '../chats/memberPacing.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import type { Entity } from '../storage/tables.js';
 import { memberBinding, requireProject, unmappedNote } from './createChat.js';
@@ -90,6 +90,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
         else throw e;
       }
     }
+    await finishRefusedSlots(deps, link.tenantId, chatId, refused.map((r) => ({ op: 'add' as const, userId: r.user.entraObjectId })));
     const done = added.length + removed.length + refused.length;
     const later = changes.length - done;
 
