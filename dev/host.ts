@@ -23,7 +23,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, hostLog, type FunctionInfo } from './core.js';
 import { authorized, compileRoute, findRoute, readBody, requestPath, toRpcRequest, writeRpcResponse } from './http.js';
 import { parseSchedule, resolveAppSettings, type Schedule } from './ncrontab.js';
-import { parseTimeSpan, queueSettings, startQueueListener, type QueueListener } from './queues.js';
+import type { QueueListener } from './queues.js';
+import { parseTimeSpan } from './timespan.js';
 import { inErrorLine, validateRegistrations, type RegistrationError } from './registration.js';
 import { startWorker } from './workerProcess.js';
 
@@ -104,12 +105,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const routePrefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
   const functionKey = options.functionKey || randomBytes(24).toString('base64url');
 
-  const worker = await startWorker({
+  const starting = startWorker({
     root,
     functionsGlob: options.functionsGlob,
     env: process.env,
     functionTimeoutMs: functionTimeoutMs(hostJson),
   });
+  starting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  // The Storage SDK loads here while the worker process imports the app (start-up time: the two run in parallel).
+  const { queueSettings, startQueueListener } = await import('./queues.js');
+  const worker = await starting;
 
   // The host's registration rules; %SETTING% in a queue name or schedule is resolved from the app settings
   // (Microsoft Learn, "Azure Functions binding expression patterns", "Binding expressions - app settings").

@@ -41,6 +41,7 @@ describe('dev host registration rules', () => {
         'bad.name': "'bad.name' is not a valid function name.",
         host: "'host' is not a valid function name.",
         badBinding: 'The binding name my_blob is invalid. Please assign a valid name to the binding.',
+        fiveFields: "The schedule expression '*/5 * * * *' was not recognized as a valid cron expression or timespan string.",
       },
     );
     for (const e of app.errors) assert.ok(inError(e.name), `logged: The '${e.name}' function is in error: ...`);
