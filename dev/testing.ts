@@ -28,7 +28,10 @@ export interface StartAppOptions {
   functionsGlob?: string;
   /** host.json to use instead of the repo's. */
   hostJsonPath?: string;
-  /** How long to wait for `DEVHOST_LISTENING`. Default 20 s. */
+  /**
+   * How long to wait for `DEVHOST_LISTENING`. Default 40 s: the host starts two Node processes (itself and the
+   * worker that imports the app), and on a shared 2-core machine one start has been seen to take over 20 s.
+   */
   startTimeoutMs?: number;
   /** The function key the host accepts. Default: a fresh random one per app. */
   functionKey?: string;
@@ -102,7 +105,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`Dev host did not start in time. Output:\n${logs.join('\n')}`)),
-      options.startTimeoutMs ?? 20_000,
+      options.startTimeoutMs ?? 40_000,
     );
     const onLine = (line: string) => {
       logs.push(line);
