@@ -25,7 +25,7 @@ import { authorized, compileRoute, findRoute, readBody, requestPath, toRpcReques
 import { parseSchedule, resolveAppSettings, type Schedule } from './ncrontab.js';
 import type { QueueListener } from './queues.js';
 import { parseTimeSpan } from './timespan.js';
-import { inErrorLine, validateRegistrations, type RegistrationError } from './registration.js';
+import { inErrorLine, unresolved, validateRegistrations, type RegistrationError } from './registration.js';
 import { startWorker } from './workerProcess.js';
 
 export { expandGlob, loadFunctions } from './load.js';
@@ -124,12 +124,12 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const trigger = Object.values(registration.bindings).find((b) => /trigger$/i.test(b.type))!;
     const info = describe(registration.name, trigger as Parameters<typeof describe>[1]);
     if (info.queueName !== undefined) {
-      try {
-        info.queueName = resolveAppSettings(info.queueName);
-      } catch (err) {
-        errors.push({ name: info.name, message: err instanceof Error ? err.message : String(err) });
+      const missing = /%([^%]+)%/.exec(info.queueName.replace(/%([^%]+)%/g, (m, name: string) => process.env[name] ?? m))?.[1];
+      if (missing) {
+        errors.push({ name: info.name, message: unresolved(info.name, missing) });
         continue;
       }
+      info.queueName = resolveAppSettings(info.queueName);
     }
     infos.push(info);
   }

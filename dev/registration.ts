@@ -48,6 +48,15 @@ const FUNCTION_NAME = /^[a-z][a-z0-9_-]{0,127}$/i;
 const BINDING_NAME = /^([a-zA-Z][a-zA-Z0-9]{0,127}|\$return)$/;
 const TIMESPAN = /^\s*(?:\d+\.)?\d+:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?\s*$/;
 
+/**
+ * A `%NAME%` binding expression with no such app setting: the WebJobs SDK's indexing error, worded as real host logs
+ * show it ("Error indexing method 'Functions.{name}'. ... '%NAME%' does not resolve to a value."; taken from
+ * reported host logs, not read in the SDK's source).
+ */
+export function unresolved(functionName: string, setting: string): string {
+  return `Error indexing method 'Functions.${functionName}'. '%${setting}%' does not resolve to a value.`;
+}
+
 /** The line the host logs for a function it left out. */
 export function inErrorLine(error: RegistrationError): string {
   const message = /\.$/.test(error.message) ? error.message : `${error.message}.`;
@@ -130,7 +139,7 @@ export function validateRegistrations(
           if (value === undefined) missing.push(name);
           return value ?? '';
         });
-        if (missing.length > 0) return `App setting "${missing[0]}" used in schedule "${raw}" is not set.`;
+        if (missing.length > 0) return unresolved(fn.name, missing[0]!);
       }
       if (TIMESPAN.test(schedule)) {
         return `The schedule "${schedule}" is a TimeSpan; Flex Consumption and Consumption plans accept only NCRONTAB expressions ("{second} {minute} {hour} {day} {month} {day-of-week}").`;
