@@ -23,8 +23,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, hostLog, type FunctionInfo } from './core.js';
 import { authorized, compileRoute, findRoute, readBody, requestPath, toRpcRequest, writeRpcResponse } from './http.js';
 import { parseSchedule, resolveAppSettings, type Schedule } from './ncrontab.js';
-import { parseTimeSpan, queueSettings, startQueueListener, type QueueListener } from './queues.js';
-import { inErrorLine, validateRegistrations, type RegistrationError } from './registration.js';
+import type { QueueListener } from './queues.js';
+import { parseTimeSpan } from './timespan.js';
+import { inErrorLine, unresolved, validateRegistrations, type RegistrationError } from './registration.js';
 import { startWorker } from './workerProcess.js';
 
 export { expandGlob, loadFunctions } from './load.js';
@@ -104,12 +105,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const routePrefix = (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
   const functionKey = options.functionKey || randomBytes(24).toString('base64url');
 
-  const worker = await startWorker({
+  const starting = startWorker({
     root,
     functionsGlob: options.functionsGlob,
     env: process.env,
     functionTimeoutMs: functionTimeoutMs(hostJson),
   });
+  starting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  // The Storage SDK loads here while the worker process imports the app (start-up time: the two run in parallel).
+  const { queueSettings, startQueueListener } = await import('./queues.js');
+  const worker = await starting;
 
   // The host's registration rules; %SETTING% in a queue name or schedule is resolved from the app settings
   // (Microsoft Learn, "Azure Functions binding expression patterns", "Binding expressions - app settings").
@@ -119,12 +124,12 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const trigger = Object.values(registration.bindings).find((b) => /trigger$/i.test(b.type))!;
     const info = describe(registration.name, trigger as Parameters<typeof describe>[1]);
     if (info.queueName !== undefined) {
-      try {
-        info.queueName = resolveAppSettings(info.queueName);
-      } catch (err) {
-        errors.push({ name: info.name, message: err instanceof Error ? err.message : String(err) });
+      const missing = /%([^%]+)%/.exec(info.queueName.replace(/%([^%]+)%/g, (m, name: string) => process.env[name] ?? m))?.[1];
+      if (missing) {
+        errors.push({ name: info.name, message: unresolved(info.name, missing) });
         continue;
       }
+      info.queueName = resolveAppSettings(info.queueName);
     }
     infos.push(info);
   }

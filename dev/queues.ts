@@ -8,6 +8,7 @@
 // after `visibilityTimeout`; after the `maxDequeueCount`th failure copy it to `<queue>-poison` and delete it.
 
 import { QueueServiceClient, type QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
+import { parseTimeSpan } from './timespan.js';
 import { hostLog, type FunctionInfo, type InvocationResponse, type RpcTypedData } from './core.js';
 
 /** Runs one invocation on the worker (./workerProcess.ts). */
@@ -47,15 +48,7 @@ export function queueSettings(hostJson: unknown): QueueSettings {
   };
 }
 
-/** host.json durations are TimeSpans ("00:00:02", "1.00:00:00") or, for maxPollingInterval, milliseconds. */
-export function parseTimeSpan(value: unknown, fallbackMs: number): number {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return fallbackMs;
-  const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(value.trim());
-  if (!m) throw new Error(`Invalid TimeSpan "${value}" in host.json.`);
-  const [, d = '0', h, min, s] = m;
-  return Math.round(((Number(d) * 24 + Number(h)) * 3600 + Number(min) * 60 + Number(s)) * 1000);
-}
+export { parseTimeSpan };
 
 const clients = new Map<string, QueueServiceClient>();
 

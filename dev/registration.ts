@@ -1,6 +1,6 @@
 // The real Functions host's registration rules, in one place for the local stand-in host (dev/host.ts) and the
-// deployment bundle check (scripts/bundle.mjs --verify, which transpiles this file with esbuild: keep it free of
-// imports). A function that breaks one is "in error": the host logs it, gives it no route and no listener, and
+// deployment bundle check (scripts/bundle.mjs --verify, which bundles this file with esbuild: import only
+// dependency-free modules of dev/). A function that breaks one is "in error": the host logs it, gives it no route and no listener, and
 // runs the others. Sources (../shared/contracts/functions-host.md has the table):
 // - Azure/azure-functions-host src/WebJobs.Script/Host/ScriptHost.cs `ValidateHttpFunction` / `HttpRoutesConflict`:
 //   a route template (no route: the function name), trimmed of '/' and lower-cased, must not start with `admin` or
@@ -13,7 +13,11 @@
 // - `AddFunctionError` / ScriptHostLoggerExtension: "The '{name}' function is in error: {error}" (errors flattened
 //   with a trailing period, Utility.FlattenException).
 // - Timer schedules on Flex Consumption must be NCRONTAB; TimeSpan schedules are not supported (Microsoft Learn,
-//   "Timer trigger for Azure Functions", "NCRONTAB expressions" / "TimeSpan"). The wording of that refusal is ours.
+//   "Timer trigger for Azure Functions", "NCRONTAB expressions" / "TimeSpan"). The wording of that refusal is ours;
+//   an expression that is not NCRONTAB either gets the timer extension's "The schedule expression '{schedule}' was
+//   not recognized as a valid cron expression or timespan string." (azure-webjobs-sdk-extensions TimerSchedule).
+
+import { parseSchedule } from './ncrontab.js';
 
 export interface BindingMetadata {
   type: string;
@@ -43,6 +47,15 @@ export interface RegistrationOptions {
 const FUNCTION_NAME = /^[a-z][a-z0-9_-]{0,127}$/i;
 const BINDING_NAME = /^([a-zA-Z][a-zA-Z0-9]{0,127}|\$return)$/;
 const TIMESPAN = /^\s*(?:\d+\.)?\d+:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?\s*$/;
+
+/**
+ * A `%NAME%` binding expression with no such app setting: the WebJobs SDK's indexing error, worded as real host logs
+ * show it ("Error indexing method 'Functions.{name}'. ... '%NAME%' does not resolve to a value."; taken from
+ * reported host logs, not read in the SDK's source).
+ */
+export function unresolved(functionName: string, setting: string): string {
+  return `Error indexing method 'Functions.${functionName}'. '%${setting}%' does not resolve to a value.`;
+}
 
 /** The line the host logs for a function it left out. */
 export function inErrorLine(error: RegistrationError): string {
@@ -126,10 +139,15 @@ export function validateRegistrations(
           if (value === undefined) missing.push(name);
           return value ?? '';
         });
-        if (missing.length > 0) return `App setting "${missing[0]}" used in schedule "${raw}" is not set.`;
+        if (missing.length > 0) return unresolved(fn.name, missing[0]!);
       }
       if (TIMESPAN.test(schedule)) {
         return `The schedule "${schedule}" is a TimeSpan; Flex Consumption and Consumption plans accept only NCRONTAB expressions ("{second} {minute} {hour} {day} {month} {day-of-week}").`;
+      }
+      try {
+        parseSchedule(schedule);
+      } catch {
+        return `The schedule expression '${schedule}' was not recognized as a valid cron expression or timespan string.`;
       }
     }
     return undefined;

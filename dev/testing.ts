@@ -28,7 +28,10 @@ export interface StartAppOptions {
   functionsGlob?: string;
   /** host.json to use instead of the repo's. */
   hostJsonPath?: string;
-  /** How long to wait for `DEVHOST_LISTENING`. Default 60 s: the host starts a worker process and loads every function; a busy 2-core machine can take a while. */
+  /**
+   * How long to wait for `DEVHOST_LISTENING`. Default 60 s: the host starts two Node processes (itself and the
+   * worker that imports the app), and on a shared 2-core machine one start has been seen to take over 20 s.
+   */
   startTimeoutMs?: number;
   /** The function key the host accepts. Default: a fresh random one per app. */
   functionKey?: string;

@@ -41,6 +41,7 @@ describe('dev host registration rules', () => {
         'bad.name': "'bad.name' is not a valid function name.",
         host: "'host' is not a valid function name.",
         badBinding: 'The binding name my_blob is invalid. Please assign a valid name to the binding.',
+        fiveFields: "The schedule expression '*/5 * * * *' was not recognized as a valid cron expression or timespan string.",
       },
     );
     for (const e of app.errors) assert.ok(inError(e.name), `logged: The '${e.name}' function is in error: ...`);
@@ -82,8 +83,9 @@ describe('dev host with a queue name whose %SETTING% is not set', () => {
       env: { DEVHOST_RULES_QUEUE: undefined },
     });
     try {
-      assert.match(app.errors.find((e) => e.name === 'settingQueue')?.message ?? '', /DEVHOST_RULES_QUEUE/);
-      assert.ok(app.logs.some((l) => /The 'settingQueue' function is in error: .*DEVHOST_RULES_QUEUE/.test(l)));
+      const message = "Error indexing method 'Functions.settingQueue'. '%DEVHOST_RULES_QUEUE%' does not resolve to a value.";
+      assert.equal(app.errors.find((e) => e.name === 'settingQueue')?.message, message);
+      assert.ok(app.logs.some((l) => l.endsWith(`The 'settingQueue' function is in error: ${message}`)));
       assert.equal((await fetch(`${app.baseUrl}/api/things`)).status, 200);
     } finally {
       assert.equal(await app.stop(), 0);
