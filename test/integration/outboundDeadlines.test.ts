@@ -74,6 +74,17 @@ describe('a POST /chats that never answers', () => {
     assert.equal(h.graph.count('POST', '/chats'), h.graph.requestsTo('POST', '/chats').length);
   });
 
+  it('the first message POST that never answers (but was posted) is not posted twice by the retry', limit, async () => {
+    const { key } = newIncident();
+    const job = { siteId: h.siteId, issueKey: key, kind: 'incident' as const, jobId: newJobId() };
+    h.graph.hang({ method: 'POST', pathPattern: '/chats/*/messages' });
+    await assert.rejects(ensureChatForIssue(h.deps, h.context(), job), DeadlineError);
+    assert.equal(chatsOf(key)[0]?.messages.length, 1, 'Graph did post it');
+    await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(chatsOf(key).length, 1);
+    assert.equal(chatsOf(key)[0]!.messages.length, 1, 'the retry looked before posting again');
+  });
+
   it('Graph stalled before creating anything: the retry finds no chat and creates exactly one', limit, async () => {
     const { key } = newIncident();
     const job = { siteId: h.siteId, issueKey: key, kind: 'incident' as const, jobId: newJobId() };
