@@ -253,8 +253,9 @@ function resolveStorage(
   v: { AzureWebJobsStorage?: string; AzureWebJobsStorage__accountName?: string; AzureWebJobsStorage__queueServiceUri?: string; AzureWebJobsStorage__tableServiceUri?: string },
 ): Omit<StorageConfig, 'managedIdentityClientId'> {
   const identitySettings = Object.keys(env).filter((name) => /^AzureWebJobsStorage__/i.test(name) && env[name]?.trim());
-  // The host's rule: a non-blank value under the exact name is a connection string and wins over the section's
-  // children (the WebJobs storage client provider reads the section's Value before its `__` keys).
+  // The host's rule: when both exist, the exact-match setting wins (Microsoft Learn, functions-reference, host
+  // storage connections; ../shared/contracts/functions-host.md). Microsoft.Extensions.Azure's ClientFactory uses a
+  // non-blank section Value as the connection string before it looks at the section's `__` keys.
   if (v.AzureWebJobsStorage?.trim()) {
     return { connectionString: v.AzureWebJobsStorage, ignoredSettings: identitySettings.sort() };
   }

@@ -30,6 +30,11 @@ export const reservationLeaseSeconds = 120;
  * the next one waits before looking for it: long enough for a slow create to land, short enough not to matter.
  */
 export const abandonedGraceSeconds = 10;
+/**
+ * Time kept in hand when deciding whether to renew the lease before POST /chats: the call may take up to
+ * GRAPH_TIMEOUT_SECONDS and saving the link a little more, all of which must end before the lease does.
+ */
+const leaseMarginSeconds = 30;
 /** Longest single wait for another worker's creation before checking again. */
 const maxWaitSeconds = 10;
 
@@ -182,6 +187,15 @@ async function createOnce(
       `no one on ${issue.key} could be mapped to a Microsoft 365 user (${mapping.unmapped.length} unmapped); add mappings and run the action again`,
       'chat-no-members',
     );
+  }
+  // Reading the people (Jira, then Graph lookups) may have used most of the lease, each call within its own
+  // deadline. If POST /chats could outlast the lease, another worker would take over, find no chat yet and create
+  // a second one; so renew it first. The write is ETag-conditional: it also proves nobody took over meanwhile.
+  const ageSeconds = (deps.clock.now().getTime() - Date.parse(link.reservedAt)) / 1000;
+  if (ageSeconds > reservationLeaseSeconds - deps.config.timeouts.graphMs / 1000 - leaseMarginSeconds) {
+    const renewed = await updateChatLink(deps, link, { reservedAt: deps.clock.now().toISOString() });
+    if (!renewed) throw new ThrottledError('another worker took over the chat creation while this one read the people', 5);
+    link = renewed;
   }
   let chat: CreatedChat;
   try {

@@ -17,11 +17,13 @@ import { createJiraApi } from '../../shared/jira/client.js';
 import { memoryLogger } from '../../shared/log.js';
 import { KeyVaultSecretStore } from '../../shared/secrets/keyVaultSecretStore.js';
 import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
-import { abandonedGraceSeconds, ensureChatForIssue } from '../../shared/workflows/createChat.js';
+import { abandonedGraceSeconds, ensureChatForIssue, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
+import type { WorkflowDeps } from '../../shared/workflows/deps.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { FakeGraph } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { FakeKeyVault } from '../fakes/keyVault.js';
+import { waitFor } from '../support/wait.js';
 import { newJobId, startWorkflowHarness, type WorkflowHarness } from '../support/workflowHarness.js';
 
 const limit = { timeout: 20_000 };
@@ -72,6 +74,17 @@ describe('a POST /chats that never answers', () => {
     assert.equal(h.graph.count('POST', '/chats'), h.graph.requestsTo('POST', '/chats').length);
   });
 
+  it('the first message POST that never answers (but was posted) is not posted twice by the retry', limit, async () => {
+    const { key } = newIncident();
+    const job = { siteId: h.siteId, issueKey: key, kind: 'incident' as const, jobId: newJobId() };
+    h.graph.hang({ method: 'POST', pathPattern: '/chats/*/messages' });
+    await assert.rejects(ensureChatForIssue(h.deps, h.context(), job), DeadlineError);
+    assert.equal(chatsOf(key)[0]?.messages.length, 1, 'Graph did post it');
+    await ensureChatForIssue(h.deps, h.context(), job);
+    assert.equal(chatsOf(key).length, 1);
+    assert.equal(chatsOf(key)[0]!.messages.length, 1, 'the retry looked before posting again');
+  });
+
   it('Graph stalled before creating anything: the retry finds no chat and creates exactly one', limit, async () => {
     const { key } = newIncident();
     const job = { siteId: h.siteId, issueKey: key, kind: 'incident' as const, jobId: newJobId() };
@@ -82,6 +95,56 @@ describe('a POST /chats that never answers', () => {
     const created = await ensureChatForIssue(h.deps, h.context(), job);
     assert.equal(created.created, true);
     assert.equal(chatsOf(key).length, 1);
+  });
+});
+
+describe('the chat-link lease outlives every deadline', () => {
+  let h: WorkflowHarness;
+  before(async () => {
+    h = await startWorkflowHarness();
+  });
+  after(async () => {
+    h.graph.assertNoViolations();
+    await h.close();
+  });
+
+  it('a worker that spent most of its lease reading people renews it before POST /chats, so no one takes over mid-call', limit, async () => {
+    const agent = h.graph.addUser({ displayName: 'Agent Lease', mail: 'agent.lease@contoso.example' });
+    const jiraAgent = h.jira.addUser({ displayName: agent.displayName, emailAddress: agent.mail!, emailVisible: true });
+    const extra = h.jira.addUser({ displayName: 'Extra Person', emailAddress: 'extra.lease@contoso.example', emailVisible: true });
+    h.graph.addUser({ displayName: 'Extra Person', mail: 'extra.lease@contoso.example' });
+    const issue = h.jira.addJsmIssue({ key: 'LEASE-1', summary: 'Slow Jira', assignee: jiraAgent });
+    // Reading the extra member from Jira takes (by the workflows' clock) longer than the whole lease: several slow
+    // calls, each within its own deadline, can add up to that.
+    const slowJira: WorkflowDeps = {
+      ...h.deps,
+      jiraFor: async (siteId) => {
+        const api = await h.deps.jiraFor(siteId);
+        return {
+          ...api,
+          baseUrl: api.baseUrl,
+          getUser: async (accountId: string) => {
+            if (accountId === extra.accountId) h.clock.advance(reservationLeaseSeconds + 10);
+            return api.getUser(accountId);
+          },
+        };
+      },
+    };
+    h.graph.delay(400, { method: 'POST', pathPattern: '/chats' });
+    const first = ensureChatForIssue(slowJira, h.context(), {
+      siteId: h.siteId,
+      issueKey: issue.key,
+      kind: 'incident',
+      jobId: newJobId(),
+      params: { members: [extra.accountId] },
+    });
+    // While the first worker's POST /chats is in flight, another delivery arrives.
+    await waitFor('the first POST /chats in flight', () => h.graph.requestsTo('POST', '/chats').some((r) => r.status === 0));
+    const second = await ensureChatForIssue(h.deps, h.context(), { siteId: h.siteId, issueKey: issue.key, kind: 'incident', jobId: newJobId() }).catch((e: unknown) => e);
+    await first;
+    h.graph.delay(0);
+    assert.ok(second instanceof ThrottledError, `the second delivery waits for the renewed reservation, got ${String(second)}`);
+    assert.equal(h.graph.chatsWithTopic(/\[LEASE-1\]/).length, 1, 'exactly one chat');
   });
 });
 
