@@ -71,7 +71,7 @@ export async function createChatJob(job: JobMessage, context: JobContext, deps: 
 }
 
 export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext, request: ChatRequest): Promise<EnsuredChat> {
-  const { siteId, kind } = request;
+  const { siteId } = request;
   const settings = await requireProject(deps, siteId, request.issueKey);
   const jira = await deps.jiraFor(siteId);
   // Jira is the source of truth: the job reads the issue now, whatever the event said.
