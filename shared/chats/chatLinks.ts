@@ -51,6 +51,9 @@ export interface ChatLink {
   closingAt?: string;
   /** Last short update posted, to keep to one message per second per chat. */
   lastUpdatePostedAt?: string;
+  /** When Graph confirmed the chat no longer exists (deleted in Teams); such a chat is not used or recreated. */
+  goneAt?: string;
+  goneReason?: string;
 }
 
 export type ChatLinkDeps = Pick<Runtime, 'tables'>;
@@ -82,9 +85,9 @@ export async function updateChatLink(deps: ChatLinkDeps, current: Entity<ChatLin
   return r.ok ? { ...next, partitionKey, rowKey: rk, etag: r.etag } : undefined;
 }
 
-/** The issue's chat, if it was created. */
+/** The issue's chat, if it was created and still exists. */
 export async function findChatLink(deps: ChatLinkDeps, siteId: string, issueId: string): Promise<Entity<ChatLink> | undefined> {
   const link = await readChatLink(deps, siteId, issueId);
-  return link?.state === 'created' && link.chatId ? link : undefined;
+  return link?.state === 'created' && link.chatId && !link.goneAt ? link : undefined;
 }
 

@@ -18,6 +18,7 @@ import type { JiraApi } from '../jira/client.js';
 import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink, reserveChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
+import { chatGoneError } from '../chats/chatGone.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import { selfLinkUrl } from '../people/selfLink.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
@@ -79,6 +80,7 @@ export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext
   const graph = await deps.graphFor(settings.tenantId, 'chats');
   try {
     let link = await readChatLink(deps, siteId, issue.id);
+    if (link?.goneAt) throw chatGoneError(link);
     let createdNow = false;
     let unmapped: UnmappedUser[] = [];
     if (link?.state !== 'created') {
