@@ -81,6 +81,14 @@ var rules = [
     query: 'traces | where message contains \'"event":"serviceUser.needsReauth"\''
   }
   {
+    name: 'service-user-invalid'
+    displayName: 'Jira bridge: a service user lost its licence or account'
+    description: 'A service user was found without the licence its feature needs (e.g. Teams, TEAMS1), disabled, or not a user mailbox. Its jobs are parked until the keep-alive or an admin refresh finds it valid again.'
+    severity: 2
+    windowSize: 'PT5M'
+    query: 'traces | where message contains \'"event":"serviceUser.invalid"\''
+  }
+  {
     name: 'webhook-failure-rate'
     displayName: 'Jira bridge: webhook failure rate'
     description: 'More than ${webhookFailureRatePercent}% of ${webhookFunctionName} requests failed in 15 minutes. Jira retries failed deliveries, but a sustained rate means events are being lost or delayed.'

@@ -448,6 +448,7 @@ describe('Function App', () => {
     const alerts = file('bicep/modules/alerts.bicep');
     assert.match(alerts.source, /"event":"job\.poisoned"/);
     assert.match(alerts.source, /"event":"serviceUser\.needsReauth"/);
+    assert.match(alerts.source, /"event":"serviceUser\.invalid"/);
     assert.match(alerts.source, /param webhookFunctionName string = 'jiraEvents'/);
     assert.ok(resources(alerts).some((r) => r.type === 'Microsoft.Insights/actionGroups'));
     assert.ok(topLevel(file('bicep/main.bicep'), 'parameter_declaration').map(declaredName).includes('alertActionGroupId'));
@@ -494,6 +495,7 @@ describe('deployment entry points', () => {
     }
     assert.match(readme, /"event":"job\.poisoned"/);
     assert.match(readme, /"event":"serviceUser\.needsReauth"/);
+    assert.match(readme, /"event":"serviceUser\.invalid"/);
     assert.match(readme, /azd up/);
     assert.match(readme, /az deployment sub (create|what-if)[^\n]*--what-if|az deployment sub what-if/);
   });
