@@ -70,7 +70,8 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
       actions.push({ action, params });
       continue;
     }
-    const existing = await readChatLink(deps, siteId, issue.id, kind);
+    // One chat per issue: any chat action would reuse the issue's chat, whatever kind created it.
+    const existing = await readChatLink(deps, siteId, issue.id);
     const fields = kind === 'customer' ? [...new Set([...settings.memberFields, 'reporter' as const])] : settings.memberFields;
     const people = issuePeople(issue, fields);
     const stored = await Promise.all(people.map((p) => readEntity<{ entraObjectId: string; isGuest: boolean }>(mappings, settings.tenantId, p.accountId)));
@@ -84,7 +85,7 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
     actions.push({
       action,
       kind,
-      existingChat: existing?.state === 'created' ? { chatId: existing.chatId, webUrl: existing.webUrl } : undefined,
+      existingChat: existing?.state === 'created' ? { chatId: existing.chatId, webUrl: existing.webUrl, kind: existing.kind } : undefined,
       topic: existing?.topic ?? renderTopic(topicTemplate, issue),
       members,
       unmapped: members.filter((m) => typeof m.mapping === 'string' && m.mapping.startsWith('unmapped')).map((m) => m.accountId),

@@ -1,6 +1,11 @@
-// The link between a Jira issue and its Teams chat, one row per (site, issue, kind): the idempotency guard that
-// makes "exactly one chat per issue" true. PartitionKey = site id, RowKey = `<issue id>|<kind>`; the issue id (not
-// the key) is used because a moved issue keeps its id and gets a new key.
+// The link between a Jira issue and its Teams chat, one row per (site, issue): the idempotency guard that makes
+// "exactly one chat per issue" true whatever Automation sends (README): an `incident-chat`, a generic `chat` and an
+// `epic-chat` for the same issue all reserve the same row, so they race for one chat and the later ones reuse it.
+// PartitionKey = site id, RowKey = the issue id (not the key: a moved issue keeps its id and gets a new key). The
+// row records which kind of chat it is (`kind`, from the action that created it).
+//
+// Earlier versions keyed the row per (issue, kind) (`<issue id>|<kind>`); such rows are still read (and reused),
+// so an upgrade never creates a second chat for an issue that has one.
 //
 // State machine: (none) → creating → created. A worker reserves the row (conditional insert, or an ETag-conditional
 // take-over of an abandoned reservation) before it calls POST /chats, which Graph does not deduplicate for group
@@ -46,20 +51,30 @@ export interface ChatLink {
   closingAt?: string;
   /** Last short update posted, to keep to one message per second per chat. */
   lastUpdatePostedAt?: string;
+  /** When Graph confirmed the chat no longer exists (deleted in Teams); such a chat is not used or recreated. */
+  goneAt?: string;
+  goneReason?: string;
 }
 
 export type ChatLinkDeps = Pick<Runtime, 'tables'>;
 
-const rowKey = (issueId: string, kind: ChatKind) => `${issueId}|${kind}`;
+const rowKey = (issueId: string) => issueId;
+const legacyRowKey = (issueId: string, kind: ChatKind) => `${issueId}|${kind}`;
 
-export async function readChatLink(deps: ChatLinkDeps, siteId: string, issueId: string, kind: ChatKind): Promise<Entity<ChatLink> | undefined> {
-  return readEntity<ChatLink>(await deps.tables.table(tableNames.chatLinks), siteId, rowKey(issueId, kind));
+/** The issue's chat link (whatever its kind), or `undefined` when no chat was ever reserved for the issue. */
+export async function readChatLink(deps: ChatLinkDeps, siteId: string, issueId: string): Promise<Entity<ChatLink> | undefined> {
+  const table = await deps.tables.table(tableNames.chatLinks);
+  const row = await readEntity<ChatLink>(table, siteId, rowKey(issueId));
+  if (row) return row;
+  // A row from before one-row-per-issue: prefer a created one, in the order incident, customer, epic, generic.
+  const legacy = await Promise.all(chatKinds.map((kind) => readEntity<ChatLink>(table, siteId, legacyRowKey(issueId, kind))));
+  return legacy.find((l) => l?.state === 'created') ?? legacy.find((l) => l !== undefined);
 }
 
 /** Inserts a reservation; `undefined` when a row already exists (someone else reserved or created it). */
 export async function reserveChatLink(deps: ChatLinkDeps, link: ChatLink): Promise<Entity<ChatLink> | undefined> {
-  const r = await insertEntity(await deps.tables.table(tableNames.chatLinks), link.siteId, rowKey(link.issueId, link.kind), link);
-  return r.created ? { ...link, partitionKey: link.siteId, rowKey: rowKey(link.issueId, link.kind), etag: r.etag } : undefined;
+  const r = await insertEntity(await deps.tables.table(tableNames.chatLinks), link.siteId, rowKey(link.issueId), link);
+  return r.created ? { ...link, partitionKey: link.siteId, rowKey: rowKey(link.issueId), etag: r.etag } : undefined;
 }
 
 /** ETag-conditional write; `undefined` when another worker changed the row first. */
@@ -70,9 +85,9 @@ export async function updateChatLink(deps: ChatLinkDeps, current: Entity<ChatLin
   return r.ok ? { ...next, partitionKey, rowKey: rk, etag: r.etag } : undefined;
 }
 
-/** The issue's chat (any kind) that exists, preferring incident, customer, epic, then generic. */
+/** The issue's chat, if it was created and still exists. */
 export async function findChatLink(deps: ChatLinkDeps, siteId: string, issueId: string): Promise<Entity<ChatLink> | undefined> {
-  const links = await Promise.all(chatKinds.map((kind) => readChatLink(deps, siteId, issueId, kind)));
-  return links.find((l) => l?.state === 'created' && l.chatId);
+  const link = await readChatLink(deps, siteId, issueId);
+  return link?.state === 'created' && link.chatId && !link.goneAt ? link : undefined;
 }
 

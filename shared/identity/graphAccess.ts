@@ -11,11 +11,11 @@
 //   from the chat, a policy) and the job ends with Graph's reason.
 // - any other permanent answer (400/403/404/409/410/...) ends the job with Graph's reason: retrying it as sent
 //   cannot help.
-import { PermanentError, ServiceUserUnavailableError } from '../errors.js';
+import { NeedsReauthError, PermanentError, ServiceUserUnavailableError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { isFeature } from './features.js';
-import { invalidLicence, markInvalidLicence, refreshDelegated, type IdentityDeps } from './tokens.js';
+import { invalidLicence, markInvalidLicence, reauthPath, refreshDelegated, type IdentityDeps } from './tokens.js';
 import { validateServiceUser } from './validateServiceUser.js';
 
 /** The error the job runner should act on instead of `e`: a park, a permanent failure, or `e` itself (transient). */
@@ -23,6 +23,16 @@ export async function explainGraphError(deps: IdentityDeps, e: GraphRequestError
   const identity = e.identity;
   if (identity?.kind === 'delegated' && isFeature(identity.feature) && (e.status === 401 || e.status === 403)) {
     const user = await readServiceUser(deps.tables, identity.tenantId, identity.feature);
+    // Another job may have just found the cause and flagged the service user: park this one for the same reason.
+    if (user?.status === 'invalid-licence') return invalidLicence(deps, identity.tenantId, identity.feature, user.statusReason);
+    if (user?.status === 'needs-reauth') {
+      return new NeedsReauthError(
+        `service user for tenant ${identity.tenantId} feature ${identity.feature} needs re-authentication: open ${deps.config.publicBaseUrl}${reauthPath(identity.tenantId, identity.feature)}`,
+        identity.tenantId,
+        identity.feature,
+        reauthPath(identity.tenantId, identity.feature),
+      );
+    }
     if (user?.status === 'active') {
       try {
         const { accessToken } = await refreshDelegated(deps, user, { force: e.status === 401 });

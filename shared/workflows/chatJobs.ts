@@ -6,8 +6,21 @@ import { closeChatJob } from './closeChat.js';
 import { chatUpdateJob } from './chatUpdate.js';
 import { syncMembersJob } from './syncMembers.js';
 import type { WorkflowDeps } from './deps.js';
+import { recordIfChatGone } from '../chats/chatGone.js';
 
 export function chatJobHandler(deps: WorkflowDeps): JobHandler {
+  const dispatch = chatJobDispatch(deps);
+  return async (job, context) => {
+    try {
+      return await dispatch(job, context);
+    } catch (e) {
+      // A 404 for the chat, in any chat job: recorded once as gone, not retried, not recreated.
+      throw await recordIfChatGone(deps, context, job, e);
+    }
+  };
+}
+
+function chatJobDispatch(deps: WorkflowDeps): JobHandler {
   return (job, context) => {
     switch (job.action) {
       case 'incident-chat':

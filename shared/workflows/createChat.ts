@@ -18,6 +18,7 @@ import type { JiraApi } from '../jira/client.js';
 import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink, reserveChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
+import { chatGoneError } from '../chats/chatGone.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import { selfLinkUrl } from '../people/selfLink.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
@@ -51,6 +52,8 @@ export interface EnsuredChat {
   chatId: string;
   webUrl?: string;
   created: boolean;
+  /** The kind of the issue's chat: the one that created it, which may differ from the one asked for. */
+  kind: ChatKind;
   issue: JiraIssue;
   settings: ProjectSettings;
 }
@@ -65,25 +68,31 @@ export async function createChatJob(job: JobMessage, context: JobContext, deps: 
     jobId: job.jobId,
     params: job.params as ChatRequest['params'],
   });
-  return { outcome: 'done', detail: chat.created ? `created chat ${chat.chatId}` : `chat ${chat.chatId} already existed; follow-up steps checked` };
+  if (chat.created) return { outcome: 'done', detail: `created chat ${chat.chatId}` };
+  // One chat per issue, whatever Automation sends: another kind of chat action reuses the chat the issue has, and
+  // the audit says so (the HTTP answer was a 202 before this ran; the intake cannot know without asking Jira for
+  // the issue id).
+  if (chat.kind !== kind) return { outcome: 'done', detail: `reused the ${chat.kind} chat ${chat.chatId} (one chat per issue); no ${kind} chat was created` };
+  return { outcome: 'done', detail: `chat ${chat.chatId} already existed; follow-up steps checked` };
 }
 
 export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext, request: ChatRequest): Promise<EnsuredChat> {
-  const { siteId, kind } = request;
+  const { siteId } = request;
   const settings = await requireProject(deps, siteId, request.issueKey);
   const jira = await deps.jiraFor(siteId);
   // Jira is the source of truth: the job reads the issue now, whatever the event said.
   const issue = await jira.getIssue(request.issueKey, settings.fieldIds, { watchers: settings.memberFields.includes('watchers') });
   const graph = await deps.graphFor(settings.tenantId, 'chats');
   try {
-    let link = await readChatLink(deps, siteId, issue.id, kind);
+    let link = await readChatLink(deps, siteId, issue.id);
+    if (link?.goneAt) throw chatGoneError(link);
     let createdNow = false;
     let unmapped: UnmappedUser[] = [];
     if (link?.state !== 'created') {
       ({ link, createdNow, unmapped } = await createOnce(deps, context, graph, { request, issue, settings, existing: link }));
     }
     const finished = await finishChat(deps, context, { graph, jira, link, issue, settings, createdNow, unmapped, params: request.params });
-    return { chatId: finished.chatId!, webUrl: finished.webUrl, created: createdNow, issue, settings };
+    return { chatId: finished.chatId!, webUrl: finished.webUrl, created: createdNow, kind: finished.kind, issue, settings };
   } finally {
     context.graphRequestIds.push(...graph.requestIds);
   }
@@ -130,7 +139,7 @@ async function createOnce(
       topic,
     });
     reservedNow = Boolean(link);
-    link ??= await readChatLink(deps, request.siteId, issue.id, request.kind);
+    link ??= await readChatLink(deps, request.siteId, issue.id);
     if (!link) throw new ThrottledError('the chat link changed while reserving it', 1);
     if (link.state === 'created') return { link, createdNow: false, unmapped: [] };
   }
@@ -419,7 +428,7 @@ async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseU
 }
 
 async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entity<ChatLink>> {
-  const fresh = await readChatLink(deps, link.siteId, link.issueId, link.kind);
+  const fresh = await readChatLink(deps, link.siteId, link.issueId);
   if (!fresh) throw new PermanentError('the chat link disappeared', 'chat-link-missing');
   return fresh;
 }

@@ -133,7 +133,7 @@ async function recordOutcome(
     const reported = [...new Set([...(current.unmappedReported ?? []), ...outcome.unreported.map((u) => u.accountId)])];
     const saved = await updateChatLink(deps, current, { members, unmappedReported: reported });
     if (saved) return saved;
-    current = await readChatLink(deps, link.siteId, link.issueId, link.kind);
+    current = await readChatLink(deps, link.siteId, link.issueId);
   }
   return current ?? link;
 }

@@ -240,6 +240,23 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     assert.equal(unknown.status, 404);
   });
 
+  it('a service user removed from the chat: the 403 is not its licence, so the job ends with Graph\'s reason (not parked, not retried)', async () => {
+    incident('OPS-30');
+    await bridge.automation('incident-chat', { issueKey: 'OPS-30' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+    const chat = bridge.graph.chatsWithTopic(/OPS-30\]/)[0]!;
+    chat.members = chat.members.filter((m) => m.userId !== bridge.serviceUser.id);
+    await bridge.automation('sync-members', { issueKey: 'OPS-30' });
+    await bridge.app.waitForIdle(undefined, 40_000);
+    const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-30`);
+    const sync = audit.body.entries.filter((e: { action: string }) => e.action === 'sync-members');
+    assert.deepEqual(sync.map((e: { outcome: string }) => e.outcome), ['failed'], JSON.stringify(sync));
+    assert.match(sync[0].detail, /graph-403: Microsoft Graph refused GET \/chats\/.+\/members with 403 Forbidden/);
+    const su = await bridge.admin('GET', `service-users/${bridge.tenantId}/chats`);
+    assert.equal(su.body.status, 'active', 'the service user itself is fine');
+    assert.equal(su.body.parkedJobs, 0);
+  });
+
   it('a service user that lost its Teams licence parks chat jobs with the reason, shows in health, and resumes them when the licence is back', async () => {
     incident('OPS-20');
     incident('OPS-21');

@@ -9,6 +9,8 @@ import { syncMembersJob } from '../../shared/workflows/syncMembers.js';
 import { closeChatJob } from '../../shared/workflows/closeChat.js';
 import { chatUpdateJob } from '../../shared/workflows/chatUpdate.js';
 import { runJob } from '../../shared/jobs/runJob.js';
+import { readChatLink } from '../../shared/chats/chatLinks.js';
+import { chatJobHandler } from '../../shared/workflows/chatJobs.js';
 import { listAudit } from '../../shared/jobs/audit.js';
 import { jobMessageSchema, type Action, type JobMessage } from '../../shared/jobs/messages.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
@@ -244,5 +246,32 @@ describe('chat lifecycle and job outcomes', () => {
     await assert.rejects(runJob(job('chat-update', key), { queue, dequeueCount: 1 }, (j, c) => chatUpdateJob(j, c, h.deps), h.deps), /500/);
     audit = await listAudit(h.deps, h.siteId, key);
     assert.ok(audit.some((a) => a.action === 'chat-update' && a.outcome === 'error'), 'a 5xx is left to the host to retry');
+  });
+
+  it('a chat deleted in Teams is recorded as gone (link row, audit, a note on the issue) and not silently recreated', async () => {
+    const queue = uniqueName('q');
+    const handler = chatJobHandler(h.deps);
+    const { key, issue, chat } = await incidentWithChat();
+    h.graph.chats.delete(chat.id);
+
+    h.clock.advance(2);
+    await runJob(job('chat-update', key), { queue, dequeueCount: 1 }, handler, h.deps);
+    const row = await readChatLink(h.deps, h.siteId, issue.id);
+    assert.ok(row?.goneAt, 'the link row says the chat is gone');
+    assert.equal(row.chatId, chat.id, 'and which chat it was');
+    let audit = await listAudit(h.deps, h.siteId, key);
+    assert.match(audit.find((a) => a.action === 'chat-update')?.detail ?? '', /chat-gone: .*no longer exists/);
+    const notes = () => h.jira.issue(key)!.comments.filter((c) => /no longer exists/.test(JSON.stringify(c.body)));
+    assert.equal(notes().length, 1, 'the issue is told');
+    assert.equal(notes()[0]!.jsdPublic, false, 'as an internal note');
+
+    // A chat action for the issue afterwards ends with the reason instead of creating a new chat behind everyone's back.
+    const creates = h.graph.count('POST', '/chats');
+    await runJob(job('incident-chat', key), { queue, dequeueCount: 1 }, handler, h.deps);
+    assert.equal(h.graph.count('POST', '/chats'), creates);
+    audit = await listAudit(h.deps, h.siteId, key);
+    assert.ok(audit.some((a) => a.action === 'incident-chat' && a.outcome === 'failed' && /chat-gone/.test(a.detail ?? '')), JSON.stringify(audit));
+    await runJob(job('sync-members', key), { queue, dequeueCount: 1 }, handler, h.deps);
+    assert.equal(notes().length, 1, 'noted once');
   });
 });

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { ThrottledError, PermanentError } from '../../shared/errors.js';
 import { GraphRequestError } from '../../shared/graph/client.js';
 import { readChatLink } from '../../shared/chats/chatLinks.js';
-import { ensureChatForIssue, abandonedGraceSeconds, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
-import { replaceIfMatch, tableNames } from '../../shared/storage/tables.js';
+import { createChatJob, ensureChatForIssue, abandonedGraceSeconds, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
+import { deleteEntity, insertEntity, replaceIfMatch, tableNames } from '../../shared/storage/tables.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { jobMessageSchema, type JobMessage } from '../../shared/jobs/messages.js';
 import { syncMembersJob } from '../../shared/workflows/syncMembers.js';
@@ -35,6 +35,8 @@ describe('exactly one chat per issue', () => {
   }
   const request = (key: string, jobId = newJobId()) => ({ siteId: h.siteId, issueKey: key, kind: 'incident' as const, jobId });
   const chatsOf = (key: string) => h.graph.chatsWithTopic(new RegExp(`\\[${key}\\]`));
+  const chatJob = (action: 'incident-chat' | 'chat' | 'epic-chat', key: string) =>
+    jobMessageSchema.parse({ v: 1, kind: 'job', jobId: newJobId(), action, siteId: h.siteId, issueKey: key, source: 'automation', requestedAt: new Date().toISOString() });
 
   it('two workers racing for the same issue create one chat; the loser waits and then finds it', async () => {
     const { key } = newIncident();
@@ -52,6 +54,49 @@ describe('exactly one chat per issue', () => {
     assert.equal(again.created, false);
     assert.equal(chatsOf(key).length, 1);
     assert.equal(chatsOf(key)[0]!.messages.length, 1);
+  });
+
+  it('one chat per issue whatever Automation sends: a generic `chat` action on an issue with its incident chat reuses it and says so', async () => {
+    const { key } = newIncident();
+    const first = await createChatJob(chatJob('incident-chat', key), h.context(), h.deps);
+    assert.match(first.detail ?? '', /created chat/);
+    const second = await createChatJob(chatJob('chat', key), h.context(), h.deps);
+    assert.equal(second.outcome, 'done');
+    assert.match(second.detail ?? '', /reused the incident chat/);
+    await createChatJob(chatJob('epic-chat', key), h.context(), h.deps);
+    assert.equal(chatsOf(key).length, 1);
+    assert.equal(chatsOf(key)[0]!.messages.length, 1, 'no second first message either');
+    assert.equal(h.jira.issue(key)!.remoteLinks.length, 1);
+  });
+
+  it('two different chat kinds racing for the same issue still make one chat', async () => {
+    const { key } = newIncident();
+    h.graph.delay(300, { method: 'POST', pathPattern: '/chats' });
+    const results = await Promise.allSettled([
+      createChatJob(chatJob('incident-chat', key), h.context(), h.deps),
+      createChatJob(chatJob('chat', key), h.context(), h.deps),
+    ]);
+    h.graph.delay(0);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(loser.reason instanceof ThrottledError, String(loser.reason));
+    await createChatJob(chatJob('chat', key), h.context(), h.deps);
+    assert.equal(chatsOf(key).length, 1);
+  });
+
+  it('a chat linked by an earlier version (one row per issue and kind) is reused, not created again', async () => {
+    const { key, issue } = newIncident();
+    await ensureChatForIssue(h.deps, h.context(), request(key));
+    // Move the row to the key earlier versions used: `<issue id>|<kind>`.
+    const table = await h.deps.tables.table(tableNames.chatLinks);
+    const row = (await readChatLink(h.deps, h.siteId, issue.id))!;
+    const { partitionKey, rowKey, etag: _etag, ...rest } = row;
+    assert.equal(rowKey, issue.id);
+    await insertEntity(table, partitionKey, `${issue.id}|incident`, rest);
+    await deleteEntity(table, partitionKey, rowKey);
+    const again = await createChatJob(chatJob('chat', key), h.context(), h.deps);
+    assert.match(again.detail ?? '', /reused the incident chat/);
+    assert.equal(chatsOf(key).length, 1);
   });
 
   it('the same message delivered twice at the same time creates one chat', async () => {
@@ -72,7 +117,7 @@ describe('exactly one chat per issue', () => {
     h.graph.dropConnectionAfter({ method: 'POST', pathPattern: '/chats' });
     await assert.rejects(ensureChatForIssue(h.deps, h.context(), job));
     assert.equal(chatsOf(key).length, 1, 'Graph did create it');
-    const row = await readChatLink(h.deps, h.siteId, issue.id, 'incident');
+    const row = await readChatLink(h.deps, h.siteId, issue.id);
     assert.equal(row?.state, 'creating');
     assert.ok(row?.abandonedAt, 'the attempt said it gave up without knowing');
 
@@ -96,7 +141,7 @@ describe('exactly one chat per issue', () => {
     await assert.rejects(ensureChatForIssue(h.deps, h.context(), job));
     // Make it look like the process died before it could mark the reservation abandoned.
     const table = await h.deps.tables.table(tableNames.chatLinks);
-    const row = (await readChatLink(h.deps, h.siteId, issue.id, 'incident'))!;
+    const row = (await readChatLink(h.deps, h.siteId, issue.id))!;
     const { partitionKey, rowKey, etag, abandonedAt: _gone, ...rest } = row;
     assert.ok((await replaceIfMatch(table, partitionKey, rowKey, rest, etag)).ok);
 
@@ -138,7 +183,7 @@ describe('exactly one chat per issue', () => {
     const error = await ensureChatForIssue(h.deps, h.context(), job).catch((e: unknown) => e);
     assert.ok(error instanceof ThrottledError, String(error));
     assert.equal(error.retryAfterSeconds, 2);
-    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true, 'no chat was created, and the row says so');
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id))?.released, true, 'no chat was created, and the row says so');
     // The queue brings the job back after Graph's 2 seconds, long before any lease or grace would have run out.
     h.clock.advance(2);
     const retried = await ensureChatForIssue(h.deps, h.context(), job);
@@ -208,7 +253,7 @@ describe('exactly one chat per issue', () => {
     assert.equal(h.graph.count('POST', '/chats') - before, 1, 'the people are not tried one by one');
     assert.equal(chatsOf(key).length, 0);
     // Graph refused the create, so nothing was created: the reservation is released at once, not left to a lease.
-    assert.equal((await readChatLink(h.deps, h.siteId, issue.id, 'incident'))?.released, true);
+    assert.equal((await readChatLink(h.deps, h.siteId, issue.id))?.released, true);
   });
 
   it('one member Graph refuses does not cost the others the chat: they are added, the refusal is reported', async () => {

@@ -13,6 +13,8 @@ import { KeyVaultSecretStore } from '../../shared/secrets/keyVaultSecretStore.js
 import { adminServiceUsers, adminTenants } from '../../shared/identity/admin.js';
 import { completeConsent, startConsent } from '../../shared/identity/consent.js';
 import { runKeepAlive } from '../../shared/identity/keepAlive.js';
+import { explainGraphError } from '../../shared/identity/graphAccess.js';
+import { GraphRequestError } from '../../shared/graph/client.js';
 import { tokenCacheSecretName } from '../../shared/identity/msal.js';
 import { renderPage } from '../../shared/identity/pages.js';
 import { completeServiceUserSignIn, startServiceUserSignIn } from '../../shared/identity/serviceUserSignIn.js';
@@ -429,6 +431,30 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.ok(summary.resumed >= 1);
     assert.equal((await listParkedJobs(deps.tables, tenantId, 'chats')).length, 0);
     assert.deepEqual((await peekQueueMessages(queue)).map((m) => (JSON.parse(m) as { issueKey: string }).issueKey), ['LIC-1']);
+  });
+
+  it('a 403 from Graph is checked against the service user: a lost licence parks (also for a job that races the flag), a valid one leaves Graph\'s reason', async () => {
+    const { tenantId, site, users } = newTenant();
+    const su = users[0]!;
+    await consent(tenantId, 'chats', site);
+    await signIn(tenantId, 'chats', su);
+    const forbidden = () =>
+      Object.assign(new GraphRequestError(403, 'Forbidden', 'Forbidden', 'POST', '/chats'), { identity: { tenantId, feature: 'chats', kind: 'delegated' as const } });
+
+    const valid = await explainGraphError(deps, forbidden());
+    assert.ok(valid instanceof PermanentError && valid.code === 'graph-403', String(valid));
+
+    const licences = su.licenseDetails;
+    su.licenseDetails = [];
+    try {
+      const first = await explainGraphError(deps, forbidden());
+      assert.ok(first instanceof InvalidLicenceError, String(first));
+      assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'invalid-licence');
+      // A second job whose 403 arrives after the flag is parked too, not failed.
+      assert.ok((await explainGraphError(deps, forbidden())) instanceof InvalidLicenceError);
+    } finally {
+      su.licenseDetails = licences;
+    }
   });
 
   it('a shared mailbox and an unlicensed user are refused with a clear reason, and nothing is stored', async () => {

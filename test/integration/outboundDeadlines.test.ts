@@ -59,7 +59,7 @@ describe('a POST /chats that never answers', () => {
     assert.equal(error.setting, 'GRAPH_TIMEOUT_SECONDS');
     assert.equal(h.graph.requestsTo('POST', '/chats').filter((r) => r.hung).length, 1, 'the POST really hung');
     assert.equal(chatsOf(key).length, 1, 'Graph did create it');
-    const row = await readChatLink(h.deps, h.siteId, issue.id, 'incident');
+    const row = await readChatLink(h.deps, h.siteId, issue.id);
     assert.equal(row?.state, 'creating');
     assert.ok(row?.abandonedAt, 'the timed-out attempt is marked unsure, exactly like a dropped connection');
 
