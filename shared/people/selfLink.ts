@@ -139,7 +139,7 @@ function dropOfflineAccess(scope: string): string {
 const openIdOnlyNetwork: INetworkModule = {
   async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     const r = await fetch(url, { headers: options?.headers, signal: timeout ? AbortSignal.timeout(timeout) : undefined });
-    return { status: r.status, headers: Object.fromEntries(r.headers), body: (await r.json()) as T };
+    return { status: r.status, headers: Object.fromEntries(r.headers), body: await jsonBody<T>(r) };
   },
   async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
     let body = options?.body;
@@ -152,9 +152,19 @@ const openIdOnlyNetwork: INetworkModule = {
       }
     }
     const r = await fetch(url, { method: 'POST', headers: options?.headers, body });
-    return { status: r.status, headers: Object.fromEntries(r.headers), body: (await r.json()) as T };
+    return { status: r.status, headers: Object.fromEntries(r.headers), body: await jsonBody<T>(r) };
   },
 };
+
+/** MSAL reads errors from the JSON body; a non-JSON answer (a proxy's error page) becomes an empty object. */
+async function jsonBody<T>(r: Response): Promise<T> {
+  const text = await r.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return {} as T;
+  }
+}
 
 /** The state's flow kind, read without verifying it (the flow's own handler verifies). */
 export function stateKind(state: string | null): string | undefined {
