@@ -22,6 +22,12 @@ export interface MemberSlot {
   op: MemberOp;
   /** Entra object id (lower case) the slot was taken for. */
   userId: string;
+  /**
+   * `pending` while the worker that took it sends the request (absent on rows written before this field existed);
+   * then `done` (the change happened) or `refused` (Graph refused that person: a later sync may try again). Every
+   * slot counts against the minute's budget whatever its state, as Graph counts every request.
+   */
+  state?: 'pending' | 'done' | 'refused';
 }
 
 interface PacingRow {
@@ -31,8 +37,10 @@ interface PacingRow {
 export interface SlotGrant {
   /** The changes this worker may send now. */
   granted: { op: MemberOp; userId: string }[];
-  /** Changes skipped because another worker took a slot for the same user and operation within the minute. */
+  /** Changes skipped because another worker is sending the same change right now (its slot is pending). */
   takenByOthers: { op: MemberOp; userId: string }[];
+  /** Changes skipped because another worker made them within the minute (after this worker read the members). */
+  doneByOthers: { op: MemberOp; userId: string }[];
   /** When some wanted change got no slot: seconds until the oldest slot of that kind frees. */
   retryAfterSeconds?: number;
 }
@@ -48,9 +56,14 @@ export async function takeMemberSlots(deps: PacingDeps, tenantId: string, chatId
     const now = deps.clock.now().getTime();
     const row = await readEntity<PacingRow>(table, partition(tenantId), chatId);
     const recent = (row?.slots ?? []).filter((s) => now - Date.parse(s.at) < windowMs);
-    const taken = new Set(recent.map((s) => `${s.op}|${s.userId}`));
-    const takenByOthers = wanted.filter((w) => taken.has(`${w.op}|${w.userId.toLowerCase()}`));
-    const open = wanted.filter((w) => !taken.has(`${w.op}|${w.userId.toLowerCase()}`));
+    const key = (w: { op: MemberOp; userId: string }) => `${w.op}|${w.userId.toLowerCase()}`;
+    // Another worker is sending this very change: leave it to them and look again after the minute.
+    const pending = new Set(recent.filter((s) => s.userId && (s.state ?? 'pending') === 'pending').map(key));
+    // Another worker made this change moments ago (our read of the members predates it): nothing to do.
+    const done = new Set(recent.filter((s) => s.userId && s.state === 'done').map(key));
+    const takenByOthers = wanted.filter((w) => pending.has(key(w)));
+    const doneByOthers = wanted.filter((w) => !pending.has(key(w)) && done.has(key(w)));
+    const open = wanted.filter((w) => !pending.has(key(w)) && !done.has(key(w)));
     const granted: SlotGrant['granted'] = [];
     const waiting: MemberOp[] = [];
     for (const w of open) {
@@ -64,14 +77,38 @@ export async function takeMemberSlots(deps: PacingDeps, tenantId: string, chatId
       const oldest = Math.min(now, ...recent.filter((s) => waiting.includes(s.op)).map((s) => Date.parse(s.at)));
       retryAfterSeconds = Math.max(1, Math.ceil((oldest + windowMs - now) / 1000));
     }
-    if (granted.length === 0) return { granted, takenByOthers, retryAfterSeconds };
+    if (granted.length === 0) return { granted, takenByOthers, doneByOthers, retryAfterSeconds };
     const at = new Date(now).toISOString();
-    const next: PacingRow = { slots: [...recent, ...granted.map((g) => ({ at, op: g.op, userId: g.userId.toLowerCase() }))] };
+    const next: PacingRow = { slots: [...recent, ...granted.map((g) => ({ at, op: g.op, userId: g.userId.toLowerCase(), state: 'pending' as const }))] };
     const written = row ? (await replaceIfMatch(table, partition(tenantId), chatId, next, row.etag)).ok : (await insertEntity(table, partition(tenantId), chatId, next)).created;
-    if (written) return { granted, takenByOthers, retryAfterSeconds };
+    if (written) return { granted, takenByOthers, doneByOthers, retryAfterSeconds };
     // Another worker changed the row since we read it: read again and recount.
   }
-  return { granted: [], takenByOthers: [], retryAfterSeconds: 1 };
+  return { granted: [], takenByOthers: [], doneByOthers: [], retryAfterSeconds: 1 };
+}
+
+/** Records how the changes this worker had slots for ended, so other workers neither wait for nor repeat them. */
+export async function settleMemberSlots(
+  deps: PacingDeps,
+  tenantId: string,
+  chatId: string,
+  outcomes: { op: MemberOp; userId: string; state: 'done' | 'refused' }[],
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const table = await deps.tables.table(tableNames.chatLinks);
+  const byKey = new Map(outcomes.map((o) => [`${o.op}|${o.userId.toLowerCase()}`, o.state]));
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const now = deps.clock.now().getTime();
+    const row = await readEntity<PacingRow>(table, partition(tenantId), chatId);
+    if (!row) return;
+    const slots = row.slots
+      .filter((s) => now - Date.parse(s.at) < windowMs)
+      .map((s) => {
+        const state = (s.state ?? 'pending') === 'pending' ? byKey.get(`${s.op}|${s.userId}`) : undefined;
+        return state ? { ...s, state } : s;
+      });
+    if ((await replaceIfMatch(table, partition(tenantId), chatId, { slots }, row.etag)).ok) return;
+  }
 }
 
 /**
@@ -95,27 +132,10 @@ export async function markChatThrottled(
     const row = await readEntity<PacingRow>(table, partition(tenantId), chatId);
     // Slots dated so that the last of them frees exactly when Graph said to come back.
     const at = new Date(now + retryAfterSeconds * 1000 - windowMs).toISOString();
-    const blocked = Array.from({ length: memberChangesPerMinute }, () => ({ at, op, userId: '' }));
+    const blocked: MemberSlot[] = Array.from({ length: memberChangesPerMinute }, () => ({ at, op, userId: '', state: 'done' }));
     const kept = (row?.slots ?? []).filter((s) => now - Date.parse(s.at) < windowMs && !release.has(`${s.op}|${s.userId}`));
     const next: PacingRow = { slots: [...kept, ...blocked] };
     const written = row ? (await replaceIfMatch(table, partition(tenantId), chatId, next, row.etag)).ok : (await insertEntity(table, partition(tenantId), chatId, next)).created;
     if (written) return;
-  }
-}
-
-/**
- * Graph refused these changes (a roster policy, a deleted user): the slots still count against the minute (Graph
- * may have counted the attempt), but they no longer stand for "another worker is adding this person", so the next
- * sync within the minute tries that person again instead of waiting for a worker that has already finished.
- */
-export async function finishRefusedSlots(deps: PacingDeps, tenantId: string, chatId: string, refused: { op: MemberOp; userId: string }[]): Promise<void> {
-  if (refused.length === 0) return;
-  const done = new Set(refused.map((r) => `${r.op}|${r.userId.toLowerCase()}`));
-  const table = await deps.tables.table(tableNames.chatLinks);
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const row = await readEntity<PacingRow>(table, partition(tenantId), chatId);
-    if (!row) return;
-    const next: PacingRow = { slots: row.slots.map((s) => (done.has(`${s.op}|${s.userId}`) ? { ...s, userId: '' } : s)) };
-    if ((await replaceIfMatch(table, partition(tenantId), chatId, next, row.etag)).ok) return;
   }
 }

@@ -11,7 +11,7 @@ import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
 import { issuePeople, issueTeams } from '../jira/issue.js';
 import { findChatLink, readChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
-import { finishRefusedSlots, markChatThrottled, takeMemberSlots, type MemberOp } from '../chats/memberPacing.js';
+import { markChatThrottled, settleMemberSlots, takeMemberSlots, type MemberOp } from '../chats/memberPacing.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import type { Entity } from '../storage/tables.js';
 import { memberBinding, requireProject, unmappedNote } from './createChat.js';
@@ -58,7 +58,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
       ...toAdd.map((m) => ({ op: 'add' as const, userId: m.entraObjectId.toLowerCase(), add: m })),
       ...toRemove.map((m) => ({ op: 'remove' as const, userId: m.userId!.toLowerCase(), remove: m })),
     ];
-    const grant = changes.length ? await takeMemberSlots(deps, link.tenantId, chatId, changes) : { granted: [], takenByOthers: [], retryAfterSeconds: undefined };
+    const grant = changes.length ? await takeMemberSlots(deps, link.tenantId, chatId, changes) : { granted: [], takenByOthers: [], doneByOthers: [], retryAfterSeconds: undefined };
     const granted = new Set(grant.granted.map((g) => `${g.op}|${g.userId}`));
 
     const added: MappedUser[] = [];
@@ -90,9 +90,13 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
         else throw e;
       }
     }
-    await finishRefusedSlots(deps, link.tenantId, chatId, refused.map((r) => ({ op: 'add' as const, userId: r.user.entraObjectId })));
+    await settleMemberSlots(deps, link.tenantId, chatId, [
+      ...added.map((u) => ({ op: 'add' as const, userId: u.entraObjectId, state: 'done' as const })),
+      ...removed.map((id) => ({ op: 'remove' as const, userId: id, state: 'done' as const })),
+      ...refused.map((r) => ({ op: 'add' as const, userId: r.user.entraObjectId, state: 'refused' as const })),
+    ]);
     const done = added.length + removed.length + refused.length;
-    const later = changes.length - done;
+    const later = changes.length - done - grant.doneByOthers.length;
 
     const unreported = [
       ...mapping.unmapped,

@@ -12,6 +12,7 @@ import { runJob } from '../../shared/jobs/runJob.js';
 import { listAudit } from '../../shared/jobs/audit.js';
 import { jobMessageSchema, type Action, type JobMessage } from '../../shared/jobs/messages.js';
 import { listMappings, listUnmapped, saveMapping } from '../../shared/people/mapping.js';
+import { settleMemberSlots, takeMemberSlots } from '../../shared/chats/memberPacing.js';
 import type { FakeUser } from '../fakes/graph.js';
 import type { FakeJiraUser } from '../fakes/jira.js';
 import { uniqueName } from '../support/storage.js';
@@ -177,6 +178,26 @@ describe('people in chats: lookups, mappings, paced member sync, responder teams
     for (const p of six) assert.equal(chat.members.filter((m) => m.userId === p.graphUser.id).length, 1);
     const audit = await listAudit(h.deps, h.siteId, key);
     assert.ok(audit.some((a) => a.outcome === 'deferred' && /4-per-minute/.test(a.detail ?? '')));
+    h.clock.advance(61);
+  });
+
+  it('the per-chat slots: a change another worker is sending waits, one it made is skipped, a refused one may be tried again', async () => {
+    const chatId = `19:${randomUUID().replace(/-/g, '')}@thread.v2`;
+    const [x, y, z] = [randomUUID(), randomUUID(), randomUUID()];
+    const a = await takeMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: x }, { op: 'add', userId: y }]);
+    assert.equal(a.granted.length, 2);
+    const b = await takeMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: x }, { op: 'add', userId: z }]);
+    assert.deepEqual(b.takenByOthers.map((t) => t.userId), [x], 'x is being added by the first worker');
+    assert.deepEqual(b.granted.map((g) => g.userId), [z]);
+    await settleMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: x, state: 'done' }, { op: 'add', userId: y, state: 'refused' }]);
+    const c = await takeMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: x }, { op: 'add', userId: y }, { op: 'remove', userId: x }]);
+    assert.deepEqual(c.doneByOthers.map((d) => d.userId), [x], 'x was added moments ago: not again');
+    assert.deepEqual(c.granted.map((g) => `${g.op}|${g.userId}`), [`add|${y}`, `remove|${x}`], 'the fourth add slot, and removals have their own budget');
+    const d = await takeMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: randomUUID() }]);
+    assert.equal(d.granted.length, 0, 'four adds in this minute');
+    assert.ok(d.retryAfterSeconds! > 55 && d.retryAfterSeconds! <= 60, `until the oldest slot frees: ${d.retryAfterSeconds}`);
+    h.clock.advance(61);
+    assert.equal((await takeMemberSlots(h.deps, h.graph.tenantId, chatId, [{ op: 'add', userId: randomUUID() }])).granted.length, 1);
     h.clock.advance(61);
   });
 
