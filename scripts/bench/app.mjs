@@ -73,15 +73,25 @@ async function load(count, concurrency, once) {
   return { ...summarize(latencies), wallMs, throughputPerSecond: (latencies.length / wallMs) * 1000, errors: failures.length, errorSamples: [...new Set(failures)].slice(0, 3) };
 }
 
-/** Signed webhooks for one issue, each with its own delivery id, against one running app. */
-function webhookSender(bridge, raw) {
-  const signature = signBody(bridge.webhookSecret, raw);
+/**
+ * Signed webhooks for one issue, each a distinct event (its own delivery id and, as Jira stamps every event, its own
+ * `timestamp`), against one running app: the app deduplicates a signed body it has seen, so replaying one body would
+ * measure the duplicate path. The bodies are made and signed before the clock starts.
+ */
+function webhookSender(bridge, raw, count) {
+  const template = JSON.parse(raw);
   const url = `${bridge.baseUrl}/api/jira/events?site=${bridge.siteId}`;
+  const bodies = Array.from({ length: count }, (_, i) => {
+    const body = JSON.stringify({ ...template, timestamp: (template.timestamp ?? 0) + 1 + i + Math.floor(Math.random() * 1e9) });
+    return { body, signature: signBody(bridge.webhookSecret, body) };
+  });
+  let next = 0;
   return async () => {
+    const { body, signature } = bodies[next++ % bodies.length];
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=UTF-8', 'x-hub-signature': signature, 'x-atlassian-webhook-identifier': randomUUID() },
-      body: raw,
+      body,
     });
     const text = await response.text();
     if (response.status !== 202 || JSON.parse(text).status !== 'accepted') throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
@@ -139,7 +149,7 @@ async function main() {
     const enqueue = async () => {
       await queue.sendMessage(encoded);
     };
-    const sendWebhook = webhookSender(quiet, raw);
+    const sendWebhook = webhookSender(quiet, raw, warmUp + n);
     log(`baseline: ${warmUp} warm-up + ${n} sendMessage, ${c} in parallel ...`);
     await load(warmUp, c, enqueue);
     result.baseline = await load(n, c, enqueue);
@@ -158,7 +168,7 @@ async function main() {
   process.once('SIGINT', stopping);
   try {
     const { graph, jira } = bridge;
-    const sendWebhook = webhookSender(bridge, await seedBenchIssue(bridge));
+    const sendWebhook = webhookSender(bridge, await seedBenchIssue(bridge), warmUp + n);
 
     // ---- (a) again, as one instance in Azure runs it: the app works off its own events at the same time ----
     log(`ack under load: ${warmUp} warm-up + ${n} signed webhooks, ${c} in parallel ...`);
