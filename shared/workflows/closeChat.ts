@@ -10,6 +10,7 @@ import { issueUrl } from '../jira/client.js';
 import { GraphRequestError } from '../graph/client.js';
 import { requireProject } from './createChat.js';
 import type { WorkflowDeps } from './deps.js';
+import { unfollowChat } from '../chatToJira/hooks.js';
 
 export async function closeChatJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const settings = await requireProject(deps, job.siteId, job.issueKey);
@@ -45,6 +46,7 @@ export async function closeChatJob(job: JobMessage, context: JobContext, deps: W
         context.log.warn('capability.degraded', { capability: 'renaming the chat topic on resolution', scope: 'Chat.ReadWrite', code: e.code });
       }
     }
+    await unfollowChat(deps, link);
     return { outcome: 'done', detail: `resolution summary posted to ${link.chatId}` };
   } finally {
     context.graphRequestIds.push(...graph.requestIds);
