@@ -178,4 +178,44 @@ describe('chat → Jira over Graph change notifications', () => {
     await bridge.app.waitForIdle(undefined, 30_000);
     assert.equal(jira.issue('ITSM-7')!.comments.length, before);
   });
+
+  it('turning the feature on subscribes existing chats (admin action), shows their state, and /reply is refused outside JSM', async () => {
+    const { jira, graph } = bridge;
+    const story = jira.addIssueFromWebhookFixture('issue_created.story.json');
+    story.fields.assignee = { accountId: alice.jira.accountId };
+    jira.grant(alice.jira, 'GBL', 'ADD_COMMENTS', 'SERVICEDESK_AGENT', 'BROWSE_PROJECTS');
+    await bridge.configureProject('GBL');
+    assert.equal((await bridge.automation('chat', { issueKey: story.key })).status, 202);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    const storyChat = graph.chatsWithTopic(new RegExp(story.key))[0]!;
+    const subscribed = () => [...graph.subscriptions.values()].find((x) => x.resource === `/chats/${storyChat.id}/messages`);
+    assert.equal(subscribed(), undefined, 'the feature was off when the chat was made');
+
+    const route = `sites/${bridge.siteId}/projects/GBL/chat-to-jira`;
+    const refused = await bridge.admin('POST', route);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'chat_to_jira_off');
+
+    await bridge.configureProject('GBL', { chatToJira: { enabled: true } });
+    const follow = await bridge.admin('POST', route);
+    assert.equal(follow.status, 202, JSON.stringify(follow.body));
+    assert.equal(follow.body.queued, 1);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    const s = subscribed();
+    assert.ok(s, 'subscribed now');
+
+    const state = await bridge.admin('GET', route);
+    assert.equal(state.status, 200);
+    assert.equal(state.body.chats.length, 1);
+    assert.equal(state.body.chats[0].state, 'active');
+    assert.equal(state.body.chats[0].subscriptionId, s.id);
+    assert.equal(state.body.chats[0].clientStateSecret, undefined, 'the secret\'s name is not listed');
+
+    const before = jira.issue(story.key)!.comments.length;
+    const message = graph.postMessageAs(alice.graph, storyChat.id, '<p>/reply dear customer</p>');
+    assert.equal(await graph.notify(s.id, { resource: `chats('${storyChat.id}')/messages('${message.id}')` }), 202);
+    await bridge.app.waitForIdle(undefined, 30_000);
+    assert.equal(jira.issue(story.key)!.comments.length, before, 'no comment');
+    assert.match(storyChat.messages.at(-1)!.body.content, /is not one\. Use \/note for an internal note/);
+  });
 });
