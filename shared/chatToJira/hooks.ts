@@ -26,13 +26,15 @@ export async function followChat(deps: HookDeps, link: ChatLink, settings: Proje
   await deps.queues.send(queueNames.chatToJiraJobs, subscriptionJob(ref, 'ensure', deps.clock.now()));
 }
 
-/** After the chat is closed (issue resolved): its subscription goes. */
-export async function unfollowChat(deps: HookDeps, link: ChatLink): Promise<void> {
+/** After the chat is closed (issue resolved): its subscription goes, after the transcript if the project wants one. */
+export async function unfollowChat(deps: HookDeps, link: ChatLink, settings: ProjectSettings): Promise<void> {
   const ref = refOf(link);
   if (!ref) return;
   const row = await readChatSubscription(deps, ref.siteId, ref.issueId, ref.kind);
   if (!row || row.state === 'deleted') return;
-  await deps.queues.send(queueNames.chatToJiraJobs, subscriptionJob(ref, 'delete', deps.clock.now()));
+  const job = subscriptionJob(ref, 'delete', deps.clock.now());
+  if (settings.chatToJira.enabled && settings.chatToJira.transcriptOnResolve) job.params = { ...job.params, transcript: true };
+  await deps.queues.send(queueNames.chatToJiraJobs, job);
 }
 
 /** A tenant disconnected from these sites: every subscription of its chats on them goes. */

@@ -23,8 +23,12 @@ import type { ChatKind, JobMessage, NewJobMessage } from '../jobs/messages.js';
 import { secretName } from '../secrets/secretStore.js';
 import { queueNames } from '../storage/queues.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
+import { readServiceUser } from '../storage/serviceUsers.js';
+import { messageText, truncate } from './commands.js';
 import {
+  claimMessage,
   deleteSubscriptionIndex,
+  finishMessage,
   listChatSubscriptions,
   patchChatSubscription,
   readChatSubscription,
@@ -84,8 +88,11 @@ export async function subscriptionJobRun(job: JobMessage, context: JobContext, d
     return { outcome: 'ignored', detail: `${p.op} for subscription ${p.subscriptionId}, which ${job.issueKey}'s chat no longer uses` };
   }
   switch (p.op) {
-    case 'delete':
-      return deleteChatSubscription(deps, context, ref, 'chat closed');
+    case 'delete': {
+      const transcript = (job.params as { transcript?: boolean }).transcript ? await transcriptOnce(deps, context, job, ref) : undefined;
+      const deleted = await deleteChatSubscription(deps, context, ref, 'chat closed');
+      return transcript ? { outcome: 'done', detail: `${transcript}; ${deleted.detail ?? ''}` } : deleted;
+    }
     case 'ensure':
     case 'renew':
       return ensureChatSubscription(deps, context, ref);
@@ -97,6 +104,36 @@ export async function subscriptionJobRun(job: JobMessage, context: JobContext, d
       return backfillJob(deps, context, ref, 'missed');
     default:
       throw new PermanentError(`unknown chat-subscription op ${String(p.op)}`, 'invalid-params');
+  }
+}
+
+/**
+ * On resolve, when the project asks for it: the chat's human messages as one internal comment, once (claimed like
+ * a message, with a trace marker for a retry after a crash).
+ */
+async function transcriptOnce(deps: WorkflowDeps, context: JobContext, job: JobMessage, ref: ChatRef): Promise<string> {
+  const claim = await claimMessage(deps, ref.chatId, 'transcript', job.jobId, { leaseSeconds: 300 });
+  if (claim.status !== 'claimed') return `transcript ${claim.status === 'done' ? 'already written' : `being written by job ${claim.owner}`}`;
+  const marker = `Teams chat transcript ${ref.chatId}`;
+  const graph = await deps.graphFor(ref.tenantId, 'chat-to-jira');
+  try {
+    const jira = await deps.jiraFor(ref.siteId);
+    const issue = await jira.getIssue(ref.issueKey);
+    if (claim.takeover && (await jira.recentCommentContains(issue.key, marker))) {
+      await finishMessage(deps, ref.chatId, 'transcript', job.jobId, 'transcript written');
+      return 'transcript already written';
+    }
+    const chatsUser = await readServiceUser(deps.tables, ref.tenantId, 'chats');
+    const bridgeIds = new Set([graph.serviceUserObjectId, chatsUser?.objectId].filter(Boolean));
+    const lines = (await listChatMessagesSince(graph, ref.chatId, undefined, 20))
+      .filter((m) => (m.messageType ?? 'message') === 'message' && !m.deletedDateTime && m.from?.user?.id && !bridgeIds.has(m.from.user.id))
+      .map((m) => `[${(m.createdDateTime ?? '').slice(0, 16).replace('T', ' ')} UTC] ${m.from?.user?.displayName ?? 'someone'}: ${messageText(m.body)}`);
+    const body = truncate(`Transcript of the Teams chat (${lines.length} message${lines.length === 1 ? '' : 's'}):\n\n${lines.join('\n')}`);
+    await jira.addAdfComment(issue.key, `${body}\n\n— from Teams (${marker})`, { internal: true, serviceDesk: issue.projectType === 'service_desk' });
+    await finishMessage(deps, ref.chatId, 'transcript', job.jobId, 'transcript written');
+    return `transcript of ${lines.length} message(s) added`;
+  } finally {
+    context.graphRequestIds.push(...graph.requestIds);
   }
 }
 

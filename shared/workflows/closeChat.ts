@@ -46,7 +46,7 @@ export async function closeChatJob(job: JobMessage, context: JobContext, deps: W
         context.log.warn('capability.degraded', { capability: 'renaming the chat topic on resolution', scope: 'Chat.ReadWrite', code: e.code });
       }
     }
-    await unfollowChat(deps, link);
+    await unfollowChat(deps, link, settings);
     return { outcome: 'done', detail: `resolution summary posted to ${link.chatId}` };
   } finally {
     context.graphRequestIds.push(...graph.requestIds);

@@ -270,14 +270,26 @@ describe('chat → Jira workflows', () => {
     }
   });
 
-  it('closing the chat deletes its subscription; later notifications are dropped', async () => {
+  it('closing the chat adds the transcript (when asked) as one internal note and deletes the subscription; later notifications are dropped', async () => {
     const s = subscription()!;
+    h.setProject({ chatToJira: { enabled: true, transcriptOnResolve: true }, memberFields: ['assignee', 'requestParticipants'] });
+    const before = comments().length;
     const issue = h.jira.issue('ITSM-9')!;
     issue.fields.resolution = { id: '10000', name: 'Done' };
     issue.fields.status = { id: '10002', name: 'Resolved', statusCategory: { key: 'done', name: 'Done' } };
     const job = jobMessageSchema.parse({ v: 1, kind: 'job', jobId: newJobId(), action: 'close-chat', siteId: h.siteId, issueKey: 'ITSM-9', source: 'rule', params: {}, requestedAt: new Date().toISOString() });
     await closeChatJob(job, h.context(), deps);
     await drain();
+    const transcripts = comments().slice(before).filter((c) => adfToText(c.body).startsWith('Transcript of the Teams chat'));
+    assert.equal(transcripts.length, 1, 'one transcript');
+    assert.equal(transcripts[0]!.jsdPublic, false, 'internal');
+    const text = adfToText(transcripts[0]!.body);
+    assert.match(text, /Alice Agent: \/note written while nobody listened/);
+    assert.match(text, /Bob Builder: just chatting/);
+    assert.ok(!/Internal note added to/.test(text), 'the bridge\'s own posts are not in it');
+    await closeChatJob({ ...job, jobId: newJobId() }, h.context(), deps);
+    await drain();
+    assert.equal(comments().slice(before).filter((c) => adfToText(c.body).startsWith('Transcript of the Teams chat')).length, 1, 'a repeated close adds none');
     assert.equal(subscription(), undefined, 'deleted at Graph');
     assert.equal(h.graph.count('DELETE', `/subscriptions/${s.id}`), 1);
     const rows = await listChatSubscriptions(deps, h.siteId);
