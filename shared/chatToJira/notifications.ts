@@ -113,7 +113,8 @@ export async function acceptGraphNotifications(request: RawRequest, deps: Notifi
     });
   }
 
-  for (const job of jobs) await deps.queues.send(queueNames.chatToJiraJobs, job);
+  // In parallel: Graph batches up to 1000 items and wants the answer within 3 s.
+  await Promise.all(jobs.map((job) => deps.queues.send(queueNames.chatToJiraJobs, job)));
   const droppedCount = Object.values(dropped).reduce((a, b) => a + b, 0);
   if (droppedCount > 0) {
     // A metric-like line (one per request) that a log query or alert can sum: forged or stale notifications.

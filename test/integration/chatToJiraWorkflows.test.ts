@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { chatToJiraJobHandler } from '../../shared/chatToJira/jobs.js';
 import { acceptGraphNotifications, createSubscriptionCache } from '../../shared/chatToJira/notifications.js';
 import { listChatSubscriptions, readChatSubscription, readSubscriptionIndex } from '../../shared/chatToJira/store.js';
-import { renewDueSubscriptions } from '../../shared/chatToJira/subscriptions.js';
+import { ensureChatSubscription, renewDueSubscriptions } from '../../shared/chatToJira/subscriptions.js';
+import { unfollowTenant } from '../../shared/chatToJira/hooks.js';
+import { PermanentError } from '../../shared/errors.js';
 import type { QueueAccess } from '../../shared/storage/queueAccess.js';
 import { listAudit } from '../../shared/jobs/audit.js';
 import { jobMessageSchema } from '../../shared/jobs/messages.js';
@@ -206,9 +208,18 @@ describe('chat → Jira workflows', () => {
   it('the timer renews a subscription before it expires', async () => {
     const s = subscription()!;
     const before = s.expirationDateTime;
-    assert.equal(await renewDueSubscriptions(deps), 0, 'nothing due yet');
+    // The timer looks at every site's chats; other test files share this Azurite, so only this site's jobs count.
+    const ours = () => {
+      const mine = queued.filter((q) => (q.body as { siteId?: string }).siteId === h.siteId);
+      queued.length = 0;
+      queued.push(...mine);
+      return mine.length;
+    };
+    await renewDueSubscriptions(deps);
+    assert.equal(ours(), 0, 'nothing due yet');
     h.clock.advance(50 * 3600);
-    assert.equal(await renewDueSubscriptions(deps), 1);
+    await renewDueSubscriptions(deps);
+    assert.equal(ours(), 1);
     await drain();
     assert.equal(h.graph.count('PATCH', `/subscriptions/${s.id}`), 1);
     assert.ok(Date.parse(subscription()!.expirationDateTime) > Date.parse(before), 'a later expiry');
@@ -296,5 +307,25 @@ describe('chat → Jira workflows', () => {
     assert.equal(rows.find((r) => r.chatId === chat.id)?.state, 'deleted');
     assert.equal(await deliver(changeNotificationBody(s, { resource: `chats('${chat.id}')/messages('1')` }, Date.now())), 202);
     assert.equal(queued.length, 0, 'dropped: the subscription is unknown now');
+  });
+
+  it('a tenant disconnect deletes the chats\' subscriptions even though Graph can no longer be called', async () => {
+    // The chat is subscribed again (as when a resolved issue's chat is followed anew), then the tenant goes.
+    await ensureChatSubscription(deps, h.context(), { siteId: h.siteId, issueId, issueKey: 'ITSM-9', kind: 'incident', tenantId: h.graph.tenantId, chatId: chat.id });
+    const s = subscription()!;
+    assert.equal(await unfollowTenant(deps, h.graph.tenantId, [h.siteId]), 1);
+    // Disconnecting removed the service users: every Graph token request now fails permanently.
+    const gone: WorkflowDeps = {
+      ...deps,
+      graphFor: async () => {
+        throw new PermanentError('no service user signed in', 'service-user-missing');
+      },
+    };
+    const handler = chatToJiraJobHandler(gone);
+    while (queued.length) await runJob(queued.shift()!.body, { queue: queueNames.chatToJiraJobs, dequeueCount: 1 }, handler, gone);
+    assert.equal((await readChatSubscription(deps, h.siteId, issueId, 'incident'))?.state, 'deleted');
+    assert.equal(await readSubscriptionIndex(deps, s.id), undefined);
+    assert.equal(await deliver(changeNotificationBody(s, { resource: `chats('${chat.id}')/messages('1')` }, Date.now())), 202);
+    assert.equal(queued.length, 0, 'its notifications are dropped until Graph lets the subscription expire');
   });
 });
