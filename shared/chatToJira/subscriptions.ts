@@ -11,8 +11,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
 import {
+  chatMessagesResource,
   createChatSubscription,
   deleteSubscription,
+  findSubscriptionsFor,
   expiryFrom,
   listChatMessagesSince,
   reauthorizeSubscription,
@@ -192,9 +194,21 @@ async function recreate(deps: WorkflowDeps, context: JobContext, ref: ChatRef, r
     };
     await writeChatSubscription(deps, base);
     let created;
+    const create = () => createChatSubscription(graph, { chatId: ref.chatId, clientState, expirationDateTime: expiryFrom(now), ...urls(deps) });
     try {
-      const urlSet = urls(deps);
-      created = await createChatSubscription(graph, { chatId: ref.chatId, clientState, expirationDateTime: expiryFrom(now), ...urlSet });
+      try {
+        created = await create();
+      } catch (e) {
+        // Graph allows one subscription per app per chat (graph-contract §10): a subscription this app made earlier
+        // and lost track of (a crash after POST /subscriptions, a disconnect that could not call Graph) blocks a
+        // new one with 403 until it expires. Find it, delete it, and try once more.
+        if (!(e instanceof GraphRequestError && e.status === 403)) throw e;
+        const orphans = await findSubscriptionsFor(graph, chatMessagesResource(ref.chatId));
+        if (orphans.length === 0) throw e;
+        for (const orphan of orphans) await forgetSubscription(deps, graph, orphan.id, undefined);
+        context.log.warn('chatToJira.subscription.orphanReplaced', { chatId: ref.chatId, orphans: orphans.map((o) => o.id) });
+        created = await create();
+      }
     } catch (e) {
       if (e instanceof GraphRequestError && e.status >= 400 && e.status < 500) {
         // 403: the service user is not a member of the chat, lacks Chat.Read, or the per-chat quota is used up;

@@ -58,6 +58,12 @@ export async function createChatSubscription(
   return r.body;
 }
 
+/** The app's subscriptions for the signed-in user (delegated) on one resource: finds one a crash left behind. */
+export async function findSubscriptionsFor(graph: Graph, resource: string): Promise<GraphSubscription[]> {
+  const r = await graph.get<{ value?: GraphSubscription[] }>('/subscriptions');
+  return (r.body.value ?? []).filter((s) => s.resource.replace(/^\//, '').toLowerCase() === resource.replace(/^\//, '').toLowerCase());
+}
+
 /** PATCH renew: the docs say 200 with the subscription, an older OpenAPI says 204; both are accepted. */
 export async function renewSubscription(graph: Graph, subscriptionId: string, expirationDateTime: string): Promise<string> {
   const r = await graph.patch<GraphSubscription | undefined>(`/subscriptions/${encodeURIComponent(subscriptionId)}`, { expirationDateTime });

@@ -328,4 +328,14 @@ describe('chat → Jira workflows', () => {
     assert.equal(await deliver(changeNotificationBody(s, { resource: `chats('${chat.id}')/messages('1')` }, Date.now())), 202);
     assert.equal(queued.length, 0, 'its notifications are dropped until Graph lets the subscription expire');
   });
+
+  it('a subscription the bridge lost track of (here: left at Graph by the disconnect) is found and replaced, not a dead end', async () => {
+    const orphan = subscription()!;
+    const result = await ensureChatSubscription(deps, h.context(), { siteId: h.siteId, issueId, issueKey: 'ITSM-9', kind: 'incident', tenantId: h.graph.tenantId, chatId: chat.id });
+    assert.equal(result.outcome, 'done', result.detail);
+    const fresh = subscription()!;
+    assert.notEqual(fresh.id, orphan.id);
+    assert.equal(h.graph.subscriptions.has(orphan.id), false, 'the orphan was deleted');
+    assert.equal((await readChatSubscription(deps, h.siteId, issueId, 'incident'))?.subscriptionId, fresh.id);
+  });
 });

@@ -141,6 +141,19 @@ export function subscriptionRoutes(): Route[] {
       },
     },
     {
+      // subscription-list: delegated calls see the subscriptions the app created for the signed-in user,
+      // app-only calls every subscription of the app in the tenant.
+      method: 'GET',
+      pattern: '/subscriptions',
+      handle(graph, call) {
+        const appId = String(call.claims.appid ?? '');
+        const value = [...graph.subscriptions.values()]
+          .filter((x) => x.tenantId === call.claims.tid && x.applicationId === appId && (appOnly(call.claims) || x.creatorId === call.claims.oid))
+          .map((x) => subscriptionResource(graph, x));
+        return { status: 200, body: { '@odata.context': `${graph.baseUrl}/$metadata#subscriptions`, value } };
+      },
+    },
+    {
       method: 'PATCH',
       pattern: '/subscriptions/{subscriptionId}',
       handle(graph, call) {
