@@ -68,6 +68,12 @@ describe('chat → Jira over Graph change notifications', () => {
     assert.equal(subscriptionCreates[0]!.status, 201, 'Graph accepted the handshake answers');
   });
 
+  it('the dry run shows the chat\'s chat → Jira subscription', async () => {
+    const r = await bridge.admin('POST', 'dry-run', { siteId: bridge.siteId, automation: { action: 'incident-chat', body: { issueKey: 'ITSM-7' } } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.match(r.body.actions[0].chatToJira, /^subscription active until /);
+  });
+
   it('answers the validation handshake with the decoded token as text/plain, on both URLs', async () => {
     const token = 'Validation: Testing client application reachability for subscription Request-Id: 5d1e+ä &x=1';
     for (const query of ['', '?lifecycle=1']) {
