@@ -134,6 +134,16 @@ describe('chat → Jira workflows', () => {
     assert.match(lastAnswer(), /Gus Guest, your Jira account may not do that on ITSM-9 \(needs ADD_COMMENTS and SERVICEDESK_AGENT\)/);
   });
 
+  it('an unmapped external guest is refused (told to get linked) and nothing reaches Jira', async () => {
+    const guest = h.graph.addUser({ displayName: 'Xavier External', mail: `xavier.${randomUUID().slice(0, 6)}@fabrikam.example`, userType: 'Guest' });
+    chat.members.push({ id: randomUUID(), userId: guest.id, displayName: guest.displayName, email: guest.mail, tenantId: guest.tenantId, roles: ['guest'], visibleHistoryStartDateTime: '0001-01-01T00:00:00Z' });
+    people.xavier = { graph: guest, jira: h.jira.addUser({ displayName: 'Xavier External', accountType: 'customer' }) };
+    const before = comments().length;
+    await say('xavier', '<p>/reply please close this</p>');
+    assert.equal(comments().length, before);
+    assert.match(lastAnswer(), /Xavier External, your Teams account is not linked to a Jira account/);
+  });
+
   it('/priority by name or id sets it; an unknown name is answered with the valid list', async () => {
     await say('alice', '<p>/priority highest</p>');
     assert.equal((h.jira.issue('ITSM-9')!.fields.priority as { name: string }).name, 'Highest');
