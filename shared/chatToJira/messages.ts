@@ -74,6 +74,10 @@ export async function chatMessageJob(job: JobMessage, context: JobContext, deps:
     message = await getChatMessage(reader, p.chatId, p.messageId);
   } catch (e) {
     if (e instanceof GraphRequestError && e.status === 404) return done(deps, row, p.messageId, job, 'ignored', 'the message no longer exists');
+    if (e instanceof GraphRequestError && e.status === 403) {
+      // Retrying cannot help: the chat-to-jira service user is not in the chat or lacks Chat.Read.
+      throw new PermanentError(`Graph refused reading message ${p.messageId} (403 ${e.code}): is the chat-to-jira service user (the same account as for chats) a member of the chat, with Chat.Read consented?`, 'message-unreadable');
+    }
     throw e;
   } finally {
     context.graphRequestIds.push(...reader.requestIds);

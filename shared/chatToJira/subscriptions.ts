@@ -178,6 +178,8 @@ async function recreate(deps: WorkflowDeps, context: JobContext, ref: ChatRef, r
   const graph = await deps.graphFor(ref.tenantId, 'chat-to-jira');
   try {
     if (previous?.subscriptionId) await forgetSubscription(deps, graph, previous.subscriptionId, previous.clientStateSecret);
+    // An earlier attempt that stopped before Graph answered left its secret behind: it names no subscription.
+    else if (previous?.clientStateSecret) await deps.secrets.delete(previous.clientStateSecret).catch(() => undefined);
     const clientStateSecret = secretName('graph-client-state', ref.siteId, ref.issueId, ref.kind, randomUUID());
     // Graph allows clientState up to 128 characters (graph-contract §10); 48 random bytes are 64 base64url ones.
     const clientState = randomBytes(48).toString('base64url');
