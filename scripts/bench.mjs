@@ -179,6 +179,15 @@ function report(results) {
     const second = app.graph.chats.find((r) => r.round === 'second');
     if (second) out.push(`calls for ${second.issueKey}: ${second.calls.join(', ')}`);
   }
+  if (app.chatToJira) {
+    const c2j = app.chatToJira;
+    out.push(
+      table(`Chat → Jira: /note in the chat → Graph notification → Jira comment (${c2j.messages} messages, one at a time)`, ['measured', 'p50 ms', 'p99 ms', 'max ms'], [
+        ['notification acknowledged (202)', ms(c2j.notificationAck.p50Ms), ms(c2j.notificationAck.p99Ms), ms(c2j.notificationAck.maxMs)],
+        ['notification → comment in Jira', ms(c2j.notificationToComment.p50Ms), ms(c2j.notificationToComment.p99Ms), ms(c2j.notificationToComment.maxMs)],
+      ]),
+    );
+  }
   const coldRows = [['unbundled dist/functions/*.js', cold.unbundled]];
   if (cold.bundle) coldRows.push([`bundle (${(cold.bundleBytes / 1024).toFixed(0)} KiB)`, cold.bundle]);
   out.push(

@@ -50,6 +50,8 @@ var appQueues = [
   'stakeholder-jobs-poison'
   'booking-jobs'
   'booking-jobs-poison'
+  'chat-to-jira-jobs'
+  'chat-to-jira-jobs-poison'
 ]
 
 // Every table the app keeps state in (DESIGN.md section 5). Table names are case-insensitive in the service.

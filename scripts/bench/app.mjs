@@ -13,6 +13,8 @@
 //             with @azure/storage-queue `sendMessage`: the floor any acknowledgement that enqueues must pay
 //   graph     outer Graph requests (a `$batch` counts once, as on the wire) per chat created for an issue with up
 //             to 20 mappable people, then for a second issue with the same people (their mappings are stored)
+//   chatToJira  a `/note` in an issue's chat → Graph's change notification → the comment on the Jira issue, one
+//             message at a time (the delay a responder sees), and the notification's acknowledgement alone
 // and writes the numbers as JSON to BENCH_RESULT_FILE. BENCH_OPTIONS holds `{ n, c, chats, people }`.
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { startBridge } from '../../dist/test/support/bridge.js';
 import { jiraFixturesDir } from '../../dist/test/support/repoRoot.js';
 import { signBody } from '../../dist/shared/jira/signature.js';
 import { queueNames } from '../../dist/shared/storage/queues.js';
+import { waitFor } from '../../dist/test/support/wait.js';
 import { summarize } from './stats.mjs';
 
 const options = JSON.parse(process.env.BENCH_OPTIONS ?? '{}');
@@ -106,6 +109,42 @@ async function seedBenchIssue(bridge) {
   graph.addUser({ displayName: 'Olive Owner', mail: 'olive@contoso.example' });
   const issue = jira.addJsmIssue({ key: 'BENCH-1', summary: 'Checkout latency above SLO', assignee: owner });
   return JSON.stringify(webhookFor(issue));
+}
+
+/**
+ * Chat → Jira latency: a person writes `/note …` in an issue's chat, the fake Graph POSTs the change notification to
+ * the app (as Graph does), and the clock stops when the fake Jira holds the comment. Sequential, one message at a
+ * time: this is the delay a responder sees, not a throughput figure.
+ */
+async function chatToJiraLatency(bridge) {
+  const { graph, jira } = bridge;
+  const count = Math.max(5, Math.min(50, Math.round(n / 20)));
+  log(`chat → Jira: ${count} /note messages, one at a time ...`);
+  await bridge.connectFeature('chat-to-jira');
+  await bridge.configureProject('NOTE', { chatToJira: { enabled: true } });
+  const author = jira.addUser({ displayName: 'Nora Notes', emailAddress: 'nora@contoso.example', emailVisible: true });
+  const authorGraph = graph.addUser({ displayName: 'Nora Notes', mail: 'nora@contoso.example' });
+  jira.grant(author, 'NOTE', 'ADD_COMMENTS', 'BROWSE_PROJECTS');
+  jira.addJsmIssue({ key: 'NOTE-1', summary: 'Chat to Jira latency', assignee: author });
+  const created = await bridge.automation('incident-chat', { issueKey: 'NOTE-1' });
+  if (created.status !== 202) throw new Error(`chat for NOTE-1 not accepted: ${created.status}`);
+  await bridge.app.waitForIdle(undefined, 60_000);
+  const chat = graph.chatsWithTopic(/NOTE-1/)[0];
+  const subscription = await waitFor('the NOTE-1 chat subscription', () => [...graph.subscriptions.values()].find((x) => x.resource === `/chats/${chat.id}/messages`), { timeoutMs: 60_000 });
+  const latencies = [];
+  const ackMs = [];
+  for (let i = 0; i < count; i++) {
+    const before = jira.issue('NOTE-1').comments.length;
+    const message = graph.postMessageAs(authorGraph, chat.id, `<p>/note measurement ${i}</p>`);
+    const t = performance.now();
+    const status = await graph.notify(subscription.id, { resource: `chats('${chat.id}')/messages('${message.id}')` });
+    ackMs.push(performance.now() - t);
+    if (status !== 202) throw new Error(`notification answered ${status}`);
+    await waitFor(`the comment for message ${i}`, () => jira.issue('NOTE-1').comments.length > before, { timeoutMs: 60_000, intervalMs: 5 });
+    latencies.push(performance.now() - t);
+  }
+  await bridge.app.waitForIdle(undefined, 60_000);
+  return { messages: count, notificationToComment: summarize(latencies), notificationAck: summarize(ackMs), comments: jira.issue('NOTE-1').comments.length };
 }
 
 // The bridge's test defaults re-read settings on every request and log at debug; measure what a deployment runs
@@ -228,6 +267,9 @@ async function main() {
         });
       }
     }
+    // ---- (d): chat → Jira: a `/note` in the chat → Graph's change notification → the comment on the issue ----
+    result.chatToJira = await chatToJiraLatency(bridge);
+
     graph.assertNoViolations();
     const mean = (round, key) => {
       const rows = chats.filter((r) => r.round === round);

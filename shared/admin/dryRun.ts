@@ -7,13 +7,16 @@ import { fail, ok } from '../http/outcome.js';
 import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { issuePeople } from '../jira/issue.js';
-import { chatKindOf, isPublicAction, type Action } from '../jobs/messages.js';
+import { chatKindOf, isPublicAction, type Action, type ChatKind } from '../jobs/messages.js';
 import { decide } from '../rules/evaluate.js';
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink } from '../chats/chatLinks.js';
 import { readEntity, tableNames } from '../storage/tables.js';
 import { PermanentError } from '../errors.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
+import type { Runtime } from '../runtime.js';
+import type { ProjectSettings } from '../rules/projectSettings.js';
+import { readChatSubscription } from '../chatToJira/store.js';
 
 const dryRunSchema = z.object({
   siteId: z.string().min(1),
@@ -94,7 +97,16 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
           ? []
           : [...(lookups ? [`POST /$batch (${lookups} user lookup${lookups > 1 ? 's' : ''})`] : []), 'POST /chats (members inline)', 'POST /chats/{id}/messages'],
       jiraCalls: existing?.state === 'created' ? [] : ['POST /rest/api/3/issue/{key}/remotelink'],
+      chatToJira: await chatToJiraPlan(deps, settings, siteId, issue.id, kind, existing?.state === 'created'),
     });
   }
   return ok({ siteId, issueKey: issue.key, tenantId: settings.tenantId, outcome: 'would-act', actions, wrote: 'nothing' });
+}
+
+/** What chat → Jira would do for this chat (a separate job subscribes it; see shared/chatToJira/). */
+async function chatToJiraPlan(deps: Pick<Runtime, 'tables'>, settings: ProjectSettings, siteId: string, issueId: string, kind: ChatKind, exists: boolean) {
+  if (!settings.chatToJira.enabled) return 'off';
+  if (!exists) return 'the new chat would be subscribed (POST /subscriptions as the chat-to-jira service user), so commands in it reach the issue';
+  const row = await readChatSubscription(deps, siteId, issueId, kind);
+  return row ? `subscription ${row.state}${row.expiresAt ? ` until ${row.expiresAt}` : ''}${row.lastError ? `: ${row.lastError}` : ''}` : 'not subscribed yet: POST /api/manage/sites/{site}/projects/{key}/chat-to-jira';
 }

@@ -22,6 +22,7 @@ import { clientCredentialSecretName, deleteTokenCache, describeAuthError, valida
 import { revalidateServiceUser } from './keepAlive.js';
 import { getAppOnlyToken, reauthPath, refreshDelegated, resetAppOnlyClients, resumeParkedJobs, type IdentityDeps } from './tokens.js';
 import { validateServiceUser } from './validateServiceUser.js';
+import { unfollowTenant } from '../chatToJira/hooks.js';
 
 export interface AdminRequest {
   method: string;
@@ -130,6 +131,7 @@ export async function disconnect(deps: IdentityDeps, tenantId: string, site: str
     return error(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
   }
   for (const s of sites) await unlinkSiteTenant(deps.tables, s, tenantId);
+  await unfollowTenant(deps, tenantId, sites);
   const remaining = await listSitesForTenant(deps, tenantId);
   let removedServiceUsers = 0;
   if (remaining.length === 0) {

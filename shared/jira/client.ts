@@ -32,6 +32,30 @@ export interface JiraApi {
   addPublicReply(issueKey: string, text: string): Promise<void>;
   upsertRemoteLink(issueKey: string, link: RemoteLink): Promise<void>;
   getUser(accountId: string): Promise<JiraUser | undefined>;
+  /**
+   * A comment written through the platform API as Atlassian Document Format, so chat text can never become Jira
+   * markup or a mention (ADF text nodes are literal). `internal` on a JSM issue sets the `sd.public.comment`
+   * property to `{ internal: true }` (JSM's documented way to make a REST comment internal); elsewhere a comment
+   * is a plain comment either way.
+   */
+  addAdfComment(issueKey: string, text: string, options: { internal: boolean; serviceDesk: boolean }): Promise<void>;
+  /** True when one of the issue's latest 100 comments contains `marker` (crash recovery: was it written?). */
+  recentCommentContains(issueKey: string, marker: string): Promise<boolean>;
+  listPriorities(): Promise<Array<{ id: string; name: string }>>;
+  setPriority(issueKey: string, priorityId: string): Promise<void>;
+  assignIssue(issueKey: string, accountId: string): Promise<void>;
+  /** Active Jira users whose e-mail is exactly `email` (Jira matches hidden addresses too but does not show them). */
+  findUsersByEmail(email: string): Promise<JiraUser[]>;
+  /**
+   * Whether `accountId` holds every one of `permissions` on the issue, asked of Jira with "Get users with
+   * permissions" (GET /rest/api/3/user/permission/search?accountId&issueKey&permissions). Atlassian's reference
+   * (developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-user-search/#api-rest-api-3-user-permission-search-get)
+   * requires of the caller *Administer Projects* on that project (or *Administer Jira*). That is the least
+   * privilege that answers the question for another user: the bulk check (POST /rest/api/3/permissions/check,
+   * api-group-permissions) needs *Administer Jira* to ask about anyone but the caller, and "assignable users"
+   * answers only "may be assigned", not "may assign".
+   */
+  userHasPermissions(accountId: string, issueKey: string, permissions: readonly string[]): Promise<boolean>;
 }
 
 export interface JiraSiteCredentials {
@@ -118,7 +142,50 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
         throw e;
       }
     },
+    async addAdfComment(issueKey, text, options) {
+      const properties = options.serviceDesk ? [{ key: 'sd.public.comment', value: { internal: options.internal } }] : undefined;
+      await call(`comment on ${issueKey}`, () => cloud.issueComments.addComment({ issueIdOrKey: issueKey, body: adf(text) as never, properties }));
+    },
+    async recentCommentContains(issueKey, marker) {
+      const page = await call(`read comments of ${issueKey}`, () =>
+        cloud.issueComments.getComments({ issueIdOrKey: issueKey, orderBy: '-created', maxResults: 100 }),
+      );
+      return ((page as { comments?: Array<{ body?: unknown }> }).comments ?? []).some((c) => adfText(c.body).includes(marker));
+    },
+    async listPriorities() {
+      const page = await call('list priorities', () => cloud.issuePriorities.searchPriorities({ maxResults: '100' }));
+      return ((page as { values?: Array<{ id?: string; name?: string }> }).values ?? [])
+        .filter((p): p is { id: string; name: string } => typeof p.id === 'string' && typeof p.name === 'string')
+        .map((p) => ({ id: p.id, name: p.name }));
+    },
+    async setPriority(issueKey, priorityId) {
+      await call(`set the priority of ${issueKey}`, () => cloud.issues.editIssue({ issueIdOrKey: issueKey, fields: { priority: { id: priorityId } } }));
+    },
+    async assignIssue(issueKey, accountId) {
+      await call(`assign ${issueKey}`, () => cloud.issues.assignIssue({ issueIdOrKey: issueKey, accountId }));
+    },
+    async findUsersByEmail(email) {
+      const found = await call('search users', () => cloud.userSearch.findUsers({ query: email, maxResults: 10 }));
+      const users = (found as unknown[]).map(parseUser).filter((u): u is JiraUser => Boolean(u));
+      // Visible addresses must match exactly; a hidden one was matched by Jira itself, so one hit is taken as it.
+      const exact = users.filter((u) => u.emailAddress?.toLowerCase() === email.toLowerCase());
+      return exact.length > 0 ? exact : users.length === 1 && !users[0]!.emailAddress ? users : [];
+    },
+    async userHasPermissions(accountId, issueKey, permissions) {
+      const users = await call(`check permissions on ${issueKey}`, () =>
+        cloud.userSearch.findUsersWithAllPermissions({ accountId, issueKey, permissions: permissions.join(',') }),
+      );
+      return (users as Array<{ accountId?: string }>).some((u) => u.accountId === accountId);
+    },
   };
+}
+
+/** The text of an ADF document (or a plain string body), for looking a marker up. */
+function adfText(node: unknown): string {
+  if (typeof node === 'string') return node;
+  if (!node || typeof node !== 'object') return '';
+  const n = node as { text?: unknown; content?: unknown };
+  return (typeof n.text === 'string' ? n.text : '') + (Array.isArray(n.content) ? n.content.map(adfText).join('') : '');
 }
 
 /** An Atlassian Document Format document of plain paragraphs (REST v3 comments take ADF). */

@@ -15,7 +15,9 @@ export const publicActions = [
   'booking',
   'close-chat',
 ] as const;
-export const internalActions = ['chat-update', 'cancel-booking'] as const;
+// chat-message: one Teams message a Graph change notification announced; chat-subscription: create, renew,
+// reauthorize, recreate or delete a chat's Graph subscription (shared/chatToJira/).
+export const internalActions = ['chat-update', 'cancel-booking', 'chat-message', 'chat-subscription'] as const;
 export const actions = [...publicActions, ...internalActions] as const;
 
 export type PublicAction = (typeof publicActions)[number];
@@ -48,6 +50,8 @@ const actionQueues: Record<Action, QueueName> = {
   'stakeholder-update': queueNames.stakeholderJobs,
   booking: queueNames.bookingJobs,
   'cancel-booking': queueNames.bookingJobs,
+  'chat-message': queueNames.chatToJiraJobs,
+  'chat-subscription': queueNames.chatToJiraJobs,
 };
 
 export function queueFor(action: Action): QueueName {
@@ -63,7 +67,7 @@ export const jobMessageSchema = z.object({
   action: actionSchema,
   siteId: z.string().min(1),
   issueKey: z.string().min(1),
-  source: z.enum(['webhook', 'automation', 'rule', 'replay', 'internal']),
+  source: z.enum(['webhook', 'automation', 'rule', 'replay', 'internal', 'graph']),
   /** Webhook delivery id (X-Atlassian-Webhook-Identifier) when the job came from one. */
   deliveryId: z.string().optional(),
   /** Action parameters from Automation custom data or a rule (validated per action by the workflow). */

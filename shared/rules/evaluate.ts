@@ -14,6 +14,8 @@ export type Decision = { kind: 'act'; actions: PlannedAction[] } | { kind: 'igno
 export function decide(event: JiraEvent, settings: ProjectSettings | undefined): Decision {
   if (!settings) return { kind: 'ignore', reason: `project ${event.projectKey} is not configured for this site` };
   if (!settings.enabled) return { kind: 'ignore', reason: `project ${event.projectKey} is switched off` };
+  // Comment events never post to Teams; in particular a comment chat → Jira wrote (attributed "from Teams",
+  // shared/chatToJira/commands.ts `isFromTeams`) is never echoed back into the chat.
   if (event.trigger === 'deleted' || event.trigger === 'commented') {
     return { kind: 'ignore', reason: `${event.webhookEvent} events trigger no action` };
   }

@@ -50,6 +50,20 @@ export const projectSettingsSchema = z.object({
   /** Send stakeholder mail as this shared mailbox (the mail service user needs Send As on it). */
   stakeholderMailFrom: z.string().email().optional(),
   bookings: z.object({ businessId: z.string().min(1), serviceId: z.string().min(1).optional() }).optional(),
+  /**
+   * Chat → Jira (shared/chatToJira/): commands in the issue's chat (`/note`, `/reply`, `/priority`, `/assign`,
+   * `/status`) reach the issue; optionally every human message is mirrored as an internal note, and the chat's
+   * transcript is added as one internal comment when the issue is resolved. Needs the tenant's `chat-to-jira`
+   * consent and service user.
+   */
+  chatToJira: z
+    .object({
+      enabled: z.boolean().default(false),
+      mirrorMessages: z.boolean().default(false),
+      transcriptOnResolve: z.boolean().default(false),
+    })
+    .strict()
+    .default({ enabled: false, mirrorMessages: false, transcriptOnResolve: false }),
 });
 
 export type ProjectSettings = z.infer<typeof projectSettingsSchema>;

@@ -14,6 +14,8 @@ export const queueNames = {
   stakeholderJobs: 'stakeholder-jobs',
   /** Microsoft Bookings appointments for JSM requests. */
   bookingJobs: 'booking-jobs',
+  /** Chat → Jira: Graph change notifications on linked chats (one message each) and subscription upkeep. */
+  chatToJiraJobs: 'chat-to-jira-jobs',
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];

@@ -205,7 +205,7 @@ function toStored<T extends object>(value: T): Record<string, unknown> {
   return out;
 }
 
-function fromStored<T extends object>(e: TableEntityResult<T>): Entity<T> {
+export function fromStored<T extends object>(e: TableEntityResult<T>): Entity<T> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) {
     if (k === 'odata.metadata' || k === 'timestamp') continue;

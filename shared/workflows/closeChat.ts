@@ -18,6 +18,7 @@ import { GraphRequestError } from '../graph/client.js';
 import type { Entity } from '../storage/tables.js';
 import { requireProject } from './createChat.js';
 import type { WorkflowDeps } from './deps.js';
+import { unfollowChat } from '../chatToJira/hooks.js';
 
 /** How long a claim protects a summary being posted before another job may take over (a crashed worker). */
 export const closingLeaseSeconds = 60;
@@ -68,6 +69,7 @@ export async function closeChatJob(job: JobMessage, context: JobContext, deps: W
         context.log.warn('capability.degraded', { capability: 'renaming the chat topic on resolution', scope: 'Chat.ReadWrite', code: e.code });
       }
     }
+    await unfollowChat(deps, link, settings);
     return { outcome: 'done', detail: `resolution summary posted to ${link.chatId}` };
   } finally {
     context.graphRequestIds.push(...graph.requestIds);

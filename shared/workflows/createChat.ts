@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import type { GraphSession, WorkflowDeps } from './deps.js';
+import { followChat } from '../chatToJira/hooks.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { chatKindOf, queueFor, type ChatKind, type JobMessage, type NewJobMessage } from '../jobs/messages.js';
 import { issuePeople, issueTeams, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
@@ -92,6 +93,7 @@ export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext
       ({ link, createdNow, unmapped } = await createOnce(deps, context, graph, { request, issue, settings, existing: link }));
     }
     const finished = await finishChat(deps, context, { graph, jira, link, issue, settings, createdNow, unmapped, params: request.params });
+    await followChat(deps, finished, settings);
     return { chatId: finished.chatId!, webUrl: finished.webUrl, created: createdNow, kind: finished.kind, issue, settings };
   } finally {
     context.graphRequestIds.push(...graph.requestIds);

@@ -28,6 +28,7 @@ import {
   type BookingBusinessSeed,
   type FakeBookingBusiness,
   type FakeChat,
+  type FakeChatMessage,
   type FakeOnlineMeeting,
   type FakeSubscription,
   type FakeUser,
@@ -402,6 +403,38 @@ export class FakeGraph {
   /** Chats whose topic equals (string) or matches (RegExp). */
   chatsWithTopic(topic: string | RegExp): FakeChat[] {
     return [...this.chats.values()].filter((c) => (typeof topic === 'string' ? c.topic === topic : topic.test(c.topic ?? '')));
+  }
+
+  /**
+   * A message someone writes in the Teams client (not through the app), stored as Graph returns it: id = creation
+   * time in ms, `from.user` the author, mentions as `<at id="n">` in the HTML plus the `mentions` array.
+   */
+  postMessageAs(
+    user: FakeUser,
+    chatId: string,
+    content: string,
+    options: { contentType?: 'html' | 'text'; mentions?: FakeUser[] } = {},
+  ): FakeChatMessage {
+    const chat = this.chats.get(chatId);
+    if (!chat) throw new Error(`postMessageAs: no chat ${chatId}`);
+    if (!chat.members.some((m) => m.userId === user.id)) throw new Error(`postMessageAs: ${user.displayName} is not a member of ${chatId}`);
+    const mentions = (options.mentions ?? []).map((m, id) => ({
+      id,
+      mentionText: m.displayName,
+      mentioned: { application: null, device: null, conversation: null, tag: null, user: { '@odata.type': '#microsoft.graph.teamworkUserIdentity', id: m.id, displayName: m.displayName, userIdentityType: 'aadUser', tenantId: m.tenantId } },
+    }));
+    const last = chat.messages.at(-1);
+    const createdMs = Math.max(this.now(), last ? Number(last.id) + 1 : 0);
+    const message: FakeChatMessage = {
+      id: String(createdMs),
+      chatId,
+      createdDateTime: new Date(createdMs).toISOString(),
+      fromUserId: user.id,
+      body: { contentType: options.contentType ?? 'html', content },
+      request: { body: { contentType: options.contentType ?? 'html', content }, mentions },
+    };
+    chat.messages.push(message);
+    return message;
   }
 
   // ---- change notifications, sent like Graph does ----

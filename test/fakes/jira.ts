@@ -46,6 +46,8 @@ export interface FakeJiraComment {
   jsdPublic: boolean;
   via: 'platform' | 'servicedesk';
   created: number;
+  /** Entity properties sent with a platform comment (`sd.public.comment`, …). */
+  properties?: Array<{ key: string; value: unknown }>;
 }
 
 export interface FakeRemoteLink {
@@ -120,6 +122,13 @@ export const JIRA_PRIORITIES = [
   { id: '4', name: 'Low', icon: 'low' },
   { id: '5', name: 'Lowest', icon: 'lowest' },
 ] as const;
+
+/** Project permission keys the fake knows (GET /rest/api/3/permissions; SERVICEDESK_AGENT on JSM sites). */
+const KNOWN_PERMISSIONS = new Set([
+  'ADD_COMMENTS', 'ADMINISTER_PROJECTS', 'ASSIGNABLE_USER', 'ASSIGN_ISSUES', 'BROWSE_PROJECTS', 'CLOSE_ISSUES', 'CREATE_ISSUES',
+  'DELETE_ISSUES', 'EDIT_ALL_COMMENTS', 'EDIT_ISSUES', 'EDIT_OWN_COMMENTS', 'LINK_ISSUES', 'MANAGE_WATCHERS', 'RESOLVE_ISSUES',
+  'SCHEDULE_ISSUES', 'SERVICEDESK_AGENT', 'TRANSITION_ISSUES', 'WORK_ON_ISSUES',
+]);
 
 /** The 404 body Jira Cloud answers for a missing or invisible issue. */
 export const ISSUE_NOT_FOUND = { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} };
@@ -238,6 +247,13 @@ export class FakeJira {
   private readonly drops: Array<{ method?: string; pathPattern?: RegExp; remaining: number }> = [];
   private readonly hangs: Array<{ method?: string; pathPattern?: RegExp; remaining: number }> = [];
   private latencyMs = 0;
+  /** Project permissions per account: accountId → project key → permission keys (see `grant`). */
+  readonly grants = new Map<string, Map<string, Set<string>>>();
+  /**
+   * Whether the API user holds Administer Projects (on every project): "Get users with permissions" requires it
+   * (or Administer Jira) of the caller (api-group-user-search, GET /rest/api/3/user/permission/search).
+   */
+  apiUserAdministersProjects = true;
 
   constructor(options: FakeJiraOptions = {}) {
     this.credentials = { email: options.email ?? 'bridge@example.com', apiToken: options.apiToken ?? `test-token-${randomUUID()}` };
@@ -349,6 +365,16 @@ export class FakeJira {
       ),
     };
     return this.addIssue({ key: seed.key, fields }, { participants: participants.map((p) => p.accountId), requestType });
+  }
+
+  /** Grants project permissions (keys as GET /rest/api/3/permissions names them) to an account on a project. */
+  grant(user: FakeJiraUser, projectKey: string, ...permissions: string[]): void {
+    for (const p of permissions) if (!KNOWN_PERMISSIONS.has(p)) throw new Error(`grant: unknown Jira permission ${p}`);
+    const byProject = this.grants.get(user.accountId) ?? new Map<string, Set<string>>();
+    const set = byProject.get(projectKey) ?? new Set<string>();
+    for (const p of permissions) set.add(p);
+    byProject.set(projectKey, set);
+    this.grants.set(user.accountId, byProject);
   }
 
   issue(idOrKey: string): FakeJiraIssue | undefined {
@@ -494,6 +520,46 @@ export class FakeJira {
       return { status: 200, body: found.slice(start, start + Number(q.get('maxResults') ?? 50)).map((u) => this.userBody(u)) };
     }
 
+    // GET /rest/api/3/priority/search (api-group-issue-priorities): a page of priorities.
+    if (at('rest', 'api', '3', 'priority', 'search') && method === 'GET') {
+      const values = JIRA_PRIORITIES.map((p) => ({
+        self: `${this.baseUrl}/rest/api/3/priority/${p.id}`,
+        statusColor: '#cccccc',
+        description: p.name,
+        iconUrl: `${this.baseUrl}/images/icons/priorities/${p.icon}.svg`,
+        name: p.name,
+        id: p.id,
+        isDefault: p.name === 'Medium',
+      }));
+      return { status: 200, body: { self: `${this.baseUrl}/rest/api/3/priority/search`, maxResults: 50, startAt: 0, total: values.length, isLast: true, values } };
+    }
+    // GET /rest/api/3/user/permission/search (api-group-user-search "Get users with permissions"): `permissions`
+    // is required, and `query` or `accountId`; the caller needs Administer Projects on the project (or Administer
+    // Jira), otherwise Jira refuses.
+    if (at('rest', 'api', '3', 'user', 'permission', 'search') && method === 'GET') {
+      const wanted = (q.get('permissions') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+      if (wanted.length === 0) throw bad({}, ["The 'permissions' query parameter is required."]);
+      const unknown = wanted.filter((p) => !KNOWN_PERMISSIONS.has(p));
+      if (unknown.length) throw bad({}, [`Unrecognized permission key(s): ${unknown.join(', ')}`]);
+      if (!q.get('accountId') && !q.get('query')) throw bad({}, ['One of the query parameters query or accountId must be provided.']);
+      const issueKey = q.get('issueKey');
+      const projectKey = issueKey ? this.issue(issueKey)?.key.split('-')[0] : q.get('projectKey');
+      if (issueKey && !projectKey) throw new JiraError(404, ISSUE_NOT_FOUND);
+      if (!projectKey) throw bad({}, ['Either the issueKey or the projectKey must be provided.']);
+      if (!this.apiUserAdministersProjects) {
+        throw new JiraError(403, { errorMessages: ['You do not have the permission to see the specified project permissions.'], errors: {} });
+      }
+      const has = (u: FakeJiraUser) => {
+        const held = this.grants.get(u.accountId)?.get(projectKey);
+        return u.active && wanted.every((p) => held?.has(p));
+      };
+      const query = (q.get('query') ?? '').toLowerCase();
+      const found = [...this.users.values()].filter(
+        (u) => has(u) && (q.get('accountId') ? u.accountId === q.get('accountId') : u.displayName.toLowerCase().includes(query)),
+      );
+      return { status: 200, body: found.map((u) => this.userBody(u, false)) };
+    }
+
     if (s[0] === 'rest' && s[1] === 'api' && s[2] === '3' && s[3] === 'issue' && s[4]) {
       const issue = this.issue(s[4]);
       if (!issue) throw new JiraError(404, ISSUE_NOT_FOUND);
@@ -514,7 +580,17 @@ export class FakeJira {
           if (b.body === undefined) throw bad({ comment: 'Comment body can not be empty!' });
           if (!validAdf(b.body)) throw bad({ comment: 'INVALID_INPUT' });
           const visibility = (body as { visibility?: unknown }).visibility;
-          const comment = this.addComment(issue, caller, b.body, visibility === undefined, 'platform');
+          const properties = (body as { properties?: unknown }).properties;
+          if (properties !== undefined && (!Array.isArray(properties) || properties.some((p) => typeof (p as { key?: unknown })?.key !== 'string'))) {
+            throw bad({ properties: 'Properties must be a list of {key, value}.' });
+          }
+          const props = (properties ?? []) as Array<{ key: string; value: unknown }>;
+          // JSM: the `sd.public.comment` property `{ internal: true }` makes a platform-API comment internal
+          // (support.atlassian.com "add internal comments through the REST API").
+          const sd = props.find((p) => p.key === 'sd.public.comment')?.value as { internal?: unknown } | undefined;
+          const jsdPublic = visibility === undefined && sd?.internal !== true;
+          const comment = this.addComment(issue, caller, b.body, jsdPublic, 'platform');
+          if (props.length) comment.properties = props;
           return { status: 201, body: this.commentBody(issue, comment) };
         }
       }
@@ -743,7 +819,9 @@ export class FakeJira {
   private commentPage(issue: FakeJiraIssue, q: URLSearchParams) {
     const startAt = Number(q.get('startAt') ?? 0);
     const maxResults = Number(q.get('maxResults') ?? 5000);
-    const comments = issue.comments.slice(startAt, startAt + maxResults).map((c) => this.commentBody(issue, c));
+    // orderBy `created` / `-created` (api-group-issue-comments); default oldest first.
+    const ordered = q.get('orderBy') === '-created' ? [...issue.comments].reverse() : issue.comments;
+    const comments = ordered.slice(startAt, startAt + maxResults).map((c) => this.commentBody(issue, c));
     return { self: `${this.baseUrl}/rest/api/3/issue/${issue.id}/comment`, startAt, maxResults, total: issue.comments.length, comments };
   }
 

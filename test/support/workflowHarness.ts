@@ -12,7 +12,7 @@ import { projectSettingsSchema, type ProjectSettings, type ProjectSettingsInput 
 import { createRuntime, type Clock } from '../../shared/runtime.js';
 import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
 import type { WorkflowDeps } from '../../shared/workflows/deps.js';
-import { FakeGraph, type FakeUser } from '../fakes/graph.js';
+import { FakeGraph, type FakeGraphOptions, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { allQueueNames } from '../../shared/storage/queues.js';
 import { resetQueues, storageConnectionString, uniqueName } from './storage.js';
@@ -43,12 +43,12 @@ export interface WorkflowHarness {
   close(): Promise<void>;
 }
 
-/** `env`: extra app settings for the harness's config (e.g. short outbound deadlines). */
-export async function startWorkflowHarness(options: { env?: Record<string, string> } = {}): Promise<WorkflowHarness> {
+/** `env`: extra app settings for the harness's config (e.g. short outbound deadlines); `graph`: fake Graph options. */
+export async function startWorkflowHarness(options: { env?: Record<string, string>; graph?: Omit<FakeGraphOptions, 'now'> } = {}): Promise<WorkflowHarness> {
   const clock = new TestClock();
   // The fake's rate windows (4 member adds per minute) follow the same clock the workflows see.
   // Scopes are enforced as Graph does: the workflows get exactly the chats feature's delegated scopes.
-  const graph = new FakeGraph({ now: () => clock.now().getTime(), enforceScopes: true });
+  const graph = new FakeGraph({ ...options.graph, now: () => clock.now().getTime(), enforceScopes: true });
   const jira = new FakeJira();
   const g = await graph.start();
   const j = await jira.start();

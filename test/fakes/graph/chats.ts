@@ -345,6 +345,20 @@ export function chatRoutes(): Route[] {
     },
     {
       method: 'GET',
+      pattern: '/chats/{chatId}/messages/{messageId}',
+      permissions: ['Chat.Read', 'Chat.ReadWrite', 'Chat.Read.All', 'Chat.ReadWrite.All'],
+      handle(graph, call) {
+        const chat = addressedChat(graph, call);
+        const message = chat.messages.find((m) => m.id === call.params.messageId);
+        if (!message) throw new GraphError(404, 'NotFound', `Message '${call.params.messageId}' was not found.`);
+        return {
+          status: 200,
+          body: { '@odata.context': `${graph.baseUrl}/$metadata#chats('${encodeURIComponent(chat.id)}')/messages/$entity`, ...messageResource(graph, message) },
+        };
+      },
+    },
+    {
+      method: 'GET',
       pattern: '/chats/{chatId}/messages',
       permissions: ['Chat.Read', 'Chat.ReadWrite', 'Chat.Read.All', 'Chat.ReadWrite.All'],
       handle(graph, call) {

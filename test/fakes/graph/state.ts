@@ -123,6 +123,8 @@ export interface FakeSubscription {
   applicationId: string;
   creatorId: string;
   tenantId: string;
+  /** How many times POST …/reauthorize was called. */
+  reauthorizedCount?: number;
 }
 
 export interface BookingWorkHours {

@@ -3,7 +3,35 @@
 import { randomUUID } from 'node:crypto';
 import type { FakeGraph, Route } from '../graph.js';
 import type { FakeSubscription } from './state.js';
-import { GraphError, type GraphCall } from './wire.js';
+import { tokenPermissions } from '../tokens.js';
+import { appOnly, GraphError, type GraphCall } from './wire.js';
+
+/**
+ * teams-cn-chatmessage: `/chats/{id}/messages` needs delegated Chat.Read (or higher) or application
+ * Chat.Read.All / ChatMessage.Read.Chat; cn-supported-resources: "1 subscription per app per chat".
+ */
+const CHAT_MESSAGES_PERMISSIONS = ['Chat.Read', 'Chat.ReadWrite', 'Chat.Read.All', 'Chat.ReadWrite.All', 'ChatMessage.Read.Chat'];
+
+function checkChatMessagesResource(graph: FakeGraph, call: GraphCall, resource: string): void {
+  const m = /^\/?chats\/([^/]+)\/messages$/i.exec(resource);
+  if (!m) return;
+  if (graph.options.enforceScopes) {
+    const held = tokenPermissions(call.claims).map((p) => p.toLowerCase());
+    if (!CHAT_MESSAGES_PERMISSIONS.some((p) => held.includes(p.toLowerCase()))) {
+      throw new GraphError(403, 'ExtensionError', `Operation: Create; Exception: [Status Code: Forbidden; Reason: Caller does not have access to '${resource}'. Required permissions: ${CHAT_MESSAGES_PERMISSIONS.join(', ')}]`);
+    }
+  }
+  const chat = graph.chats.get(decodeURIComponent(m[1] ?? ''));
+  if (!chat || chat.tenantId !== call.claims.tid) throw new GraphError(404, 'ExtensionError', `Operation: Create; Exception: [Status Code: NotFound; Reason: chat '${m[1]}' was not found]`);
+  if (!appOnly(call.claims) && !chat.members.some((u) => u.userId === call.claims.oid)) {
+    throw new GraphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: the signed-in user is not a member of the chat]');
+  }
+  const appId = String(call.claims.appid ?? '');
+  const taken = [...graph.subscriptions.values()].some((s) => s.tenantId === call.claims.tid && s.applicationId === appId && s.resource.toLowerCase() === resource.toLowerCase());
+  if (taken) {
+    throw new GraphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Subscription quota exceeded: 1 subscription per app per chat]');
+  }
+}
 
 /** change-notifications-subscription-lifetime: Teams chatMessage subscriptions last at most 4,320 minutes. */
 const MAX_CHAT_MESSAGE_MINUTES = 4320;
@@ -87,6 +115,7 @@ export function subscriptionRoutes(): Route[] {
         const resource = String(body.resource);
         const lifecycleUrl = typeof body.lifecycleNotificationUrl === 'string' ? body.lifecycleNotificationUrl : null;
         const expirationDateTime = checkExpiration(graph, resource, body.expirationDateTime, lifecycleUrl);
+        checkChatMessagesResource(graph, call, resource);
         if (body.includeResourceData === true && (!body.encryptionCertificate || !body.encryptionCertificateId)) {
           throw new GraphError(400, 'ExtensionError', 'encryptionCertificate and encryptionCertificateId are required with includeResourceData.');
         }
@@ -112,6 +141,19 @@ export function subscriptionRoutes(): Route[] {
       },
     },
     {
+      // subscription-list: delegated calls see the subscriptions the app created for the signed-in user,
+      // app-only calls every subscription of the app in the tenant.
+      method: 'GET',
+      pattern: '/subscriptions',
+      handle(graph, call) {
+        const appId = String(call.claims.appid ?? '');
+        const value = [...graph.subscriptions.values()]
+          .filter((x) => x.tenantId === call.claims.tid && x.applicationId === appId && (appOnly(call.claims) || x.creatorId === call.claims.oid))
+          .map((x) => subscriptionResource(graph, x));
+        return { status: 200, body: { '@odata.context': `${graph.baseUrl}/$metadata#subscriptions`, value } };
+      },
+    },
+    {
       method: 'PATCH',
       pattern: '/subscriptions/{subscriptionId}',
       handle(graph, call) {
@@ -122,6 +164,16 @@ export function subscriptionRoutes(): Route[] {
         }
         // webhooks-delivery: renewing answers 200 with the subscription.
         return { status: 200, body: subscriptionResource(graph, s) };
+      },
+    },
+    {
+      // lifecycle: "POST /subscriptions/{id}/reauthorize" answers 204 No Content.
+      method: 'POST',
+      pattern: '/subscriptions/{subscriptionId}/reauthorize',
+      handle(graph, call) {
+        const s = subscriptionOf(graph, call);
+        s.reauthorizedCount = (s.reauthorizedCount ?? 0) + 1;
+        return { status: 204 };
       },
     },
     {

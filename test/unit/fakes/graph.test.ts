@@ -296,15 +296,30 @@ describe('fake Graph', () => {
       res.writeHead(202).end();
     });
     try {
+      const chat = await createChat('Subscribed chat');
+      const subscribe = (resource: string) =>
+        call('POST', '/subscriptions', {
+          changeType: 'created',
+          notificationUrl: `${app.origin}/api/graph-notifications`,
+          lifecycleNotificationUrl: `${app.origin}/api/graph-lifecycle`,
+          resource,
+          expirationDateTime: new Date(now + 2 * 60 * 60 * 1000).toISOString(),
+          clientState: 'secret-state',
+        });
+      // teams-cn-chatmessage: the chat must exist and (delegated) the caller must be a member.
+      assert.equal((await subscribe('/chats/19:missing@thread.v2/messages')).status, 404);
       const created = await call('POST', '/subscriptions', {
         changeType: 'created',
         notificationUrl: `${app.origin}/api/graph-notifications`,
         lifecycleNotificationUrl: `${app.origin}/api/graph-lifecycle`,
-        resource: '/chats/19:abc@thread.v2/messages',
+        resource: `/chats/${chat.body?.id}/messages`,
         expirationDateTime: new Date(now + 2 * 60 * 60 * 1000).toISOString(),
         clientState: 'secret-state',
       });
       assert.equal(created.status, 201);
+      // cn-supported-resources: one subscription per app per chat.
+      assert.equal((await subscribe(`/chats/${chat.body?.id}/messages`)).status, 403);
+      assert.equal((await call('POST', `/subscriptions/${created.body?.id}/reauthorize`)).status, 204);
       const renewed = await call('PATCH', `/subscriptions/${created.body?.id}`, { expirationDateTime: new Date(now + 3 * 60 * 60 * 1000).toISOString() });
       assert.equal(renewed.status, 200);
       assert.equal(await graph.notify(created.body?.id, { resourceData: { id: '1700000000000' } }), 202);
