@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildConsole } from './console.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AZURITE_PORTS = { blob: 10000, queue: 10001, table: 10002 };
@@ -80,6 +81,7 @@ async function main() {
       console.error('Build failed; not starting. Fix the errors above (npm run build).');
       process.exit(buildCode);
     }
+    await buildConsole();
   }
 
   const ports = Object.values(AZURITE_PORTS);

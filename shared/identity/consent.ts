@@ -167,7 +167,7 @@ export async function completeConsent(deps: IdentityDeps, query: URLSearchParams
         `Tenant ${returnedTenant} is now connected to Jira site ${siteId ?? ''} for ${what}.`,
         appOnly
           ? 'The app can now use its application permissions in this tenant where the Jira admin chose app-only mode.'
-          : `Next step: the owner of the service user for ${feature} signs it in with the link the Jira admin has (it needs the admin key). The link is ${signIn}`,
+          : `Next step: the Jira admin sends the owner of the service user for ${feature} a sign-in invitation (a single-use link without any key) from the bridge console: ${signIn}`,
       ],
     },
   };

@@ -31,8 +31,10 @@ after(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-test('the package is main.js, package.json (main: main.js, ESM, no dependencies) and host.json, nothing else', async () => {
-  assert.deepEqual((await readdir(out)).sort(), ['host.json', 'main.js', 'package.json']);
+test('the package is main.js, package.json (main: main.js, ESM, no dependencies), host.json and the console front-end, nothing else', async () => {
+  assert.deepEqual((await readdir(out)).sort(), ['console-ui', 'host.json', 'main.js', 'package.json']);
+  // shared/console/assets.ts serves these from beside main.js.
+  assert.deepEqual((await readdir(path.join(out, 'console-ui'))).sort(), ['console.css', 'console.js']);
   const pkg = JSON.parse(await readFile(path.join(out, 'package.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(pkg.main, 'main.js');
   assert.equal(pkg.type, 'module');
