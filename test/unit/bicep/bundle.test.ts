@@ -60,6 +60,8 @@ test('the bundle registers one function per function file, reaching the worker o
   const notBuiltin = externals.filter((spec) => !isBuiltin(spec));
   assert.deepEqual(notBuiltin, entries.length ? ['@azure/functions-core'] : [], 'everything but Node built-ins is inside the bundle');
   assert.ok(!code.includes('\n//# sourceMappingURL'), 'no source map reference in the deployed file');
+  // npm run demo (dev/demo.ts) and the test stand-ins it runs stay out of the deployment.
+  for (const marker of ['FakeGraph', 'FakeEntra', 'Stand-in Microsoft Teams']) assert.ok(!code.includes(marker), `${marker} is not in the bundle`);
 });
 
 test('with an empty functions/ folder the bundle is still a valid module that registers nothing', async () => {
