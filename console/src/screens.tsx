@@ -120,6 +120,7 @@ export function Sites({ session }: { session: Session }) {
 function SiteCard({ site, session, onChanged }: { site: any; session: Session; onChanged: () => void }) {
   // Each secret is kept on screen (for copying) until the page is left; the API never shows it again.
   const [shown, setShown] = useState<Record<string, any>>({});
+  const [test, setTest] = useState<any>(undefined);
   const [busy, error, act] = useAction();
   const rotate = (kind: 'webhook-secret' | 'automation-token') =>
     act(async () => {
@@ -134,7 +135,13 @@ function SiteCard({ site, session, onChanged }: { site: any; session: Session; o
       <div class="row">
         <button type="button" disabled={busy} onClick={() => rotate('webhook-secret')}>{site.webhookSecret === 'set' ? 'Rotate' : 'Create'} webhook secret</button>
         <button type="button" disabled={busy} onClick={() => rotate('automation-token')}>{site.automationToken === 'set' ? 'Rotate' : 'Create'} Automation token</button>
+        <button type="button" class="secondary" disabled={busy} onClick={() => act(async () => setTest(await api('POST', `sites/${site.siteId}/test`)))}>Test Jira connection</button>
       </div>
+      {test && (
+        <p role="status" class={test.ok ? 'ok' : 'bad'} data-testid="jira-test">
+          {test.ok ? `Connected to ${test.jiraBaseUrl} as ${test.displayName ?? test.accountId}.` : `Jira connection failed: ${test.reason}`}
+        </p>
+      )}
       <Problem error={error} />
       {Object.values(shown).map((r: any) => (
         <div class="shown-once" role="status">

@@ -289,7 +289,7 @@ describe('Microsoft Bookings', () => {
     it('tells the admin to bind a business when the project has none', async () => {
       await h.configure('NOB');
       h.jira.addJsmIssue({ key: 'NOB-1', summary: 'x', kind: 'serviceRequest' });
-      await assert.rejects(bookingJob(h.job('booking', 'NOB-1'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'bookings-not-bound' && /PUT \/api\/admin\/bookings\/projects\//.test(e.message));
+      await assert.rejects(bookingJob(h.job('booking', 'NOB-1'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'bookings-not-bound' && /PUT \/api\/manage\/bookings\/projects\//.test(e.message));
     });
   });
 });

@@ -182,7 +182,7 @@ describe('acceptJiraWebhook: bad input', () => {
 
   it('a site without a webhook secret → 401 saying how to create one', async () => {
     settings.addSite('fresh', []);
-    assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'fresh' }), deps), 401, 'webhook_secret_not_set', /POST \/api\/admin\/sites\/fresh\/secrets\/webhook-secret/);
+    assertRefused(await acceptJiraWebhook(webhookRequest(incidentBody(), { site: 'fresh' }), deps), 401, 'webhook_secret_not_set', /POST \/api\/manage\/sites\/fresh\/secrets\/webhook-secret/);
   });
 
   it('missing signature → 401', async () => {
@@ -396,7 +396,7 @@ describe('acceptAutomation: bad input', () => {
 
   it('a site without an automation token → 401 saying how to create one', async () => {
     settings.addSite('fresh', [SECRET]);
-    assertRefused(await acceptAutomation(automationRequest('chat', body, { site: 'fresh' }), deps), 401, 'automation_token_not_set', /POST \/api\/admin\/sites\/fresh\/secrets\/automation-token/);
+    assertRefused(await acceptAutomation(automationRequest('chat', body, { site: 'fresh' }), deps), 401, 'automation_token_not_set', /POST \/api\/manage\/sites\/fresh\/secrets\/automation-token/);
   });
 
   it('non-JSON → 415, malformed → 400', async () => {
