@@ -248,6 +248,27 @@ describe('admin console in the browser', () => {
     await context.close();
   });
 
+  it('invitations: the admin API makes them for scripts too, refuses bad input by name, and a tampered one opens nothing', async () => {
+    const bad = await bridge.admin('POST', 'invitations', { kind: 'consent', tenant: bridge.tenantId, feature: 'fax', site: SITE });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /feature must be one of/);
+    const noSite = await bridge.admin('POST', 'invitations', { kind: 'consent', tenant: bridge.tenantId, feature: 'chats' });
+    assert.equal(noSite.status, 400);
+    assert.equal(noSite.body.error.code, 'site_invalid');
+    const made = await bridge.admin('POST', 'invitations', { kind: 'sign-in', tenant: bridge.tenantId, feature: 'chats' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const url = new URL(made.body.url);
+    assert.deepEqual([...url.searchParams.keys()], ['token'], 'the link carries the invitation only');
+    const token = url.searchParams.get('token')!;
+    const tampered = token.replace('invite-sign-in', 'invite-consent');
+    const refused = await fetch(`${bridge.baseUrl}/api/invitation?token=${encodeURIComponent(tampered)}`, { redirect: 'manual' });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /altered|could not be verified/);
+    const opened = await fetch(made.body.url, { redirect: 'manual' });
+    assert.equal(opened.status, 302, 'the untouched invitation still works');
+    assert.ok(opened.headers.get('location')!.startsWith(bridge.entra.origin), 'to the Microsoft sign-in');
+  });
+
   it('every screen renders on a phone-sized screen, with labelled fields and no console errors', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await admin.storageState() });
     const p = await phone.newPage();
