@@ -585,6 +585,8 @@ export function Operations() {
         <button type="submit" disabled={busy}>Show audit trail</button>
       </form>
       <Problem error={error} />
+      <BookingsCard sites={siteIds} />
+      <MailCard />
       {audit && (audit.entries.length === 0 ? <p>No job has run for {audit.issueKey} yet.</p> : (
         <table data-testid="audit">
           <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Outcome</th><th scope="col">Detail</th></tr></thead>
@@ -601,5 +603,80 @@ export function Operations() {
         </table>
       ))}
     </section>
+  );
+}
+
+function BookingsCard({ sites }: { sites: string[] }) {
+  const [tenant, setTenant] = useState('');
+  const [site, setSite] = useState('');
+  const [project, setProject] = useState('');
+  const [businesses, setBusinesses] = useState<any>(undefined);
+  const [businessId, setBusinessId] = useState('');
+  const [serviceId, setServiceId] = useState('');
+  const [result, setResult] = useState<any>(undefined);
+  const [busy, error, act] = useAction();
+  useEffect(() => {
+    if (!site && sites[0]) setSite(sites[0]);
+  }, [sites.join(',')]);
+  return (
+    <form
+      class="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act(async () => setResult(await api('PUT', `bookings/projects/${site}/${project}`, { businessId, ...(serviceId ? { serviceId } : {}) })));
+      }}
+    >
+      <h3>Bookings binding</h3>
+      <p>Bind a Microsoft Bookings business (one the Bookings service user administers) to a JSM project.</p>
+      <Field label="Tenant id" name="bookingsTenant" value={tenant} onInput={setTenant} />
+      <div class="row">
+        <button type="button" class="secondary" disabled={busy || !tenant} onClick={() => act(async () => setBusinesses(await api('GET', `bookings/businesses?tenant=${encodeURIComponent(tenant)}`)))}>
+          List businesses
+        </button>
+      </div>
+      {businesses && (
+        <ul>
+          {businesses.businesses.map((b: any) => (
+            <li>{b.displayName} <code>{b.id}</code> <button type="button" class="secondary" onClick={() => setBusinessId(b.id)}>Use</button></li>
+          ))}
+          {businesses.businesses.length === 0 && <li>The service user administers no Bookings business.</li>}
+        </ul>
+      )}
+      <Select label="Jira site" name="bookingsSite" value={site} onChange={setSite} options={sites.length ? sites : [['', 'no site']]} />
+      <Field label="Project key" name="bookingsProject" value={project} onInput={(v) => setProject(v.toUpperCase())} required />
+      <Field label="Business id" name="businessId" value={businessId} onInput={setBusinessId} required />
+      <Field label="Default service id (optional)" name="serviceId" value={serviceId} onInput={setServiceId} />
+      <button type="submit" disabled={busy}>Bind business</button>
+      <Problem error={error} />
+      {result && <pre class="result" role="status">{JSON.stringify(result, null, 2)}</pre>}
+    </form>
+  );
+}
+
+function MailCard() {
+  const [tenant, setTenant] = useState('');
+  const [from, setFrom] = useState('');
+  const [result, setResult] = useState<any>(undefined);
+  const [busy, error, act] = useAction();
+  return (
+    <form
+      class="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act(async () => setResult(await api('POST', `mail/test?tenant=${encodeURIComponent(tenant)}${from ? `&from=${encodeURIComponent(from)}` : ''}`)));
+      }}
+    >
+      <h3>Mail test</h3>
+      <p>Sends a test mail from the sender to itself and explains each step (consent, service user, permissions, Send As rights).</p>
+      <Field label="Tenant id" name="mailTenant" value={tenant} onInput={setTenant} required />
+      <Field label="Send as (optional shared mailbox)" name="mailFrom" value={from} onInput={setFrom} type="email" />
+      <button type="submit" disabled={busy}>Send test mail</button>
+      <Problem error={error} />
+      {result && (
+        <ul role="status" data-testid="mail-test">
+          {(result.steps ?? []).map((s: any) => <li class={s.ok ? 'ok' : 'bad'}>{s.ok ? '✓' : '✗'} {s.step}: {s.detail}</li>)}
+        </ul>
+      )}
+    </form>
   );
 }

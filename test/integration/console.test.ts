@@ -195,6 +195,17 @@ describe('admin console in the browser', () => {
     await page.waitForSelector('[data-testid=audit] td:has-text("sync-members")');
   });
 
+  it('the mail test explains in words what is missing (the mail feature is not connected here)', async () => {
+    await show('overview');
+    await show('operations');
+    await page.fill('input[name=mailTenant]', bridge.tenantId);
+    await page.click('button:has-text("Send test mail")');
+    const steps = (await (await page.waitForSelector('[data-testid=mail-test]')).textContent())!;
+    assert.match(steps, /✗/);
+    assert.match(steps, /mail/i);
+    await screenshot(page, '09-operations-mail-test');
+  });
+
   it('a forged cross-site POST is refused (Origin check), and so is a same-origin one without the CSRF token', async () => {
     // Another origin on the same machine: the same *site* as far as SameSite goes (ports do not count), so the
     // browser sends the session cookie along; the Origin check is what refuses it.
