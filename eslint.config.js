@@ -22,4 +22,9 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // The console's screens show the admin API's JSON answers; the API (shared/) owns their types and checks.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
 );

@@ -319,4 +319,5 @@ output ENTRA_CLIENT_ID string = effectiveEntraClientId
 output ENTRA_REDIRECT_URIS array = [
   '${appBaseUrl}/api/auth/callback'
   '${appBaseUrl}/api/consent/callback'
+  '${appBaseUrl}/api/console/auth/callback'
 ]

@@ -1,9 +1,10 @@
 // /api/manage/audit/{siteId}/{issueKey}: what every job did for an issue.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminAudit as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminAudit(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminAudit(request: HttpRequest, context: InvocationContex
   });
 }
 
-app.http('adminAudit', { route: 'manage/audit/{siteId}/{issueKey}', methods: [...allMethods], authLevel: 'function', handler: adminAudit });
+manageHttp('adminAudit', 'manage/audit/{siteId}/{issueKey}', adminAudit);

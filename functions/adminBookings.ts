@@ -1,12 +1,13 @@
 // /api/manage/bookings/...: Bookings businesses the service user administers, and binding one to a JSM project.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminBookings as handle } from '../shared/bookings/admin.js';
 import { intakeDeps } from '../shared/intake/deps.js';
 import { getRuntime } from '../shared/runtime.js';
 import { createWorkflowDeps } from '../shared/workflows/deps.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 
 export async function adminBookings(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
@@ -16,4 +17,4 @@ export async function adminBookings(request: HttpRequest, context: InvocationCon
   });
 }
 
-app.http('adminBookings', { route: 'manage/bookings/{section?}/{id?}/{key?}', methods: [...allMethods], authLevel: 'function', handler: adminBookings });
+manageHttp('adminBookings', 'manage/bookings/{section?}/{id?}/{key?}', adminBookings);

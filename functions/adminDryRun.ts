@@ -1,11 +1,12 @@
 // POST /api/manage/dry-run: what an event would do (topic, members, unmapped people, Graph calls), writing nothing.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { dryRun } from '../shared/admin/dryRun.js';
 import { getRuntime } from '../shared/runtime.js';
 import { createWorkflowDeps } from '../shared/workflows/deps.js';
 import { methodNotAllowed, parseJson, requireJson } from '../shared/http/outcome.js';
-import { allMethods, answer, toRawRequest } from './lib/http.js';
+import { answer, toRawRequest } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 
 export async function adminDryRun(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
@@ -19,4 +20,4 @@ export async function adminDryRun(request: HttpRequest, context: InvocationConte
   });
 }
 
-app.http('adminDryRun', { route: 'manage/dry-run', methods: [...allMethods], authLevel: 'function', handler: adminDryRun });
+manageHttp('adminDryRun', 'manage/dry-run', adminDryRun);

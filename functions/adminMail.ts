@@ -1,11 +1,12 @@
 // /api/manage/mail[/test]: the mail feature's status and "test connection" (sends a mail from the sender to itself).
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminMail as handle } from '../shared/mail/admin.js';
 import { getRuntime } from '../shared/runtime.js';
 import { createWorkflowDeps } from '../shared/workflows/deps.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 
 export async function adminMail(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
@@ -14,4 +15,4 @@ export async function adminMail(request: HttpRequest, context: InvocationContext
   });
 }
 
-app.http('adminMail', { route: 'manage/mail/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminMail });
+manageHttp('adminMail', 'manage/mail/{action?}', adminMail);

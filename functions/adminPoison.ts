@@ -1,9 +1,10 @@
 // /api/manage/poison[/{queue}[/replay]]: list poison messages per queue and replay one or all.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminPoison as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminPoison(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminPoison(request: HttpRequest, context: InvocationConte
   });
 }
 
-app.http('adminPoison', { route: 'manage/poison/{queue?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminPoison });
+manageHttp('adminPoison', 'manage/poison/{queue?}/{action?}', adminPoison);

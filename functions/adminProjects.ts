@@ -1,9 +1,10 @@
 // /api/manage/sites/{siteId}/projects/{projectKey}: project settings and rules.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminProjects as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminProjects(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminProjects(request: HttpRequest, context: InvocationCon
   });
 }
 
-app.http('adminProjects', { route: 'manage/sites/{siteId}/projects/{projectKey}', methods: [...allMethods], authLevel: 'function', handler: adminProjects });
+manageHttp('adminProjects', 'manage/sites/{siteId}/projects/{projectKey}', adminProjects);

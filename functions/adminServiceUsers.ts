@@ -1,10 +1,11 @@
 // /api/manage/service-users[/{tenantId}[/{feature}[/{action}]]]: service users per (tenant, feature): list,
 // detail, remove (its token cache too), refresh now, resume parked jobs.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminServiceUsers as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminServiceUsers(request: HttpRequest, context: InvocationContext) {
@@ -16,9 +17,4 @@ export async function adminServiceUsers(request: HttpRequest, context: Invocatio
   });
 }
 
-app.http('adminServiceUsers', {
-  route: 'manage/service-users/{tenantId?}/{feature?}/{action?}',
-  methods: [...allMethods],
-  authLevel: 'function',
-  handler: adminServiceUsers,
-});
+manageHttp('adminServiceUsers', 'manage/service-users/{tenantId?}/{feature?}/{action?}', adminServiceUsers);

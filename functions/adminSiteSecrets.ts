@@ -1,9 +1,10 @@
 // /api/manage/sites/{siteId}/secrets/{webhook-secret|automation-token}: generate or rotate, shown once.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminSiteSecrets as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminSiteSecrets(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminSiteSecrets(request: HttpRequest, context: Invocation
   });
 }
 
-app.http('adminSiteSecrets', { route: 'manage/sites/{siteId}/secrets/{secretKind}', methods: [...allMethods], authLevel: 'function', handler: adminSiteSecrets });
+manageHttp('adminSiteSecrets', 'manage/sites/{siteId}/secrets/{secretKind}', adminSiteSecrets);

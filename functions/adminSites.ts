@@ -1,9 +1,10 @@
 // /api/manage/sites[/{siteId}]: register Jira sites and read them back without secrets.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminSites as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminSites(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminSites(request: HttpRequest, context: InvocationContex
   });
 }
 
-app.http('adminSites', { route: 'manage/sites/{siteId?}', methods: [...allMethods], authLevel: 'function', handler: adminSites });
+manageHttp('adminSites', 'manage/sites/{siteId?}', adminSites);

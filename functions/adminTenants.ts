@@ -1,10 +1,11 @@
 // /api/manage/tenants[/{tenantId}[/{action}]]: tenant connections (list per site, detail, disconnect, test
 // connection, app-only vs delegated per feature) and PUT/DELETE /api/manage/tenants/app-credential.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminTenants as handle } from '../shared/identity/admin.js';
 import { getRuntime } from '../shared/runtime.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminTenants(request: HttpRequest, context: InvocationContext) {
@@ -16,4 +17,4 @@ export async function adminTenants(request: HttpRequest, context: InvocationCont
   });
 }
 
-app.http('adminTenants', { route: 'manage/tenants/{tenantId?}/{action?}', methods: [...allMethods], authLevel: 'function', handler: adminTenants });
+manageHttp('adminTenants', 'manage/tenants/{tenantId?}/{action?}', adminTenants);

@@ -1,9 +1,10 @@
 // /api/manage/user-mappings/{tenantId}[/{accountId}]: manual mappings, CSV import/export, unmapped people.
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminUserMappings as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminUserMappings(request: HttpRequest, context: InvocationContext) {
@@ -13,4 +14,4 @@ export async function adminUserMappings(request: HttpRequest, context: Invocatio
   });
 }
 
-app.http('adminUserMappings', { route: 'manage/user-mappings/{tenantId}/{accountId?}', methods: [...allMethods], authLevel: 'function', handler: adminUserMappings });
+manageHttp('adminUserMappings', 'manage/user-mappings/{tenantId}/{accountId?}', adminUserMappings);

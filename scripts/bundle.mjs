@@ -1,5 +1,6 @@
 // Builds the deployment package: one minified ESM file holding every function in functions/ and all their
-// dependencies, plus host.json and a package.json whose `main` names that file. The Functions Node worker loads
+// dependencies, plus host.json, a package.json whose `main` names that file, and the console's front-end
+// (console-ui/console.js and .css, built by scripts/console.mjs). The Functions Node worker loads
 // `main`, so a cold start reads one file instead of resolving thousands in node_modules (about 230 ms instead of
 // 750 ms for the same imports on a 2-core machine; ../shared/HARNESS-NOTES.md, "Cold start").
 //
@@ -17,6 +18,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import Module from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildConsole } from './console.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bundleFile = 'main.js';
@@ -103,6 +105,8 @@ export async function bundle({ out, root = repoRoot, sourcemap = false } = {}) {
   };
   await writeFile(join(out, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
   await copyFile(join(root, 'host.json'), join(out, 'host.json'));
+  // The admin console's front-end, beside main.js where shared/console/assets.ts looks for it.
+  await buildConsole(join(out, 'console-ui'));
 
   const outputs = Object.values(result.metafile.outputs);
   const bytes = outputs.reduce((n, o) => n + o.bytes, 0);

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildConsole } from './console.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AZURITE_PORTS = { blob: 10000, queue: 10001, table: 10002 };
@@ -97,6 +98,7 @@ async function main() {
       console.error('Build failed; not starting. Fix the errors above (npm run build).');
       process.exit(buildCode);
     }
+    await buildConsole();
   }
 
   const ports = Object.values(AZURITE_PORTS);

@@ -22,6 +22,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { root, startAzurite, writeTlsEnv } from './lib/localInfra.mjs';
+import { buildConsole } from './console.mjs';
 
 const require = (await import('node:module')).createRequire(import.meta.url);
 
@@ -51,6 +52,8 @@ async function main() {
     log(`type check failed (tsc exit ${tscCode}); no tests were run`);
     return tscCode || 1;
   }
+  // The console's front-end (served from dist/console-ui by the app the browser tests drive).
+  if (!skipBuild) await buildConsole();
 
   const files = await resolveTestFiles(targets);
   if (files.length === 0) {

@@ -46,6 +46,14 @@ export interface Config {
     clientSecret?: string;
     /** Name of a secret-store entry holding a PEM certificate + private key, used instead of the client secret. */
     clientCertificateSecretName?: string;
+    /** The deploying organisation's (home) tenant: admins sign in to the console there (ENTRA_TENANT_ID). */
+    homeTenantId?: string;
+  };
+  console: {
+    /** `npm start` only: a one-time sign-in link printed at start, usable from this machine (loopback) only. */
+    localSignIn: boolean;
+    /** Lifetime of a console session cookie. */
+    sessionMinutes: number;
   };
   jira: {
     /** Largest webhook / Automation body accepted (bytes); larger bodies get 413 before parsing. */
@@ -161,6 +169,14 @@ const settings = {
     .regex(/^[A-Za-z0-9-]{1,127}$/, 'must be a Key Vault secret name (letters, digits, -)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  ENTRA_TENANT_ID: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be the home tenant id, a GUID')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  CONSOLE_LOCAL_SIGN_IN: z.enum(['true', 'false']).default('false'),
+  CONSOLE_SESSION_MINUTES: positiveInt.max(720).default(30),
   JIRA_MAX_BODY_BYTES: positiveInt.default(1_048_576),
   SETTINGS_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
   OAUTH_STATE_TTL_SECONDS: positiveInt.default(600),
@@ -217,6 +233,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('ENTRA_CLIENT_ID', 'is required when ENTRA_CLIENT_SECRET is set');
   }
 
+  // The local sign-in link bypasses Entra; it exists for a laptop only. An app whose public origin is not this
+  // machine must never offer it, whatever its settings say.
+  if (v.CONSOLE_LOCAL_SIGN_IN === 'true' && !isLoopbackOrigin(v.PUBLIC_BASE_URL)) {
+    throw new ConfigError('CONSOLE_LOCAL_SIGN_IN', 'may be true only when PUBLIC_BASE_URL is http://localhost or http://127.0.0.1 (a local run)');
+  }
+
   return deepFreeze({
     storage: { ...storage, managedIdentityClientId: storage.connectionString ? undefined : (v.AzureWebJobsStorage__clientId ?? v.AZURE_CLIENT_ID) },
     keyVaultUri: v.KEY_VAULT_URI,
@@ -231,7 +253,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientId: v.ENTRA_CLIENT_ID,
       clientSecret: v.ENTRA_CLIENT_SECRET,
       clientCertificateSecretName: v.ENTRA_CLIENT_CERTIFICATE_SECRET_NAME,
+      homeTenantId: v.ENTRA_TENANT_ID?.toLowerCase(),
     },
+    console: { localSignIn: v.CONSOLE_LOCAL_SIGN_IN === 'true', sessionMinutes: v.CONSOLE_SESSION_MINUTES },
     jira: { maxBodyBytes: v.JIRA_MAX_BODY_BYTES },
     settingsCacheSeconds: v.SETTINGS_CACHE_SECONDS,
     oauthStateTtlSeconds: v.OAUTH_STATE_TTL_SECONDS,
@@ -272,6 +296,16 @@ function resolveStorage(
   if (!queueServiceUri) throw new ConfigError('AzureWebJobsStorage__queueServiceUri', 'is required for the identity-based connection (or set __accountName)');
   if (!tableServiceUri) throw new ConfigError('AzureWebJobsStorage__tableServiceUri', 'is required for the identity-based connection (or set __accountName)');
   return { accountName: account, queueServiceUri, tableServiceUri, ignoredSettings: [] };
+}
+
+/** True for an http(s) origin on this machine's loopback interface. */
+export function isLoopbackOrigin(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+  } catch {
+    return false;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -71,6 +71,8 @@ var baseSettings = {
   PUBLIC_BASE_URL: publicBaseUrl
   // National clouds get their own login endpoint without another parameter.
   AUTHORITY_HOST: environment().authentication.loginEndpoint
+  // The home tenant: admins sign in to the console here (with the Bridge.Admin app role).
+  ENTRA_TENANT_ID: tenant().tenantId
   LOG_LEVEL: logLevel
   // The Functions host resolves %TOKEN_KEEPALIVE_SCHEDULE% in the timer's schedule from app settings only.
   TOKEN_KEEPALIVE_SCHEDULE: tokenKeepAliveSchedule

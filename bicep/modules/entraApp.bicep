@@ -125,6 +125,21 @@ var featurePermissions = {
 // union() drops duplicates, so a permission two features share would still be listed once.
 var graphPermissions = union(basePermissions, flatten(map(features, feature => featurePermissions[feature])))
 
+// The admin console's app role. Admins of the bridge are the users (or groups) assigned this role on the app's
+// enterprise application in the home tenant; the role arrives in the ID token's `roles` claim (Microsoft Entra:
+// "Add app roles to your application and receive them in the token"). The id is fixed so a re-deployment keeps
+// existing assignments (guid() is deterministic: the same app's uniqueName always gives the same id).
+var adminAppRole = {
+  allowedMemberTypes: [
+    'User'
+  ]
+  description: 'Administers the Jira Microsoft 365 bridge in its admin console.'
+  displayName: 'Bridge administrator'
+  id: guid(uniqueName, 'Bridge.Admin')
+  isEnabled: true
+  value: 'Bridge.Admin'
+}
+
 resource app 'Microsoft.Graph/applications@v1.0' = {
   displayName: displayName
   uniqueName: uniqueName
@@ -133,12 +148,16 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
     redirectUris: [
       '${publicBaseUrl}/api/auth/callback'
       '${publicBaseUrl}/api/consent/callback'
+      '${publicBaseUrl}/api/console/auth/callback'
     ]
     implicitGrantSettings: {
       enableAccessTokenIssuance: false
       enableIdTokenIssuance: false
     }
   }
+  appRoles: [
+    adminAppRole
+  ]
   requiredResourceAccess: [
     {
       resourceAppId: graphAppId

@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { Runtime } from '../runtime.js';
 import { fail, ok, methodNotAllowed, type HttpOutcome } from '../http/outcome.js';
-import { getSite, listSites, publicSite, putSite, rotateSiteSecret, siteIdSchema, siteInputSchema } from '../sites/sites.js';
+import { getSite, listSites, publicSite, putSite, rotateSiteSecret, siteIdSchema, siteInputSchema, siteSecretNames } from '../sites/sites.js';
+import { testJiraConnection } from '../jira/client.js';
 import { deleteProjectSettings, getProjectSettings, listProjectSettings, putProjectSettings } from '../sites/projects.js';
 import { effectiveRules, projectSettingsSchema } from '../rules/projectSettings.js';
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
@@ -94,6 +95,20 @@ export async function adminSiteSecrets(deps: AdminDeps, request: AdminRequest): 
     201,
     { 'cache-control': 'no-store' },
   );
+}
+
+/** POST /api/manage/sites/{siteId}/test: sign in to Jira with the site's stored credentials and say as whom. */
+export async function adminSiteTest(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
+  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  const id = param(siteIdSchema, request.params.siteId, 'siteId');
+  if (!id.ok) return id.outcome;
+  const site = await getSite(deps, id.value);
+  if (!site) return fail(404, 'unknown_site', `no site is registered with id ${id.value}`);
+  const apiToken = await deps.secrets.get(siteSecretNames.jiraApiToken(id.value));
+  if (!apiToken) return ok({ siteId: id.value, ok: false, reason: 'the Jira API token is missing from the secret store: register the site again' });
+  const result = await testJiraConnection({ baseUrl: site.jiraBaseUrl, email: site.jiraEmail, apiToken }, deps.config.timeouts.jiraMs);
+  deps.log.info('site.connectionTested', { siteId: id.value, ok: result.ok });
+  return ok({ siteId: id.value, jiraBaseUrl: site.jiraBaseUrl, ...result });
 }
 
 /** /api/manage/sites/{siteId}/projects/{projectKey}: GET, PUT (settings + rules), DELETE. */

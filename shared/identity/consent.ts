@@ -237,7 +237,7 @@ export async function completeConsent(deps: IdentityDeps, query: URLSearchParams
         ...(anyTenant ? [`This was a multi-tenant link: it connected the tenant of the administrator who consented, ${returnedTenant}.`] : []),
         appOnly
           ? 'The app can now use its application permissions in this tenant where the Jira admin chose app-only mode.'
-          : `Next step: the owner of the service user for ${feature} signs it in with the link the Jira admin has (it needs the admin key). The link is ${signIn}`,
+          : `Next step: the Jira admin sends the owner of the service user for ${feature} a sign-in invitation (a single-use link without any key) from the bridge console: ${signIn}`,
       ],
     },
   };

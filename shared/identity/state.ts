@@ -42,9 +42,9 @@ function sign(key: Buffer, payload: string): string {
 export type NewState = Omit<OAuthStateRecord, 'kind' | 'createdAt' | 'expiresAt'>;
 
 /** Creates and stores a state for one flow; returns the opaque value to put in the redirect. */
-export async function createState(deps: StateDeps, kind: OAuthFlowKind, bound: NewState): Promise<string> {
+export async function createState(deps: StateDeps, kind: OAuthFlowKind, bound: NewState, ttlSeconds = deps.config.oauthStateTtlSeconds): Promise<string> {
   const now = deps.clock.now();
-  const expires = new Date(now.getTime() + deps.config.oauthStateTtlSeconds * 1000);
+  const expires = new Date(now.getTime() + ttlSeconds * 1000);
   const nonce = randomBytes(18).toString('base64url');
   await saveOAuthState(deps.tables, nonce, { ...bound, kind, createdAt: now.toISOString(), expiresAt: expires.toISOString() });
   const payload = `v1.${nonce}.${Math.floor(expires.getTime() / 1000)}.${kind}`;

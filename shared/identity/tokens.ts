@@ -23,9 +23,13 @@ export interface GraphToken {
   serviceUserUpn?: string;
 }
 
-/** Path (relative to PUBLIC_BASE_URL) that signs a service user in again for a (tenant, feature). */
+/**
+ * Path (relative to PUBLIC_BASE_URL) where an admin re-authenticates a (tenant, feature) service user: the
+ * console's Microsoft 365 screen for it, which signs in directly or makes a single-use invitation for the account's
+ * owner. Health answers and alerts are read by many; a usable sign-in link (or a function key) must not be in them.
+ */
 export function reauthPath(tenantId: string, feature: Feature): string {
-  return `/api/service-user/start?tenant=${encodeURIComponent(tenantId)}&feature=${encodeURIComponent(feature)}`;
+  return `/api/console#/microsoft-365?tenant=${encodeURIComponent(tenantId)}&feature=${encodeURIComponent(feature)}`;
 }
 
 /**

@@ -188,6 +188,21 @@ function adfText(node: unknown): string {
   return (typeof n.text === 'string' ? n.text : '') + (Array.isArray(n.content) ? n.content.map(adfText).join('') : '');
 }
 
+/**
+ * "Test Jira connection": who the site's credentials sign in as (GET /rest/api/3/myself, "Returns details for the
+ * current user", Jira Cloud REST v3). Any failure is an answer in words, never an exception.
+ */
+export async function testJiraConnection(site: JiraSiteCredentials, timeoutMs = defaultJiraTimeoutMs): Promise<{ ok: true; accountId?: string; displayName?: string } | { ok: false; reason: string }> {
+  const cloud = createCloudClient({ host: site.baseUrl, auth: { type: 'basic', email: site.email, apiToken: site.apiToken }, retry: { maxAttempts: 1 }, onSchemaMismatch: 'silent' });
+  try {
+    const me = (await callJira('the connection test (GET /rest/api/3/myself)', timeoutMs, () => cloud.myself.getCurrentUser())) as { accountId?: string; displayName?: string };
+    return { ok: true, accountId: me.accountId, displayName: me.displayName };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return { ok: false, reason: /fetch failed|ECONNREFUSED|ENOTFOUND|getaddrinfo/i.test(reason) ? `Jira at ${site.baseUrl} could not be reached (${reason.slice(0, 120)})` : reason.slice(0, 300) };
+  }
+}
+
 /** An Atlassian Document Format document of plain paragraphs (REST v3 comments take ADF). */
 export function adf(text: string) {
   return {

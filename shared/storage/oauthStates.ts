@@ -6,7 +6,13 @@
 import type { Feature } from '../identity/features.js';
 import { deleteEntity, insertEntity, readEntity, tableNames, type TableAccess } from './tables.js';
 
-export type OAuthFlowKind = 'consent' | 'sign-in' | 'self-link';
+export type OAuthFlowKind =
+  | 'consent'
+  | 'sign-in'
+  | 'self-link'
+  /** Invitations an admin sends: open a consent / service-user sign-in for one tenant and feature, once. */
+  | 'invite-consent'
+  | 'invite-sign-in';
 
 export interface OAuthStateRecord {
   kind: OAuthFlowKind;

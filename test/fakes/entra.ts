@@ -35,6 +35,8 @@ export interface FakeEntraUser {
   tenantId: string;
   userPrincipalName: string;
   displayName?: string;
+  /** Values of the app's app roles assigned to the user (Enterprise applications → Users and groups). */
+  appRoles?: string[];
 }
 
 export interface RecordedEntraRequest {
@@ -138,7 +140,7 @@ export class FakeEntra {
   }
 
   addUser(user: FakeEntraUser): FakeEntraUser {
-    const u = { id: user.id, tenantId: user.tenantId.toLowerCase(), userPrincipalName: user.userPrincipalName, displayName: user.displayName };
+    const u = { id: user.id, tenantId: user.tenantId.toLowerCase(), userPrincipalName: user.userPrincipalName, displayName: user.displayName, appRoles: user.appRoles };
     this.users.set(u.id, u);
     return u;
   }
@@ -492,6 +494,9 @@ export class FakeEntra {
       sub: createHash('sha256').update(`${user.id}|${this.clientId}`).digest('base64url').slice(0, 43),
       tid: tenant.id,
       ver: '2.0',
+      // "roles": the app roles assigned to the user, present only when there are some (Entra ID token claims
+      // reference, learn.microsoft.com/entra/identity-platform/id-token-claims-reference).
+      ...(user.appRoles?.length ? { roles: [...user.appRoles] } : {}),
       ...(nonce ? { nonce } : {}),
     })}.c2ln`;
     return {

@@ -339,14 +339,14 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     const row = (await readServiceUser(deps.tables, tenantId, 'chats'))!;
     await assert.rejects(refreshDelegated(deps, row, { force: true }), (e: unknown) => {
       assert.ok(e instanceof NeedsReauthError);
-      assert.equal(e.reauthPath, `/api/service-user/start?tenant=${tenantId}&feature=chats`);
+      assert.equal(e.reauthPath, `/api/console#/microsoft-365?tenant=${tenantId}&feature=chats`);
       return true;
     });
     assert.equal((await readServiceUser(deps.tables, tenantId, 'chats'))?.status, 'needs-reauth');
     const needsReauthLines = () => log.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'serviceUser.needsReauth' && l.tenantId === tenantId);
     const line = needsReauthLines()[0];
     assert.ok(line, 'one structured log line names the re-auth');
-    assert.equal(line.reauthPath, `/api/service-user/start?tenant=${tenantId}&feature=chats`);
+    assert.equal(line.reauthPath, `/api/console#/microsoft-365?tenant=${tenantId}&feature=chats`);
     assert.match(String(line.reason), /invalid_grant/);
 
     // Jobs that ask for a token now fail fast with NeedsReauthError and are parked by their handler.
@@ -363,7 +363,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.equal(health.ok, false);
     const fh = health.tenants[0]!.features.chats!;
     assert.equal(fh.serviceUser?.status, 'needs-reauth');
-    assert.equal(fh.serviceUser?.reauthPath, `/api/service-user/start?tenant=${tenantId}&feature=chats`);
+    assert.equal(fh.serviceUser?.reauthPath, `/api/console#/microsoft-365?tenant=${tenantId}&feature=chats`);
     assert.equal(fh.parkedJobs, 2);
     const healthText = JSON.stringify(health);
     for (const rt of entra.issuedRefreshTokenOrder) assert.ok(!healthText.includes(rt));
@@ -579,7 +579,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => {
       assert.ok(e instanceof PermanentError);
       assert.equal(e.code, 'service-user-missing');
-      assert.match(e.message, /\/api\/service-user\/start\?tenant=/);
+      assert.match(e.message, /\/api\/console#\/microsoft-365\?tenant=/);
       return true;
     });
   });

@@ -44,6 +44,8 @@ export interface BridgeOptions {
   env?: Record<string, string>;
   /** Features to consent to and sign a service user in for (default: chats). */
   features?: string[];
+  /** false: start the app and the fakes only; the test does the admin's set-up itself (e.g. in the console). */
+  setup?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -105,6 +107,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       AUTHORITY_HOST: e.origin,
       ENTRA_CLIENT_ID: TEST_CLIENT_ID,
       ENTRA_CLIENT_SECRET: entra.clientSecret,
+      // The home tenant admins sign in to the console with (the same fake tenant here).
+      ENTRA_TENANT_ID: tenantId,
       LOCAL_SECRETS_FILE: path.join(dataDir, 'secrets.json'),
       SETTINGS_CACHE_SECONDS: '0',
       LOG_LEVEL: 'debug',
@@ -151,7 +155,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     admin,
     async webhook(body, opts = {}) {
       const raw = opts.rawBody ?? JSON.stringify(body);
-      const response = await fetch(`${app.baseUrl}/api/jira/events?site=${siteId}`, {
+      const response = await fetch(`${app.baseUrl}/api/jira/events?site=${bridge.siteId}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json; charset=UTF-8',
@@ -164,7 +168,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       return { status: response.status, body: await json(response) };
     },
     async automation(action, body, opts = {}) {
-      const response = await fetch(`${app.baseUrl}/api/jira/automation/${action}?site=${siteId}`, {
+      const response = await fetch(`${app.baseUrl}/api/jira/automation/${action}?site=${bridge.siteId}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? bridge.automationToken}`, ...opts.headers },
         body: JSON.stringify(body),
@@ -189,7 +193,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   };
 
   try {
-    entra.redirectUris = [`${publicBaseUrl}/api/consent/callback`, `${publicBaseUrl}/api/auth/callback`];
+    entra.redirectUris = [`${publicBaseUrl}/api/consent/callback`, `${publicBaseUrl}/api/auth/callback`, `${publicBaseUrl}/api/console/auth/callback`];
+    if (options.setup === false) return bridge;
     const site = await admin('PUT', `sites/${siteId}`, { jiraBaseUrl: j.baseUrl, jiraEmail: jira.credentials.email, jiraApiToken: jira.credentials.apiToken });
     assert.equal(site.status, 201, `site registration failed: ${JSON.stringify(site.body)}`);
     const secret = await admin('POST', `sites/${siteId}/secrets/webhook-secret`);

@@ -360,6 +360,10 @@ describe('Microsoft Graph app registration', () => {
     const redirects = dig(app.body, 'web', 'redirectUris')?.text ?? '';
     assert.match(redirects, /\/api\/auth\/callback'/);
     assert.match(redirects, /\/api\/consent\/callback'/);
+    assert.match(redirects, /\/api\/console\/auth\/callback'/);
+    // The console admits users holding this app role (shared/console/session.ts adminRole).
+    assert.match(entra.source, /value: 'Bridge\.Admin'/);
+    assert.ok(dig(app.body, 'appRoles'), 'the app registration defines the console admin app role');
     assert.equal(dig(app.body, 'passwordCredentials'), undefined, 'no client secret is generated into the deployment history');
   });
 });

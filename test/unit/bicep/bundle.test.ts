@@ -32,8 +32,10 @@ after(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-test('the package is main.js, package.json (main: main.js, ESM, no dependencies) and host.json, nothing else', async () => {
-  assert.deepEqual((await readdir(out)).sort(), ['host.json', 'main.js', 'package.json']);
+test('the package is main.js, package.json (main: main.js, ESM, no dependencies), host.json and the console front-end, nothing else', async () => {
+  assert.deepEqual((await readdir(out)).sort(), ['console-ui', 'host.json', 'main.js', 'package.json']);
+  // shared/console/assets.ts serves these from beside main.js.
+  assert.deepEqual((await readdir(path.join(out, 'console-ui'))).sort(), ['console.css', 'console.js']);
   const pkg = JSON.parse(await readFile(path.join(out, 'package.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(pkg.main, 'main.js');
   assert.equal(pkg.type, 'module');
@@ -59,6 +61,8 @@ test('the bundle registers one function per function file, reaching the worker o
   const notBuiltin = externals.filter((spec) => !isBuiltin(spec));
   assert.deepEqual(notBuiltin, entries.length ? ['@azure/functions-core'] : [], 'everything but Node built-ins is inside the bundle');
   assert.ok(!code.includes('\n//# sourceMappingURL'), 'no source map reference in the deployed file');
+  // npm run demo (dev/demo.ts) and the test stand-ins it runs stay out of the deployment.
+  for (const marker of ['FakeGraph', 'FakeEntra', 'Stand-in Microsoft Teams']) assert.ok(!code.includes(marker), `${marker} is not in the bundle`);
 });
 
 test('with an empty functions/ folder the bundle is still a valid module that registers nothing', async () => {

@@ -17,7 +17,10 @@ import { repoRoot } from '../../support/repoRoot.js';
 
 /** HTTP functions callers reach without a function key; each authenticates the caller itself (DESIGN §4). */
 // selfLinkStart: the signed, expiring invitation in an issue's internal note is the authorisation.
-const anonymous = new Set(['jiraEvents', 'jiraAutomation', 'health', 'consentCallback', 'authCallback', 'selfLinkStart']);
+// invitation: the signed, expiring, single-use invitation is the authorisation (no key in links for others).
+// consolePage, consoleRoutes: the console's signed session cookie (and for changes the CSRF token) is the
+// authorisation; its API dispatches into the same admin handlers (functions/lib/manage.ts).
+const anonymous = new Set(['jiraEvents', 'jiraAutomation', 'health', 'consentCallback', 'authCallback', 'selfLinkStart', 'consolePage', 'consoleRoutes', 'invitation']);
 /** Graph change notifications authenticate with `clientState` (DESIGN §4); whatever the function is called. */
 const isGraphNotifications = (f: FunctionInfo) => f.route === 'graph/notifications' || /graphnotification/i.test(f.name);
 
@@ -30,6 +33,9 @@ const publicRoutes: Record<string, string> = {
   serviceUserStart: 'service-user/start',
   authCallback: 'auth/callback',
   health: 'health',
+  consolePage: 'console',
+  consoleRoutes: 'console/{*path}',
+  invitation: 'invitation',
 };
 
 /** `functions/<name>.ts` sources: one Azure Function per file directly under functions/ (helpers are in lib/). */
