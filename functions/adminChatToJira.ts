@@ -1,5 +1,6 @@
 // /api/manage/sites/{siteId}/projects/{projectKey}/chat-to-jira: per-chat subscription state (GET) and
 // "subscribe every open chat of the project now" (POST).
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { adminChatToJira as handle } from '../shared/chatToJira/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

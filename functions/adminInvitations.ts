@@ -1,5 +1,6 @@
 // POST /api/manage/invitations: a signed, expiring, single-use link for a Microsoft 365 admin (consent) or a
 // service user's owner (sign-in / re-authentication), bound to one tenant and feature. The link carries no key.
+import './lib/invocation.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { createInvitation } from '../shared/identity/invitations.js';
 import { methodNotAllowed } from '../shared/http/outcome.js';

@@ -1,4 +1,5 @@
 // POST /api/manage/sites/{siteId}/test: "test Jira connection" with the site's stored credentials.
+import './lib/invocation.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminSiteTest as handle } from '../shared/admin/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';

@@ -1,5 +1,6 @@
 // GET /api/console: the admin console's page for a signed-in admin; anyone else is sent to the sign-in page.
 // (Named consolePage, not console, so the handler does not shadow the global console.)
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { readSession, adminRole } from '../shared/console/session.js';
 import { consolePageHeaders, shellHtml } from '../shared/console/pages.js';

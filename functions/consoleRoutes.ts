@@ -1,6 +1,7 @@
 // /api/console/...: the console's assets, sign-in (Entra, or the local one-time link), its session, and
 // /api/console/api/<manage route>: the admin API for a signed-in admin (session cookie, and for changes the Origin
 // check and CSRF token), dispatched to the very same handlers /api/manage/... runs with a function key.
+import './lib/invocation.js';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorizeConsoleCall, isLoopbackRequest } from '../shared/console/access.js';
 import { consoleAsset } from '../shared/console/assets.js';

@@ -1,6 +1,7 @@
 // POST /api/graph/notifications: Microsoft Graph change and lifecycle notifications for chat subscriptions
 // (the lifecycle URL is the same route with ?lifecycle=1). Anonymous: Graph cannot send a function key; the
 // validation handshake and each notification's clientState are the authentication (DESIGN §4).
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { acceptGraphNotifications } from '../shared/chatToJira/notifications.js';
 import { notificationDeps } from '../shared/chatToJira/deps.js';

@@ -1,5 +1,6 @@
 // GET /api/invitation?token=…: opens a consent or service-user sign-in invitation (signed, expiring, single-use;
 // made with POST /api/manage/invitations or in the console). The invitation is the authorisation: no key in links.
+import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { openInvitation } from '../shared/identity/invitations.js';
 import { pageHeaders, renderPage } from '../shared/identity/pages.js';

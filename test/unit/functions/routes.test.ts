@@ -90,6 +90,16 @@ describe('function registrations', () => {
     assert.equal(functions.length, registeredBy.size, 'no function is registered from anywhere else');
   });
 
+  it('every function file loads the invocation log scope first, and none builds the runtime at import', () => {
+    for (const file of functionSources(root)) {
+      const source = readFileSync(path.join(root, 'functions', `${file}.ts`), 'utf8');
+      // The preInvocation hook that routes log lines to the invocation's logger (issue 11).
+      assert.match(source, /^import '\.\/lib\/invocation\.js';$/m, `functions/${file}.ts does not import ./lib/invocation.js`);
+      // A module-level getRuntime() throws on a refused configuration and unloads the whole bundle, /api/health too.
+      assert.doesNotMatch(source, /^const \w+ = getRuntime\(\);$/m, `functions/${file}.ts builds the runtime at import`);
+    }
+  });
+
   it('only the self-authenticating endpoints are anonymous; admin, consent start and service-user start need a function key', () => {
     const http = functions.filter((f) => f.triggerType === 'httpTrigger');
     assert.ok(http.length > 0, 'no HTTP functions registered');
