@@ -20,10 +20,15 @@ export async function consolePage(request: HttpRequest, context: InvocationConte
 
 app.http('consolePage', { route: 'console', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], authLevel: 'anonymous', handler: consolePage });
 
-// A local run (npm start) prints the one-time sign-in link once the app has started. A failure here (storage not
-// reachable yet) must not stop the app: the sign-in page can print a new link.
+// A local run (npm start) prints the one-time sign-in link once the app has started. A failure here (a refused
+// configuration, storage not reachable yet) must not stop the app: the sign-in page can print a new link.
 app.hook.appStart(async () => {
-  const deps = getRuntime();
+  let deps: ReturnType<typeof getRuntime>;
+  try {
+    deps = getRuntime();
+  } catch {
+    return; // the configuration error is logged at start-up and shown by /api/health
+  }
   if (!signInOptions(deps.config).local) return;
   try {
     process.stdout.write(`Console sign-in link (one use, valid for an hour, this machine only): ${await createLocalSignInLink(deps)}\n`);
