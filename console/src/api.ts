@@ -31,7 +31,8 @@ export async function loadSession(): Promise<Session | undefined> {
   return s;
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+/** `alsoOk`: statuses whose body is an answer, not an error (health answers 503 with its report when degraded). */
+export async function api<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json', alsoOk: readonly number[] = []): Promise<T> {
   const headers: Record<string, string> = {};
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
   let payload: string | undefined;
@@ -56,7 +57,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     location.assign('/api/console/sign-in');
     throw new ApiError(401, 'not_signed_in', 'your session has ended; sign in again');
   }
-  if (!r.ok) {
+  if (!r.ok && !alsoOk.includes(r.status)) {
     const e = data?.error;
     throw new ApiError(r.status, e?.code ?? 'http_error', e?.message ?? `the app answered HTTP ${r.status}`);
   }

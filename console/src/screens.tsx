@@ -27,10 +27,11 @@ function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined, un
 // ---- Overview -------------------------------------------------------------------------------------------------
 
 export function Overview() {
-  const [health, healthError] = useLoad(async () => {
-    const r = await fetch('/api/health', { cache: 'no-store' });
-    return (await r.json()) as any;
-  }, []);
+  // The detailed health (GET /api/manage/health through the console's session): it answers 503 when degraded,
+  // with the same body, so both answers are read.
+  const [health, healthError] = useLoad(() => api('GET', 'health', undefined, undefined, [503]), []);
+  const degraded = Object.entries((health?.parts ?? {}) as Record<string, string>).filter(([, state]) => state !== 'ok');
+  const failures = (health?.recentFailures ?? []) as any[];
   const [users, usersError] = useLoad(() => api('GET', 'service-users'), []);
   const [poison, poisonError] = useLoad(() => api('GET', 'poison'), []);
   const counts = Object.entries((poison?.poisonQueues ?? {}) as Record<string, number>);
@@ -41,9 +42,31 @@ export function Overview() {
       <Problem error={healthError} />
       {health && (
         <p>
-          The app is <strong data-testid="health-status">{health.status === 'ok' ? 'healthy' : 'degraded'}</strong>.
+          The app is <strong data-testid="health-status">{health.status === 'ok' ? 'healthy' : 'degraded'}</strong>
+          {degraded.length > 0 && <>: {degraded.map(([part]) => part).join(', ')} need attention</>}.
         </p>
       )}
+      <h3>Recent failures</h3>
+      {health && (failures.length === 0 ? <p>No job has failed its last retry.</p> : (
+        <table data-testid="recent-failures">
+          <thead>
+            <tr><th scope="col">When</th><th scope="col">Queue</th><th scope="col">Action</th><th scope="col">Site</th><th scope="col">Issue</th><th scope="col">Attempts</th></tr>
+          </thead>
+          <tbody>
+            {failures.map((f) => (
+              <tr>
+                <td>{f.insertedOn ? new Date(f.insertedOn).toLocaleString() : ''}</td>
+                <td>{f.queue}</td>
+                <td>{f.action ?? ''}</td>
+                <td>{f.siteId ?? ''}</td>
+                <td>{f.issueKey ?? ''}</td>
+                <td>{f.dequeueCount}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+      {failures.length > 0 && <p>See an issue's audit trail and replay the messages in <a href="#/operations">Operations</a>.</p>}
       <h3>Service users</h3>
       <Problem error={usersError} />
       {users && users.serviceUsers.length === 0 && <p>No service user is signed in yet. Start with Sites, then Microsoft 365.</p>}

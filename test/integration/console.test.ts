@@ -182,7 +182,12 @@ describe('admin console in the browser', () => {
     const poison = queueClient('member-jobs-poison');
     await poison.createIfNotExists();
     await poison.sendMessage(Buffer.from(JSON.stringify(job)).toString('base64'));
+    await show('operations');
     await show('overview');
+    // The overview names the failure (from the detailed health) before anyone opens Operations.
+    await page.waitForSelector('[data-testid=recent-failures] tr:has(td:has-text("INC-7")):has(td:has-text("sync-members"))');
+    assert.match((await page.textContent('[data-testid=health-status]'))!, /degraded/);
+    await screenshot(page, '07-overview-recent-failures');
     await show('operations');
     await page.waitForSelector('[data-testid="poison-member-jobs-poison"]:has-text("1")');
     await screenshot(page, '07-operations-poison');
