@@ -26,6 +26,14 @@ function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined, un
 
 // ---- Overview -------------------------------------------------------------------------------------------------
 
+const healthPartNames: Record<string, string> = {
+  storage: 'storage',
+  secretStore: 'the secret store',
+  serviceUsers: 'service users',
+  poisonQueues: 'poison queues',
+  backlog: 'the job backlog',
+};
+
 export function Overview() {
   // The detailed health (GET /api/manage/health through the console's session): it answers 503 when degraded,
   // with the same body, so both answers are read.
@@ -43,7 +51,7 @@ export function Overview() {
       {health && (
         <p>
           The app is <strong data-testid="health-status">{health.status === 'ok' ? 'healthy' : 'degraded'}</strong>
-          {degraded.length > 0 && <>: {degraded.map(([part]) => part).join(', ')} need attention</>}.
+          {degraded.length > 0 && <>: {degraded.map(([part]) => healthPartNames[part] ?? part).join(', ')} need attention</>}.
         </p>
       )}
       <h3>Recent failures</h3>
