@@ -50,6 +50,8 @@ var appQueues = [
   'stakeholder-jobs-poison'
   'booking-jobs'
   'booking-jobs-poison'
+  'mail-in-jobs'
+  'mail-in-jobs-poison'
 ]
 
 // Every table the app keeps state in (DESIGN.md section 5). Table names are case-insensitive in the service.
@@ -67,6 +69,8 @@ var appTables = [
   'graphSubscriptions'
   'meetings'
   'mailSends'
+  'mailSources'
+  'mailInMessages'
   'bookings'
 ]
 

@@ -14,6 +14,8 @@ export const queueNames = {
   stakeholderJobs: 'stakeholder-jobs',
   /** Microsoft Bookings appointments for JSM requests. */
   bookingJobs: 'booking-jobs',
+  /** Mail → Jira catch-ups: one message per mail source to read (timer, on demand, resumed after re-sign-in). */
+  mailIn: 'mail-in-jobs',
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
