@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bodyText, htmlToText, issueKeyInSubject, maxBodyChars, skipReason, trimQuoted } from '../../../shared/mailIn/content.js';
+import { parseFeature } from '../../../shared/identity/consent.js';
 import { featureGraphScopes, featureScopes } from '../../../shared/identity/features.js';
 
 const opts = { blockedDomains: ['spam.example'], ownAddresses: ['support@contoso.example'] };
@@ -61,5 +62,12 @@ describe('mail-in feature scopes', () => {
     const all = featureGraphScopes('mail-in');
     for (const s of ['User.Read', 'MailboxSettings.Read', 'Mail.Read', 'Mail.ReadWrite', 'Mail.Read.Shared', 'Mail.ReadWrite.Shared']) assert.ok(all.includes(s), s);
     assert.ok(!all.includes('Mail.Send'), 'reading mail never asks to send it');
+  });
+
+  it('consent and sign-in links accept feature=mail-in, and a bad feature names it among the choices', () => {
+    assert.deepEqual(parseFeature('mail-in'), { ok: true, feature: 'mail-in' });
+    const bad = parseFeature('mailin');
+    assert.equal(bad.ok, false);
+    assert.match(bad.ok ? '' : bad.message, /chat-to-jira, mail-in$/);
   });
 });
