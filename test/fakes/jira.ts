@@ -493,7 +493,8 @@ export class FakeJira {
     else if (f.summary.length > 255 || /[\r\n]/.test(f.summary)) errors.summary = 'Summary must be less than 255 characters and on one line.';
     if (f.description !== undefined && !validAdf(f.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
     if (Object.keys(errors).length) throw bad(errors);
-    const number = [...this.issues.values()].filter((i) => i.key.startsWith(`${String(projectKey)}-`)).length + 1;
+    let number = [...this.issues.values()].filter((i) => i.key.startsWith(`${String(projectKey)}-`)).length + 1;
+    while (this.issue(`${String(projectKey)}-${number}`)) number++; // seeded keys are not sequential
     const now = Date.now();
     const issue = this.addIssue({
       key: `${String(projectKey)}-${number}`,

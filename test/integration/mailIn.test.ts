@@ -262,6 +262,19 @@ describe('mail → Jira', () => {
     assert.ok(last.every((r) => r.query.$deltatoken || r.query.$skiptoken), 'the second catch-up follows the delta link');
   });
 
+  it('starts the folder over when Graph has lost the sync state (410 syncStateNotFound), without a duplicate', async () => {
+    await addSource();
+    h.graph.mailIn.deliver(inbox, { subject: 'Before reset', from: { address: 'c@customer.example' } });
+    assert.equal((await poll())?.issues, 1);
+    h.graph.mailIn.deliver(inbox, { subject: 'After reset', from: { address: 'd@customer.example' } });
+    h.graph.mailIn.resetSyncState();
+    const s = await poll();
+    assert.equal(s?.issues, 1, JSON.stringify(s));
+    assert.equal(s?.duplicates, 1);
+    assert.ok(h.graph.requestsTo('GET', /\/messages\/delta$/).some((r) => r.status === 410), 'the saved link was refused');
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary).sort(), ['After reset', 'Before reset']);
+  });
+
   it('parks the catch-up while the account needs re-authentication and resumes it after sign-in', async () => {
     await addSource();
     h.graph.mailIn.deliver(inbox, { subject: 'While parked', from: { address: 'p@customer.example' } });

@@ -179,6 +179,11 @@ export class FakeMailIn {
     return token;
   }
 
+  /** Forgets every delta token, as Exchange does when a folder's sync state is reset: old links answer 410. */
+  resetSyncState(): void {
+    this.deltaTokens.clear();
+  }
+
   /** @internal */
   deltaState(token: string) {
     return this.deltaTokens.get(token);
