@@ -96,6 +96,7 @@ param entraAppDisplayName string = 'Jira Microsoft 365 bridge'
   'bookings'
   'mail'
   'chatToJira'
+  'mailIn'
 ])
 param entraAppFeatures array = [
   'chats'
@@ -103,6 +104,7 @@ param entraAppFeatures array = [
   'bookings'
   'mail'
   'chatToJira'
+  'mailIn'
 ]
 
 @description('Optional. Object id of a person or group who gets Key Vault Secrets Officer on the vault (to rotate the client secret). Empty: only the app.')

@@ -17,13 +17,14 @@ param uniqueName string
 @description('Required. Public origin of the Function App, e.g. https://func-abc.azurewebsites.net (no trailing slash).')
 param publicBaseUrl string
 
-@description('Required. Features whose Graph permissions the app lists: chats, meetings, bookings, mail, chatToJira.')
+@description('Required. Features whose Graph permissions the app lists: chats, meetings, bookings, mail, chatToJira, mailIn.')
 @allowed([
   'chats'
   'meetings'
   'bookings'
   'mail'
   'chatToJira'
+  'mailIn'
 ])
 param features array
 
@@ -117,6 +118,24 @@ var featurePermissions = {
   chatToJira: [
     {
       id: 'f501c180-9344-439a-bca0-6cbf209fd270' // Chat.Read
+      type: 'Scope'
+    }
+  ]
+  mailIn: [
+    {
+      id: '570282fd-fa5c-430d-a7fd-fc8dc98a9dca' // Mail.Read
+      type: 'Scope'
+    }
+    {
+      id: '024d486e-b451-40bb-833d-3e66d98c5c73' // Mail.ReadWrite
+      type: 'Scope'
+    }
+    {
+      id: '7b9103a5-4610-446b-9670-80643382c1fa' // Mail.Read.Shared
+      type: 'Scope'
+    }
+    {
+      id: '5df07973-7d5d-46ed-9847-1271055cbd51' // Mail.ReadWrite.Shared
       type: 'Scope'
     }
   ]

@@ -52,6 +52,8 @@ var appQueues = [
   'booking-jobs-poison'
   'chat-to-jira-jobs'
   'chat-to-jira-jobs-poison'
+  'mail-in-jobs'
+  'mail-in-jobs-poison'
 ]
 
 // Every table the app keeps state in (DESIGN.md section 5). Table names are case-insensitive in the service.
@@ -69,6 +71,8 @@ var appTables = [
   'graphSubscriptions'
   'meetings'
   'mailSends'
+  'mailSources'
+  'mailInMessages'
   'bookings'
 ]
 

@@ -8,7 +8,7 @@
 // it is confirmed by a client-credentials token request against that tenant, which succeeds only where the app's
 // service principal exists, i.e. where an admin really consented.
 import { describeAuthError, graphDefaultScope } from './msal.js';
-import { featureGraphScopes, graphScopeUris, isFeature, type Feature } from './features.js';
+import { featureGraphScopes, features, graphScopeUris, isFeature, type Feature } from './features.js';
 import { renderPage, type Page } from './pages.js';
 import { consumeState, createState, describeStateFailure } from './state.js';
 import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';
@@ -43,7 +43,7 @@ export function parseFeature(value: string | null | undefined): { ok: true; feat
     ok: false,
     status: 400,
     code: 'feature_invalid',
-    message: `query parameter feature must be one of chats, meetings, bookings, mail, chat-to-jira`,
+    message: `query parameter feature must be one of ${features.join(', ')}`,
   };
 }
 

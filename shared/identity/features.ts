@@ -5,9 +5,10 @@
 // ChatMember.ReadWrite, user lookups by mail User.ReadBasic.All); meetings §7 (POST /me/onlineMeetings
 // OnlineMeetings.ReadWrite); bookings §8 (list businesses and create appointments BookingsAppointment.ReadWrite.All);
 // mail §9 (sendMail Mail.Send, Mail.Send.Shared for shared mailboxes); chat → Jira §10 (per-chat message
-// subscriptions Chat.Read).
+// subscriptions Chat.Read); mail → Jira (mail-in: delta reads of one folder Mail.Read, marking or moving what was
+// handled Mail.ReadWrite, another (shared) mailbox Mail.Read.Shared: graph-contract §9 "Read a mail source with delta").
 
-export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira'] as const;
+export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira', 'mail-in'] as const;
 export type Feature = (typeof features)[number];
 
 export function isFeature(value: unknown): value is Feature {
@@ -37,6 +38,9 @@ export const featureLicence: Readonly<Record<Feature, 'teams' | 'bookings' | und
   'chat-to-jira': 'teams',
   bookings: 'bookings',
   mail: undefined,
+  // Reading mail needs an Exchange Online mailbox, which Graph reports as MailboxNotEnabledForRESTAPI when absent;
+  // test connection explains it (shared/mailIn/admin.ts) rather than a licence check here.
+  'mail-in': undefined,
 };
 
 export interface FeatureScopes {
@@ -63,6 +67,19 @@ export const featureScopes: Readonly<Record<Feature, FeatureScopes>> = {
     optional: { 'Mail.Send.Shared': 'sending stakeholder mail as a shared mailbox' },
   },
   'chat-to-jira': { required: ['Chat.Read'], optional: {} },
+  // Mail.Read reads the folder (delta); marking a message read or moving it after ingest needs Mail.ReadWrite
+  // (graph-contract §9), so a source set to leave mail untouched works without it. Without Mail.Read.Shared only
+  // the signed-in account's own mailbox can be a source.
+  'mail-in': {
+    required: ['Mail.Read'],
+    optional: {
+      'Mail.ReadWrite': 'marking handled mail read or moving it to another folder',
+      'Mail.Read.Shared': 'reading a shared mailbox the service user has Full Access to',
+      // outlook-share-messages-folders.md: Mail.Read.Shared / Mail.ReadWrite.Shared "read or write messages in a
+      // shared or delegated folder"; Mail.ReadWrite covers only the signed-in user's own mailbox.
+      'Mail.ReadWrite.Shared': 'marking or moving handled mail in a shared mailbox',
+    },
+  },
 };
 
 /** Bare Graph permission names from a token response's `scope` (which may carry the resource URI prefix). */

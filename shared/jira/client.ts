@@ -56,6 +56,12 @@ export interface JiraApi {
    * answers only "may be assigned", not "may assign".
    */
   userHasPermissions(accountId: string, issueKey: string, permissions: readonly string[]): Promise<boolean>;
+  /** Creates an issue (mail → Jira); the description is plain text sent as ADF paragraphs. */
+  createIssue(input: { projectKey: string; issueType: string; summary: string; description: string }): Promise<{ id: string; key: string }>;
+  /** Active users whose e-mail starts with or display name contains `query` (GET /rest/api/3/user/search). */
+  findUsers(query: string): Promise<JiraUser[]>;
+  /** Uploads files to an issue (POST /rest/api/3/issue/{key}/attachments, multipart). */
+  addAttachments(issueKey: string, files: Array<{ filename: string; content: Buffer }>): Promise<void>;
 }
 
 export interface JiraSiteCredentials {
@@ -132,6 +138,25 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
           relationship: 'Teams chat',
           object: { url: link.url, title: link.title, summary: link.summary, icon: link.iconUrl ? { url16x16: link.iconUrl, title: 'Microsoft Teams' } : undefined },
         } as never),
+      );
+    },
+    async createIssue(input) {
+      const created = await call(`create an issue in ${input.projectKey}`, () =>
+        cloud.issues.createIssue({
+          fields: { project: { key: input.projectKey }, issuetype: { name: input.issueType }, summary: input.summary, description: adf(input.description) },
+        }),
+      );
+      if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira-issue-unreadable');
+      return { id: created.id, key: created.key };
+    },
+    async findUsers(query) {
+      const raw = await call('search users', () => cloud.userSearch.findUsers({ query, maxResults: 10 }));
+      return (raw as unknown[]).map(parseUser).filter((u): u is JiraUser => Boolean(u));
+    },
+    async addAttachments(issueKey, files) {
+      if (!files.length) return;
+      await call(`attach to ${issueKey}`, () =>
+        cloud.issueAttachments.addAttachment({ issueIdOrKey: issueKey, attachments: files.map((f) => ({ filename: f.filename, content: f.content })) }),
       );
     },
     async getUser(accountId) {

@@ -16,6 +16,8 @@ export const queueNames = {
   bookingJobs: 'booking-jobs',
   /** Chat → Jira: Graph change notifications on linked chats (one message each) and subscription upkeep. */
   chatToJiraJobs: 'chat-to-jira-jobs',
+  /** Mail → Jira catch-ups: one message per mail source to read (timer, on demand, resumed after re-sign-in). */
+  mailIn: 'mail-in-jobs',
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];

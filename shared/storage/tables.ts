@@ -20,6 +20,10 @@ export const tableNames = {
   meetings: 'meetings',
   mailSends: 'mailSends',
   bookings: 'bookings',
+  /** Mail → Jira: one message source per site + project, with its delta link. */
+  mailSources: 'mailSources',
+  /** Mail → Jira: one row per handled message (exactly once) and per-sender rate windows. */
+  mailInMessages: 'mailInMessages',
 } as const;
 
 export type TableName = (typeof tableNames)[keyof typeof tableNames];

@@ -22,6 +22,7 @@ import { graphCheckerUrl } from '../support/repoRoot.js';
 import { bookingRoutes } from './graph/bookings.js';
 import { chatRoutes } from './graph/chats.js';
 import { mailRoutes } from './graph/mail.js';
+import { FakeMailIn, mailInRoutes } from './graph/mailIn.js';
 import { meetingRoutes } from './graph/meetings.js';
 import {
   defaultLicense,
@@ -53,6 +54,7 @@ import { makeTestToken, readTestToken, tokenPermissions, type TestTokenClaims } 
 
 export { GraphError, type GraphCall, type GraphResult, type PathPattern } from './graph/wire.js';
 export * from './graph/state.js';
+export type { FakeMailMessage, MessageSeed } from './graph/mailIn.js';
 
 export interface Route {
   method: string;
@@ -153,6 +155,7 @@ const ROUTES: Route[] = [
   ...meetingRoutes(),
   ...bookingRoutes(),
   ...mailRoutes(),
+  ...mailInRoutes(),
   ...subscriptionRoutes(),
 ];
 
@@ -168,6 +171,8 @@ export class FakeGraph {
   readonly bookingBusinesses = new Map<string, FakeBookingBusiness>();
   /** Every accepted sendMail, in order. */
   readonly outbox: SentMail[] = [];
+  /** Mailboxes read by mail → Jira: folders, delivered messages, Full Access grants (./graph/mailIn.ts). */
+  readonly mailIn: FakeMailIn = new FakeMailIn(this);
   /** Every request, in arrival order; `$batch` inner requests follow their outer request. */
   readonly requests: RecordedGraphRequest[] = [];
   readonly violations: ContractViolation[] = [];

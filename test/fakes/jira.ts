@@ -58,6 +58,9 @@ export interface FakeRemoteLink {
   object: Record<string, unknown>;
 }
 
+/** Issue types the fake's projects offer (a company-managed software project's defaults plus Incident). */
+const FAKE_ISSUE_TYPES = ['Task', 'Bug', 'Story', 'Epic', 'Incident'];
+
 export interface FakeJiraIssue {
   id: string;
   key: string;
@@ -71,6 +74,8 @@ export interface FakeJiraIssue {
   watchers?: string[];
   /** JSM: the request type (when the issue is a customer request). */
   requestType?: JsmRequestType;
+  /** Files uploaded through POST …/attachments. */
+  attachments?: Array<{ id: string; filename: string; size: number; content: Buffer }>;
   /** Site origin the seed came from (`https://x.atlassian.net`); rewritten to the fake's origin in responses. */
   sourceOrigin?: string;
 }
@@ -468,6 +473,15 @@ export class FakeJira {
       const retry: Record<string, string> = failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {};
       return send(failure.status, { errorMessages: [failure.status === 429 ? 'Rate limit exceeded.' : `Injected failure (${failure.status}).`], errors: {} }, retry);
     }
+    if (method === 'POST' && /^\/rest\/api\/3\/issue\/[^/]+\/attachments$/.test(url.pathname)) {
+      try {
+        const r = this.attach(decodeURIComponent(url.pathname.split('/')[5] ?? ''), req.headers, raw, caller);
+        return send(r.status, r.body);
+      } catch (error) {
+        if (error instanceof JiraError) return send(error.status, error.body, error.headers);
+        throw error;
+      }
+    }
     if (badJson) return send(400, { errorMessages: ['Unexpected character in the request body.'], errors: {} });
 
     let result: { status: number; body?: unknown };
@@ -489,6 +503,74 @@ export class FakeJira {
     send(result.status, result.body);
   }
 
+  /**
+   * POST /rest/api/3/issue (REST v3 "Create issue"): 201 `{ id, key, self }`. Jira answers 400 with per-field
+   * `errors` for a missing summary ("You must specify a summary of the issue."), an unknown project ("valid project
+   * is required") or issue type ("Specify an issue type"), and a description that is not ADF in v3.
+   */
+  private createIssue(body: unknown, caller: FakeJiraUser): { status: number; body?: unknown } {
+    const f = ((body ?? {}) as { fields?: Record<string, unknown> }).fields ?? {};
+    const errors: Record<string, string> = {};
+    const projectKey = (f.project as { key?: unknown } | undefined)?.key;
+    if (typeof projectKey !== 'string' || !/^[A-Z][A-Z0-9_]+$/.test(projectKey)) errors.project = 'valid project is required';
+    const type = (f.issuetype as { name?: unknown } | undefined)?.name;
+    if (typeof type !== 'string' || !FAKE_ISSUE_TYPES.includes(type)) errors.issuetype = 'Specify an issue type';
+    if (typeof f.summary !== 'string' || !f.summary.trim()) errors.summary = 'You must specify a summary of the issue.';
+    else if (f.summary.length > 255 || /[\r\n]/.test(f.summary)) errors.summary = 'Summary must be less than 255 characters and on one line.';
+    if (f.description !== undefined && !validAdf(f.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
+    if (Object.keys(errors).length) throw bad(errors);
+    let number = [...this.issues.values()].filter((i) => i.key.startsWith(`${String(projectKey)}-`)).length + 1;
+    while (this.issue(`${String(projectKey)}-${number}`)) number++; // seeded keys are not sequential
+    const now = Date.now();
+    const issue = this.addIssue({
+      key: `${String(projectKey)}-${number}`,
+      fields: {
+        summary: f.summary,
+        description: f.description ?? null,
+        issuetype: { id: '10002', name: type, subtask: false },
+        project: { id: '10000', key: projectKey, name: String(projectKey), projectTypeKey: 'software', simplified: false },
+        status: { id: '1', name: 'To Do', statusCategory: statusCategory('new') },
+        reporter: { accountId: caller.accountId },
+        creator: { accountId: caller.accountId },
+        assignee: null,
+        labels: [],
+        created: jiraTime(now),
+        updated: jiraTime(now),
+      },
+    });
+    return { status: 201, body: { id: issue.id, key: issue.key, self: `${this.baseUrl}/rest/api/3/issue/${issue.id}` } };
+  }
+
+  /**
+   * POST /rest/api/3/issue/{key}/attachments (REST v3 "Add attachment"): multipart/form-data with the files in
+   * parts named `file`, and the `X-Atlassian-Token: no-check` header, without which Jira blocks the request (XSRF
+   * check). Answers 200 with the list of attachments created.
+   */
+  private attach(key: string, headers: IncomingMessage['headers'], raw: Buffer, caller: FakeJiraUser): { status: number; body?: unknown } {
+    const issue = this.issue(key);
+    if (!issue) throw new JiraError(404, ISSUE_NOT_FOUND);
+    if (String(headers['x-atlassian-token'] ?? '').toLowerCase() !== 'no-check') throw new JiraError(403, { errorMessages: ['XSRF check failed'], errors: {} });
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(String(headers['content-type'] ?? ''));
+    const b = boundary?.[1] ?? boundary?.[2];
+    if (!b) throw bad({}, ['The request is not a multipart request.']);
+    const created: Array<{ id: string; filename: string; size: number; content: Buffer }> = [];
+    const text = raw.toString('latin1');
+    for (const part of text.split(`--${b}`).slice(1, -1)) {
+      const at = part.indexOf('\r\n\r\n');
+      const head = part.slice(0, at);
+      if (!/name="file"/i.test(head)) continue;
+      const filename = /filename="([^"]*)"/i.exec(head)?.[1] ?? 'file';
+      const content = Buffer.from(part.slice(at + 4, part.length - 2), 'latin1');
+      created.push({ id: String(this.nextIssueId++), filename, size: content.length, content });
+    }
+    if (!created.length) throw bad({}, ['No attachments were found in the request.']);
+    issue.attachments = [...(issue.attachments ?? []), ...created];
+    return {
+      status: 200,
+      body: created.map((a) => ({ self: `${this.baseUrl}/rest/api/3/attachment/${a.id}`, id: a.id, filename: a.filename, size: a.size, author: this.userBody(caller, false), mimeType: 'application/octet-stream' })),
+    };
+  }
+
   private authenticate(header: string | undefined): FakeJiraUser | undefined {
     const encoded = /^Basic\s+(.+)$/i.exec(header ?? '')?.[1];
     if (!encoded) return undefined;
@@ -501,6 +583,7 @@ export class FakeJira {
     const q = url.searchParams;
     const at = (...parts: string[]) => parts.length === s.length && parts.every((p, i) => p === '*' || p === s[i]);
 
+    if (at('rest', 'api', '3', 'issue') && method === 'POST') return this.createIssue(body, caller);
     if (at('rest', 'api', '3', 'myself') && method === 'GET') return { status: 200, body: this.userBody(caller) };
     if (at('rest', 'api', '3', 'field') && method === 'GET') return { status: 200, body: this.fieldList() };
     if (at('rest', 'api', '3', 'user') && method === 'GET') {

@@ -117,18 +117,23 @@ export const graphDelegatedPermissionIds: Readonly<Record<string, string>> = {
   'Mail.Send': 'e383f46e-2787-4529-855e-0e479a3ffac0',
   'Mail.Send.Shared': 'a367ab51-6b49-43bf-a716-a1fb06d2a174',
   'MailboxSettings.Read': '87f447af-9fa4-4c32-9dfa-4a57a73d18ce',
+  'Mail.Read': '570282fd-fa5c-430d-a7fd-fc8dc98a9dca',
+  'Mail.ReadWrite': '024d486e-b451-40bb-833d-3e66d98c5c73',
+  'Mail.Read.Shared': '7b9103a5-4610-446b-9670-80643382c1fa',
+  'Mail.ReadWrite.Shared': '5df07973-7d5d-46ed-9847-1271055cbd51',
 };
 
 /**
  * The delegated permissions each feature's consent link and sign-in ask for, straight from the app's own
  * shared/identity/features.ts (required and optional), so the registration the Bicep creates can never ask for less
- * than the app requests; `base` is requested with every feature. Bicep names the chat-to-jira feature `chatToJira`.
+ * than the app requests; `base` is requested with every feature. Bicep names the chat-to-jira feature `chatToJira`
+ * and mail-in `mailIn`.
  */
 export const expectedFeaturePermissions: Readonly<Record<string, readonly string[]>> = {
   base: [...baseScopes],
   ...Object.fromEntries(
     features.map((feature) => [
-      feature === 'chat-to-jira' ? 'chatToJira' : feature,
+      feature === 'chat-to-jira' ? 'chatToJira' : feature === 'mail-in' ? 'mailIn' : feature,
       [...featureScopes[feature].required, ...Object.keys(featureScopes[feature].optional)],
     ]),
   ),
@@ -150,6 +155,9 @@ export const expectedTables: readonly string[] = [
   'meetings',
   'mailSends',
   'bookings',
+  // issue 16 (mail → Jira): message sources with their delta links, and handled-message claims + sender windows.
+  'mailSources',
+  'mailInMessages',
 ];
 
 /**

@@ -1,0 +1,315 @@
+// Mail → Jira: one catch-up of one mail source. The folder's delta query (graph-contract §9) lists what arrived
+// since the last complete catch-up; each message is handled exactly once, keyed on its internetMessageId (the
+// immutable id when a message has none) with a conditional insert in `mailInMessages` (../mail/once.ts), then
+// marked read or moved as the source says. The delta link is saved only after a complete pass, so a crash re-reads
+// the same messages and the claims turn them away: nothing is lost, nothing is handled twice.
+//
+// Mail content (subject, body, attachments) is never logged or audited; the audit names the message by a hash of
+// its internetMessageId, the sender's address and what was done.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PermanentError, ServiceUserUnavailableError, ThrottledError, ensureError } from '../errors.js';
+import { GraphRequestError, graphKey, type Graph } from '../graph/client.js';
+import { parkJob } from '../identity/tokens.js';
+import type { JiraApi } from '../jira/client.js';
+import type { JiraIssue, JiraUser } from '../jira/issue.js';
+import { writeAudit } from '../jobs/audit.js';
+import { once } from '../mail/once.js';
+import { queueNames } from '../storage/queues.js';
+import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
+import type { WorkflowDeps } from '../workflows/deps.js';
+import { explainReadFailure } from './explain.js';
+import { bodyText, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
+
+export const mailInMessageSchema = z.object({
+  v: z.literal(1),
+  kind: z.literal('mail-in'),
+  siteId: z.string().min(1),
+  projectKey: z.string().min(1),
+  reason: z.enum(['timer', 'manual', 'missed']),
+  requestedAt: z.string(),
+});
+export type MailInMessage = z.infer<typeof mailInMessageSchema>;
+
+export function pollMessage(source: Pick<MailSource, 'siteId' | 'projectKey'>, reason: MailInMessage['reason'], now: Date): MailInMessage {
+  return { v: 1, kind: 'mail-in', siteId: source.siteId, projectKey: source.projectKey, reason, requestedAt: now.toISOString() };
+}
+
+export function mailboxPath(source: Pick<MailSource, 'mailbox'>): string {
+  return source.mailbox === 'me' ? '/me' : `/users/${graphKey(source.mailbox)}`;
+}
+
+export function folderPath(source: Pick<MailSource, 'mailbox' | 'folder'>): string {
+  return `${mailboxPath(source)}/mailFolders/${graphKey(source.folder)}`;
+}
+
+// Ask for immutable ids so a message keeps its id when it is moved after handling (outlook-immutable-id.md), and
+// modest pages (message-delta.md: Prefer odata.maxpagesize).
+const preferHeaders = { Prefer: 'odata.maxpagesize=25, IdType="ImmutableId"' };
+const listSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments';
+const fullSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments,body,internetMessageHeaders';
+
+interface ListedMessage {
+  id: string;
+  internetMessageId?: string;
+  '@removed'?: unknown;
+}
+
+interface FullMessage {
+  id: string;
+  internetMessageId?: string;
+  subject?: string | null;
+  from?: { emailAddress?: { name?: string; address?: string } } | null;
+  receivedDateTime?: string;
+  hasAttachments?: boolean;
+  body?: { contentType?: string; content?: string };
+  internetMessageHeaders?: Header[];
+}
+
+export type MailOutcome =
+  | { result: 'issue'; issueKey: string; uploaded: number; listed: number }
+  | { result: 'comment'; issueKey: string; visibility: 'public' | 'internal'; uploaded: number; listed: number }
+  | { result: 'skipped'; reason: string };
+
+export interface PollSummary {
+  seen: number;
+  issues: number;
+  comments: number;
+  skipped: number;
+  duplicates: number;
+  unknown: number;
+}
+
+/** Runs one queue message of `mail-in-jobs`: parks it while the signed-in account needs re-authentication. */
+export async function runMailInJob(deps: WorkflowDeps, raw: unknown, trigger: { queue: string; dequeueCount: number }): Promise<PollSummary | undefined> {
+  const parsed = mailInMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    deps.log.error('mail-in.invalid-message', { queue: trigger.queue, reason: parsed.error.issues[0]?.message });
+    return undefined;
+  }
+  const source = await getMailSource(deps, parsed.data.siteId, parsed.data.projectKey);
+  if (!source || !source.enabled) return undefined;
+  const owner = `mail-in:${source.siteId}:${source.projectKey}:${deps.clock.now().toISOString()}`;
+  try {
+    return await pollSource(deps, source, owner);
+  } catch (e) {
+    if (e instanceof ServiceUserUnavailableError) {
+      // The same parking the jobs use (DESIGN §6): the message comes back when the account signs in again.
+      await parkJob(deps, { tenantId: source.tenantId, feature: 'mail-in', queue: trigger.queue, message: parsed.data, reason: e.message });
+      await recordPoll(deps.tables, source, { lastPolledAt: deps.clock.now().toISOString(), lastError: `${e.status}: ${e.message}` });
+      return undefined;
+    }
+    if (e instanceof ThrottledError) {
+      await deps.queues.send(trigger.queue, parsed.data, { delaySeconds: e.retryAfterSeconds });
+      return undefined;
+    }
+    if (e instanceof PermanentError) {
+      deps.log.warn('mail-in.failed', { siteId: source.siteId, projectKey: source.projectKey, code: e.code, reason: e.message });
+      await recordPoll(deps.tables, source, { lastPolledAt: deps.clock.now().toISOString(), lastError: `${e.code}: ${e.message}` });
+      return undefined;
+    }
+    throw ensureError(e);
+  }
+}
+
+/** One catch-up: every page of the delta, each message handled once, then the new delta link saved. */
+export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag: string }, owner: string): Promise<PollSummary> {
+  const graph = await deps.graphFor(source.tenantId, 'mail-in');
+  const jira = await deps.jiraFor(source.siteId);
+  const summary: PollSummary = { seen: 0, issues: 0, comments: 0, skipped: 0, duplicates: 0, unknown: 0 };
+  // The first pass reads only what arrived since the source was added (message-delta.md allows
+  // `$filter=receivedDateTime ge …` on the initial request): adding a source never turns a mailbox's history into issues.
+  const initial = () => `${folderPath(source)}/messages/delta?$select=${listSelect}&$filter=receivedDateTime+ge+${source.createdAt}`;
+  let next = source.deltaLink ? relative(deps, source.deltaLink) : initial();
+  let deltaLink: string | undefined;
+  let restarted = false;
+  while (next) {
+    let page;
+    try {
+      page = await graph.get<{ value?: ListedMessage[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(next, preferHeaders);
+    } catch (e) {
+      // The delta token expired or the folder's sync state was reset: start over (the claims stop duplicates).
+      if (e instanceof GraphRequestError && (e.code === 'syncStateNotFound' || e.code === 'resyncRequired' || e.status === 410) && !restarted) {
+        restarted = true;
+        next = initial();
+        continue;
+      }
+      if (e instanceof GraphRequestError && e.permanent) {
+        const upn = graph.kind === 'delegated' ? 'the signed-in account' : 'the app';
+        throw new PermanentError(explainReadFailure(e, source, upn), 'mail-in-read-failed');
+      }
+      throw e;
+    }
+    for (const listed of page.body.value ?? []) {
+      if (listed['@removed'] !== undefined || !listed.id) continue;
+      summary.seen++;
+      const outcome = await handleOnce(deps, graph, jira, source, listed, owner);
+      if (outcome === 'duplicate') summary.duplicates++;
+      else if (outcome === 'unknown') summary.unknown++;
+      else if (outcome.result === 'issue') summary.issues++;
+      else if (outcome.result === 'comment') summary.comments++;
+      else summary.skipped++;
+    }
+    next = page.body['@odata.nextLink'] ? relative(deps, page.body['@odata.nextLink']) : '';
+    deltaLink = page.body['@odata.deltaLink'] ?? deltaLink;
+  }
+  await recordPoll(deps.tables, source, { deltaLink, lastPolledAt: deps.clock.now().toISOString() });
+  deps.log.info('mail-in.polled', { siteId: source.siteId, projectKey: source.projectKey, ...summary, graphRequestIds: graph.requestIds.slice(-5) });
+  return summary;
+}
+
+/** A next/delta link is followed only on the Graph endpoint the app is configured for: the token never goes elsewhere. */
+function relative(deps: WorkflowDeps, link: string): string {
+  const base = deps.config.graphBaseUrl.replace(/\/+$/, '');
+  if (!link.startsWith(`${base}/`)) throw new PermanentError('Graph returned a paging link outside the Graph endpoint; the catch-up stops', 'mail-in-bad-link');
+  return link.slice(base.length);
+}
+
+const messageKey = (m: { id: string; internetMessageId?: string }) =>
+  createHash('sha256').update(m.internetMessageId?.trim() || `id:${m.id}`).digest('hex');
+
+async function handleOnce(
+  deps: WorkflowDeps,
+  graph: Graph,
+  jira: JiraApi,
+  source: MailSource,
+  listed: ListedMessage,
+  owner: string,
+): Promise<MailOutcome | 'duplicate' | 'unknown'> {
+  const table = await deps.tables.table(tableNames.mailInMessages);
+  const key = messageKey(listed);
+  const done = await once(table, `${source.siteId}:${source.projectKey}`, key, { clock: deps.clock, owner, what: `mail message ${key.slice(0, 12)}` }, () =>
+    handleMessage(deps, graph, jira, source, listed.id),
+  );
+  if (done.status === 'unknown') {
+    await audit(deps, source, owner, key, 'failed', done.note);
+    return 'unknown';
+  }
+  const outcome = done.value as MailOutcome | undefined;
+  if (done.status === 'ran' && outcome) {
+    const detail =
+      outcome.result === 'skipped'
+        ? `mail ${key.slice(0, 12)} skipped: ${outcome.reason}`
+        : `mail ${key.slice(0, 12)} → ${outcome.result === 'issue' ? 'new issue' : `${outcome.visibility} comment`} ${outcome.issueKey}; ${outcome.uploaded} attachment(s) uploaded, ${outcome.listed} listed`;
+    await audit(deps, source, owner, key, outcome.result === 'skipped' ? 'ignored' : 'done', detail, outcome.result === 'skipped' ? undefined : outcome.issueKey);
+  }
+  await afterProcessing(deps, graph, source, listed.id);
+  return done.status === 'ran' && outcome ? outcome : 'duplicate';
+}
+
+async function audit(deps: WorkflowDeps, source: MailSource, owner: string, key: string, outcome: 'done' | 'ignored' | 'failed', detail: string | undefined, issueKey?: string) {
+  await writeAudit(deps, { siteId: source.siteId, issueKey: issueKey ?? `${source.projectKey}-mail`, jobId: `${owner}:${key.slice(0, 12)}`, action: 'mail-in', outcome, detail }).catch(
+    (e: unknown) => deps.log.warn('audit.write-failed', { error: ensureError(e) }),
+  );
+}
+
+/** Marks or moves a handled message so a human sees what was handled; a refusal is noted, never fatal. */
+async function afterProcessing(deps: WorkflowDeps, graph: Graph, source: MailSource, id: string) {
+  if (source.afterProcessing === 'none') return;
+  const path = `${mailboxPath(source)}/messages/${graphKey(id)}`;
+  try {
+    if (source.afterProcessing === 'mark-read') await graph.patch(path, { isRead: true });
+    else await graph.post(`${path}/move`, { destinationId: source.moveToFolder }, { Prefer: 'IdType="ImmutableId"' });
+  } catch (e) {
+    if (!(e instanceof GraphRequestError)) throw e;
+    deps.log.warn('mail-in.after-processing-failed', { siteId: source.siteId, projectKey: source.projectKey, status: e.status, code: e.code });
+  }
+}
+
+async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, source: MailSource, id: string): Promise<MailOutcome> {
+  const message = (await graph.get<FullMessage>(`${mailboxPath(source)}/messages/${graphKey(id)}?$select=${fullSelect}`, preferHeaders)).body;
+  const sender = message.from?.emailAddress?.address?.trim();
+  const subject = (message.subject ?? '').trim();
+  const own = source.mailbox === 'me' ? [] : [source.mailbox];
+  const skip = skipReason(message.internetMessageHeaders ?? [], sender, subject, { blockedDomains: source.blockedDomains, ownAddresses: own });
+  if (skip) return { result: 'skipped', reason: skip };
+  if (!(await takeRateSlot(deps, source, sender!))) return { result: 'skipped', reason: `rate-limited (more than ${source.maxPerSenderPerHour} per hour from this sender)` };
+
+  const attachments = message.hasAttachments ? await readAttachments(graph, source, id) : { files: [], listed: [] };
+  const senderName = message.from?.emailAddress?.name?.trim();
+  const from = senderName && senderName !== sender ? `${senderName} <${sender}>` : sender!;
+  const text = bodyText(message.body);
+  const listedLines = attachments.listed.length ? `\n\nAttachments not uploaded:\n${attachments.listed.map((l) => `- ${l}`).join('\n')}` : '';
+
+  const named = issueKeyInSubject(subject, source.projectKey);
+  const issue = named ? await existingIssue(jira, named) : undefined;
+  if (issue) {
+    const isServiceDesk = issue.projectType === 'service_desk';
+    const account = isServiceDesk ? await senderAccount(jira, sender!) : undefined;
+    const customerSide = !!account && (issue.reporter?.accountId === account.accountId || issue.requestParticipants.some((p) => p.accountId === account.accountId));
+    const comment = `Mail from ${from}:\n\n${text || '(no text)'}${listedLines}`;
+    if (isServiceDesk && customerSide) await jira.addPublicReply(issue.key, comment);
+    else await jira.addInternalComment(issue.key, comment, isServiceDesk);
+    await jira.addAttachments(issue.key, attachments.files);
+    return { result: 'comment', issueKey: issue.key, visibility: isServiceDesk && customerSide ? 'public' : 'internal', uploaded: attachments.files.length, listed: attachments.listed.length };
+  }
+  const summary = (subject.replace(/[\r\n\t]+/g, ' ') || '(no subject)').slice(0, 255);
+  const description = `Mail from ${from}, received ${message.receivedDateTime ?? ''}.\n\n${text || '(no text)'}${listedLines}`;
+  const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
+  await jira.addAttachments(created.key, attachments.files);
+  return { result: 'issue', issueKey: created.key, uploaded: attachments.files.length, listed: attachments.listed.length };
+}
+
+async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | undefined> {
+  try {
+    return await jira.getIssue(key);
+  } catch (e) {
+    if (e instanceof PermanentError) return undefined; // named but gone or hidden: the mail becomes a new issue
+    throw e;
+  }
+}
+
+/** The sender's Jira account: Jira's user search by address, accepted only on an exact (visible) e-mail match. */
+async function senderAccount(jira: JiraApi, address: string): Promise<JiraUser | undefined> {
+  const found = await jira.findUsers(address);
+  return found.find((u) => u.emailAddress?.toLowerCase() === address.toLowerCase());
+}
+
+async function readAttachments(graph: Graph, source: MailSource, id: string) {
+  const base = `${mailboxPath(source)}/messages/${graphKey(id)}/attachments`;
+  const list = await graph.get<{ value?: Array<{ '@odata.type'?: string; id: string; name?: string; size?: number; isInline?: boolean }> }>(`${base}?$select=id,name,contentType,size,isInline`);
+  const files: Array<{ filename: string; content: Buffer }> = [];
+  const listed: string[] = [];
+  for (const a of list.body.value ?? []) {
+    if (a.isInline) continue; // signature logos and pasted images are part of the body, not attachments
+    const name = (a.name ?? 'attachment').replace(/[\\/\r\n]+/g, '_').slice(0, 200);
+    const size = a.size ?? 0;
+    if (a['@odata.type'] && a['@odata.type'] !== '#microsoft.graph.fileAttachment') {
+      listed.push(`${name} (an attached item or link, not a file)`);
+    } else if (size > source.maxAttachmentBytes) {
+      listed.push(`${name} (${size} bytes, over the ${source.maxAttachmentBytes}-byte limit of this mail source)`);
+    } else {
+      const full = await graph.get<{ contentBytes?: string }>(`${base}/${graphKey(a.id)}`);
+      files.push({ filename: name, content: Buffer.from(full.body.contentBytes ?? '', 'base64') });
+    }
+  }
+  return { files, listed };
+}
+
+/** Per-sender hourly window in `mailInMessages` (PK `rate:{site}:{project}`); a lost race lets one extra through. */
+async function takeRateSlot(deps: WorkflowDeps, source: MailSource, sender: string): Promise<boolean> {
+  const table = await deps.tables.table(tableNames.mailInMessages);
+  const pk = `rate:${source.siteId}:${source.projectKey}`;
+  const rk = `${createHash('sha256').update(sender.toLowerCase()).digest('hex').slice(0, 32)}:${deps.clock.now().toISOString().slice(0, 13)}`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const row = await readEntity<{ count: number }>(table, pk, rk);
+    if (!row) {
+      if ((await insertEntity(table, pk, rk, { count: 1 })).created) return true;
+      continue;
+    }
+    if (row.count >= source.maxPerSenderPerHour) return false;
+    if ((await replaceIfMatch(table, pk, rk, { count: row.count + 1 }, row.etag)).ok) return true;
+  }
+  return true;
+}
+
+
+
+/** The slow timer's safety net: one catch-up message per enabled source (the queue spreads the work). */
+export async function enqueueCatchUps(deps: Pick<WorkflowDeps, 'tables' | 'queues' | 'clock' | 'log'>): Promise<number> {
+  const sources = (await listMailSources(deps.tables)).filter((s) => s.enabled);
+  for (const s of sources) await deps.queues.send(queueNames.mailIn, pollMessage(s, 'timer', deps.clock.now()));
+  if (sources.length) deps.log.info('mail-in.catch-ups-queued', { sources: sources.length });
+  return sources.length;
+}

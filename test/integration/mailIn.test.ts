@@ -1,0 +1,298 @@
+// Mail → Jira (feature mail-in): a mail source per site + project, test connection, the delta catch-up, exactly-once
+// handling, mail → issue / comment, loop and spam guards, attachments, and parking while the account needs
+// re-authentication. Real tables and queues on Azurite, the fake Graph (every request schema-checked) and the fake
+// Jira over HTTP(S).
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { AdminRequest } from '../../shared/admin/admin.js';
+import { NeedsReauthError } from '../../shared/errors.js';
+import { createGraph } from '../../shared/graph/client.js';
+import { resumeParkedJobs } from '../../shared/identity/tokens.js';
+import { listAudit } from '../../shared/jobs/audit.js';
+import { adminMailIn } from '../../shared/mailIn/admin.js';
+import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
+import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
+import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
+import { queueNames } from '../../shared/storage/queues.js';
+import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
+import { updateTenant } from '../../shared/storage/tenantConnections.js';
+import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { FakeUser } from '../fakes/graph.js';
+import { makeTestToken } from '../fakes/tokens.js';
+import { resetQueues } from '../support/storage.js';
+import { startHarness, type Harness } from './meetingsHarness.js';
+
+const scopes = 'User.Read MailboxSettings.Read Mail.Read Mail.ReadWrite Mail.Read.Shared Mail.ReadWrite.Shared';
+
+describe('mail → Jira', () => {
+  let h: Harness;
+  let deps: WorkflowDeps;
+  let inbox: FakeUser;
+  let shared: FakeUser;
+  let reauth = false;
+  let project = 'SUP';
+
+  before(async () => {
+    h = await startHarness();
+    inbox = h.serviceUser;
+    shared = h.graph.addUser({ displayName: 'Support Desk', userPrincipalName: 'support@contoso.example', mailboxSettings: { userPurpose: 'shared' } });
+    deps = {
+      ...h.deps,
+      async graphFor(tenantId, feature) {
+        if (reauth) throw new NeedsReauthError('the mail-in account must sign in again (invalid_grant)', tenantId, feature, `/api/auth/service-user/start?tenant=${tenantId}&feature=${feature}`);
+        const token = makeTestToken({ tid: tenantId, oid: inbox.id, scp: scopes });
+        const client = createGraph({ baseUrl: h.graph.baseUrl, getAccessToken: async () => token });
+        return Object.assign(client, { kind: 'delegated' as const, serviceUserObjectId: inbox.id });
+      },
+    };
+    const now = h.clock.now().toISOString();
+    await updateTenant(h.deps.tables, h.tenantId, (t) => ({ ...t, consentedFeatures: { ...t.consentedFeatures, 'mail-in': now } }), h.clock.now());
+    await writeServiceUser(h.deps.tables, {
+      tenantId: h.tenantId,
+      feature: 'mail-in',
+      objectId: inbox.id,
+      userPrincipalName: inbox.userPrincipalName,
+      displayName: inbox.displayName,
+      homeAccountId: `${inbox.id}.${h.tenantId}`,
+      cacheSecretName: 'unused',
+      status: 'active',
+      grantedScopes: scopes.split(' '),
+      degraded: [],
+      signedInAt: now,
+      lastRefreshAt: now,
+      updatedAt: now,
+    });
+  });
+  after(async () => {
+    h.graph.assertNoViolations();
+    // Sources left in the shared Azurite table would be picked up by another test host's catch-up timer.
+    for (let i = 1; i <= n; i++) await deleteMailSource(deps, h.siteId, `SUP${i}`);
+    await resetQueues([queueNames.mailIn]);
+    await h.close();
+  });
+
+  let n = 0;
+  beforeEach(async () => {
+    // A fresh project (and so a fresh source and claim partition) per test, on the same mailbox.
+    project = `SUP${++n}`;
+    reauth = false;
+  });
+
+  const call = (method: string, action: string | undefined, body?: unknown, projectKey = project) =>
+    adminMailIn(deps, { method, params: { siteId: h.siteId, projectKey, action }, query: {}, headers: {}, body } as AdminRequest) as Promise<{ status: number; body: any }>;
+  const addSource = async (settings: Record<string, unknown> = {}) => {
+    h.clock.advance(1000); // after the mail of earlier tests in the same mailbox
+    const r = await call('PUT', undefined, { tenantId: h.tenantId, ...settings });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    h.clock.advance(1000); // mail delivered after the source was added
+    return r.body;
+  };
+  const poll = () => runMailInJob(deps, pollMessage({ siteId: h.siteId, projectKey: project }, 'manual', h.clock.now()), { queue: queueNames.mailIn, dequeueCount: 1 });
+  const issuesOf = (key: string) => [...h.jira.issues.values()].filter((i) => i.key.startsWith(`${key}-`));
+  const step = (body: { steps: Array<{ step: string; ok: boolean; detail: string }> }, name: string) => body.steps.find((s) => s.step === name)!;
+
+  it('saves a source, reads it back without the delta link, and refuses bad input with 4xx', async () => {
+    const saved = await addSource({ blockedDomains: ['spam.example'] });
+    assert.equal(saved.mailbox, 'me');
+    assert.equal(saved.folder, 'inbox');
+    assert.equal(saved.afterProcessing, 'mark-read');
+    assert.equal((await call('GET', undefined)).body.caughtUp, false);
+    assert.equal((await call('PUT', undefined, { tenantId: 'nope' })).status, 400);
+    const move = await call('PUT', undefined, { tenantId: h.tenantId, afterProcessing: 'move' });
+    assert.equal(move.status, 400);
+    assert.match(move.body.error.message, /moveToFolder/);
+    assert.equal((await call('PUT', undefined, { tenantId: h.tenantId, surprise: 1 })).status, 400);
+    assert.equal((await call('GET', undefined, undefined, 'bad key')).status, 400);
+    assert.equal((await call('GET', undefined, undefined, 'NOSOURCE')).status, 404);
+    assert.equal((await call('GET', 'test')).status, 405);
+    assert.equal((await call('POST', 'other')).status, 404);
+  });
+
+  it('test connection reads the folder of the own mailbox', async () => {
+    await addSource();
+    h.graph.mailIn.deliver(inbox, { subject: 'hello', from: { address: 'someone@customer.example' } });
+    const r = await call('POST', 'test');
+    assert.equal(r.body.ok, true, JSON.stringify(r.body));
+    assert.match(step(r.body, 'folder').detail, /read folder "Inbox" of the mailbox of bridge\.service@contoso\.example/);
+  });
+
+  it('test connection explains a shared mailbox without Full Access, then succeeds once it is granted', async () => {
+    await addSource({ mailbox: 'support@contoso.example' });
+    let r = await call('POST', 'test');
+    assert.equal(r.body.ok, false);
+    const folder = step(r.body, 'folder');
+    assert.match(folder.detail, /has no access to the shared mailbox support@contoso\.example: grant it Full Access/);
+    assert.match(folder.detail, /ErrorAccessDenied/);
+    // The catch-up fails the same way, and says so on the source instead of failing silently.
+    await poll();
+    assert.match((await getMailSource(deps, h.siteId, project))!.lastError ?? '', /no access to the shared mailbox/);
+
+    h.graph.mailIn.grantFullAccess(inbox.id, shared);
+    r = await call('POST', 'test');
+    assert.equal(r.body.ok, true, JSON.stringify(r.body));
+  });
+
+  it('test connection explains a mailbox that does not exist in Exchange Online and missing consent', async () => {
+    const noMailbox = h.graph.addUser({ displayName: 'No Licence', userPrincipalName: 'nolicence@contoso.example' });
+    h.graph.mailIn.removeMailbox(noMailbox);
+    h.graph.mailIn.grantFullAccess(inbox.id, noMailbox);
+    await addSource({ mailbox: 'nolicence@contoso.example' });
+    const r = await call('POST', 'test');
+    assert.match(step(r.body, 'folder').detail, /has no Exchange Online mailbox/);
+
+    await updateTenant(h.deps.tables, h.tenantId, (t) => ({ ...t, consentedFeatures: { ...t.consentedFeatures, 'mail-in': undefined } }), h.clock.now());
+    try {
+      const c = await call('POST', 'test');
+      assert.equal(step(c.body, 'consent').ok, false);
+      assert.match(step(c.body, 'consent').detail, /no consent for the mail-in feature/);
+    } finally {
+      await updateTenant(h.deps.tables, h.tenantId, (t) => ({ ...t, consentedFeatures: { ...t.consentedFeatures, 'mail-in': h.clock.now().toISOString() } }), h.clock.now());
+    }
+  });
+
+  it('turns a new mail into an issue, marks it read, and handles it once even when read again', async () => {
+    await addSource();
+    const m = h.graph.mailIn.deliver(inbox, {
+      subject: 'Printer on floor 3 is broken',
+      from: { name: 'Pat Customer', address: 'pat@customer.example' },
+      body: '<html><head><style>p{color:red}</style></head><body><p>It prints &lt;nothing&gt;.</p><script>alert(1)</script><p>Thanks</p><div>From: Old Person<br>Sent: Monday<br>older text</div></body></html>',
+    });
+    const summary = await poll();
+    assert.equal(summary?.issues, 1);
+    const [issue] = issuesOf(project);
+    assert.ok(issue);
+    assert.equal(issue.fields.summary, 'Printer on floor 3 is broken');
+    const description = JSON.stringify(issue.fields.description);
+    assert.match(description, /Mail from Pat Customer <pat@customer\.example>/);
+    assert.match(description, /It prints <nothing>\./);
+    assert.doesNotMatch(description, /alert|color:red|older text/);
+    assert.equal(m.isRead, true);
+    assert.ok((await getMailSource(deps, h.siteId, project))!.deltaLink);
+
+    // The same message listed again (the catch-up starts afresh after the folder changed and changed back): not
+    // a second issue.
+    assert.equal((await call('PUT', undefined, { tenantId: h.tenantId, folder: 'archive' })).status, 200);
+    assert.equal((await call('PUT', undefined, { tenantId: h.tenantId, folder: 'inbox' })).status, 200);
+    assert.equal((await getMailSource(deps, h.siteId, project))!.deltaLink, undefined);
+    const again = await poll();
+    assert.equal(again?.seen, 1);
+    assert.equal(again?.duplicates, 1);
+    assert.equal(issuesOf(project).length, 1);
+  });
+
+  it('a second delivery of the same internetMessageId is not a second issue', async () => {
+    await addSource();
+    const id = '<dup-1@customer.example>';
+    h.graph.mailIn.deliver(inbox, { subject: 'Duplicate', from: { address: 'dup@customer.example' }, internetMessageId: id });
+    assert.equal((await poll())?.issues, 1);
+    h.graph.mailIn.deliver(inbox, { subject: 'Duplicate', from: { address: 'dup@customer.example' }, internetMessageId: id });
+    const second = await poll();
+    assert.equal(second?.duplicates, 1);
+    assert.equal(issuesOf(project).length, 1);
+  });
+
+  it('a reply naming an issue becomes a comment: public for the JSM customer, internal for anyone else', async () => {
+    await addSource();
+    const customer = h.jira.addUser({ displayName: 'Casey Customer', emailAddress: 'casey@customer.example', accountType: 'customer' });
+    const jsm = h.jira.addJsmIssue({ key: `${project}-7`, summary: 'VPN down', kind: 'serviceRequest', reporter: customer });
+    h.graph.mailIn.deliver(inbox, { subject: `RE: [${project}-7] VPN down`, from: { address: 'casey@customer.example' }, contentType: 'text', body: 'Still down.\n\nOn Mon, Agent wrote:\n> old' });
+    h.graph.mailIn.deliver(inbox, { subject: `Re: ${project}-7`, from: { address: 'vendor@partner.example' }, contentType: 'text', body: 'We are on it.' });
+    const s = await poll();
+    assert.equal(s?.comments, 2, JSON.stringify(s));
+    assert.equal(jsm.comments.length, 2);
+    const [fromCustomer, fromVendor] = jsm.comments;
+    assert.equal(fromCustomer!.jsdPublic, true);
+    assert.match(String(fromCustomer!.body), /Still down\./);
+    assert.doesNotMatch(String(fromCustomer!.body), /old/);
+    assert.equal(fromVendor!.jsdPublic, false);
+    assert.equal(issuesOf(project).length, 1, 'no new issue for replies');
+  });
+
+  it('skips auto-replies, bulk mail, its own mail and blocked domains, and audits each reason', async () => {
+    await addSource({ blockedDomains: ['spam.example'] });
+    h.graph.mailIn.deliver(inbox, { subject: 'Automatic reply: Printer', from: { address: 'ooo@customer.example' }, headers: [{ name: 'Auto-Submitted', value: 'auto-replied' }] });
+    h.graph.mailIn.deliver(inbox, { subject: 'Newsletter', from: { address: 'news@customer.example' }, headers: [{ name: 'Precedence', value: 'bulk' }] });
+    h.graph.mailIn.deliver(inbox, { subject: 'Away', from: { address: 'away@customer.example' }, headers: [{ name: 'X-Auto-Response-Suppress', value: 'All' }] });
+    h.graph.mailIn.deliver(inbox, { subject: 'Update on SUP-1', from: { address: inbox.userPrincipalName }, headers: [{ name: 'x-jira-m365-job', value: 'j1' }] });
+    h.graph.mailIn.deliver(inbox, { subject: 'Buy now', from: { address: 'x@mail.spam.example' } });
+    const s = await poll();
+    assert.equal(s?.skipped, 5, JSON.stringify(s));
+    assert.equal(issuesOf(project).length, 0);
+    const audit = await listAudit(deps, h.siteId, `${project}-mail`);
+    const reasons = audit.map((a) => a.detail ?? '').join('\n');
+    for (const reason of ['auto-reply', 'bulk', 'own-mail', 'blocked-domain']) assert.match(reasons, new RegExp(`skipped: ${reason}`));
+    assert.doesNotMatch(reasons + JSON.stringify(h.log.lines), /Newsletter|Buy now/, 'subjects are never audited or logged');
+  });
+
+  it('limits how many issues one sender can cause per hour', async () => {
+    await addSource({ maxPerSenderPerHour: 2 });
+    for (let i = 0; i < 3; i++) h.graph.mailIn.deliver(inbox, { subject: `Flood ${i}`, from: { address: 'flood@customer.example' } });
+    const s = await poll();
+    assert.equal(s?.issues, 2);
+    assert.equal(s?.skipped, 1);
+  });
+
+  it('uploads attachments up to the limit and lists larger ones on the issue', async () => {
+    await addSource({ maxAttachmentBytes: 1000 });
+    h.graph.mailIn.deliver(inbox, {
+      subject: 'Logs attached',
+      from: { address: 'ops@customer.example' },
+      attachments: [
+        { name: 'small.txt', contentType: 'text/plain', content: Buffer.from('small log') },
+        { name: 'huge.bin', content: Buffer.alloc(5000, 1) },
+        { name: 'logo.png', content: Buffer.from('png'), isInline: true },
+      ],
+    });
+    await poll();
+    const [issue] = issuesOf(project);
+    assert.deepEqual(issue!.attachments?.map((a) => [a.filename, a.content.toString()]), [['small.txt', 'small log']]);
+    assert.match(JSON.stringify(issue!.fields.description), /huge\.bin \(5000 bytes, over the 1000-byte limit/);
+    assert.doesNotMatch(JSON.stringify(issue!.fields.description), /logo\.png/);
+  });
+
+  it('recovers a message the last catch-up did not see through the delta link', async () => {
+    await addSource();
+    h.graph.mailIn.deliver(inbox, { subject: 'First', from: { address: 'a@customer.example' } });
+    await poll();
+    // Arrives while nothing is watching (no notification); the next catch-up reads it from the saved delta link.
+    h.graph.mailIn.deliver(inbox, { subject: 'Missed', from: { address: 'b@customer.example' } });
+    const before = h.graph.count('GET', /\/messages\/delta$/);
+    const s = await poll();
+    assert.equal(s?.issues, 1);
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary).sort(), ['First', 'Missed']);
+    const last = h.graph.requestsTo('GET', /\/messages\/delta$/).slice(before);
+    assert.ok(last.every((r) => r.query.$deltatoken || r.query.$skiptoken), 'the second catch-up follows the delta link');
+  });
+
+  it('starts the folder over when Graph has lost the sync state (410 syncStateNotFound), without a duplicate', async () => {
+    await addSource();
+    h.graph.mailIn.deliver(inbox, { subject: 'Before reset', from: { address: 'c@customer.example' } });
+    assert.equal((await poll())?.issues, 1);
+    h.graph.mailIn.deliver(inbox, { subject: 'After reset', from: { address: 'd@customer.example' } });
+    h.graph.mailIn.resetSyncState();
+    const s = await poll();
+    assert.equal(s?.issues, 1, JSON.stringify(s));
+    assert.equal(s?.duplicates, 1);
+    assert.ok(h.graph.requestsTo('GET', /\/messages\/delta$/).some((r) => r.status === 410), 'the saved link was refused');
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary).sort(), ['After reset', 'Before reset']);
+  });
+
+  it('parks the catch-up while the account needs re-authentication and resumes it after sign-in', async () => {
+    await addSource();
+    h.graph.mailIn.deliver(inbox, { subject: 'While parked', from: { address: 'p@customer.example' } });
+    await resetQueues([queueNames.mailIn]);
+    reauth = true;
+    assert.equal(await poll(), undefined);
+    const parked = await listParkedJobs(deps.tables, h.tenantId, 'mail-in');
+    assert.equal(parked.length, 1);
+    assert.equal(issuesOf(project).length, 0);
+
+    reauth = false;
+    assert.equal(await resumeParkedJobs(deps, h.tenantId, 'mail-in'), 1);
+    const [message] = await deps.queues.receive(queueNames.mailIn, 1, 30);
+    assert.ok(message);
+    const s = await runMailInJob(deps, message.body, { queue: queueNames.mailIn, dequeueCount: 1 });
+    assert.equal(s?.issues, 1);
+    assert.equal(issuesOf(project)[0]!.fields.summary, 'While parked');
+  });
+});
