@@ -10,7 +10,7 @@ import { effectiveRules, projectSettingsSchema } from '../rules/projectSettings.
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
-import { isIssueKey } from '../jira/issue.js';
+import { isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 
 export type AdminDeps = Runtime & { onSettingsChanged?: () => void };
 
@@ -24,8 +24,7 @@ export interface AdminRequest {
   text?: string;
 }
 
-const tenantIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');
-const projectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as INC');
+const projectKeySchema = projectKeySchemaFor('INC');
 const accountIdSchema = z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/, 'must be an Atlassian accountId');
 
 function invalid(error: z.ZodError, where = 'body'): HttpOutcome {

@@ -10,6 +10,7 @@
 // answer: the job goes back to the queue with the inner Retry-After and looks the person up again, rather than
 // leaving them out of the chat. A manual mapping entered by UPN is resolved to the Entra object id on first use
 // and stored with it, because chat members are compared by object id (GET /chats/{id}/members `userId`).
+import { isGuid } from '../ids.js';
 import { ThrottledError } from '../errors.js';
 import { graphKey, type Graph, type BatchRequest, type BatchResponse } from '../graph/client.js';
 import type { JiraTeam, JiraUser } from '../jira/issue.js';
@@ -179,7 +180,7 @@ export function teamsAsUnmapped(teams: readonly { id: string; name?: string }[])
 
 /** Graph object ids are GUIDs; anything else stored as a mapping (a UPN or e-mail) still needs resolving. */
 export function isObjectId(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+  return isGuid(value);
 }
 
 /** The longest a transient lookup failure makes a job wait before it looks again. */
