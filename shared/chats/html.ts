@@ -3,17 +3,10 @@
 import type { Graph } from '../graph/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import { issueUrl } from '../jira/client.js';
+import { escapeHtml, escapeMultiline } from '../text/html.js';
 
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => entities[c]!);
-}
-
-/** Escaped text with line breaks kept. */
-export function escapeMultiline(value: string): string {
-  return escapeHtml(value).replace(/\r?\n/g, '<br>');
-}
+// The escaper lives in shared/text/html.ts; re-exported because chat code has always found it here.
+export { escapeHtml, escapeMultiline };
 
 /** A link whose href is only ever an http(s) URL we built (never a payload URL). */
 export function link(href: string, text: string): string {

@@ -5,7 +5,7 @@
 import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
-import { escapeHtml } from '../chats/html.js';
+import { escapeHtml } from '../text/html.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import { featureScopes } from '../identity/features.js';
