@@ -7,6 +7,7 @@ import { fail, ok, methodNotAllowed, type HttpOutcome } from '../http/outcome.js
 import { getSite, listSites, publicSite, putSite, rotateSiteSecret, siteIdSchema, siteInputSchema } from '../sites/sites.js';
 import { deleteProjectSettings, getProjectSettings, listProjectSettings, putProjectSettings } from '../sites/projects.js';
 import { effectiveRules, projectSettingsSchema } from '../rules/projectSettings.js';
+import { ruleParamsProblem } from '../rules/ruleParams.js';
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
@@ -111,6 +112,8 @@ export async function adminProjects(deps: AdminDeps, request: AdminRequest): Pro
     case 'PUT': {
       const parsed = projectSettingsSchema.safeParse(request.body);
       if (!parsed.success) return invalid(parsed.error);
+      const ruleProblem = ruleParamsProblem(parsed.data.rules);
+      if (ruleProblem) return fail(400, 'invalid_request', `body.${ruleProblem}`);
       const settings = await putProjectSettings(deps, id.value, key.value, parsed.data);
       deps.onSettingsChanged?.();
       return ok({ projectKey: key.value, settings, effectiveRules: effectiveRules(settings) });
