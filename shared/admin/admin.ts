@@ -11,7 +11,7 @@ import { ruleParamsProblem } from '../rules/ruleParams.js';
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
-import { isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
+import { isGuid, isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 
 export type AdminDeps = Runtime & { onSettingsChanged?: () => void };
 
@@ -129,7 +129,7 @@ export async function adminProjects(deps: AdminDeps, request: AdminRequest): Pro
 
 const mappingInputSchema = z.object({
   /** Entra object id or user principal name. */
-  user: z.string().refine((u) => /^[0-9a-f-]{36}$/i.test(u) || /^[^@\s]+@[^@\s]+$/.test(u), 'must be an Entra object id or a user principal name'),
+  user: z.string().refine((u) => isGuid(u) || /^[^@\s]+@[^@\s]+$/.test(u), 'must be an Entra object id or a user principal name'),
   guest: z.boolean().default(false),
 });
 

@@ -373,7 +373,7 @@ export function parseMappingCsv(text: string): { rows: { accountId: string; user
     const [accountId, user, guest] = cells;
     if (!accountId || !user) errors.push(`line ${line}: needs accountId and user`);
     else if (!/^[A-Za-z0-9:_-]{1,128}$/.test(accountId)) errors.push(`line ${line}: ${JSON.stringify(accountId.slice(0, 40))} is not an Atlassian accountId`);
-    else if (!/^[0-9a-f-]{36}$/i.test(user) && !/^[^@\s]+@[^@\s]+$/.test(user)) errors.push(`line ${line}: user must be an Entra object id or a user principal name`);
+    else if (!isGuid(user) && !/^[^@\s]+@[^@\s]+$/.test(user)) errors.push(`line ${line}: user must be an Entra object id or a user principal name`);
     else rows.push({ accountId, user, guest: /^(true|yes|1)$/i.test(guest ?? '') });
   });
   return { rows, errors };

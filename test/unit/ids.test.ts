@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guidPattern, isGuid, isIssueKey, isProjectKey, isSiteId, projectKeySchema, siteIdSchema, tenantIdSchema } from '../../shared/ids.js';
 import { siteIdPattern } from '../../shared/identity/consent.js';
-import { isObjectId } from '../../shared/people/mapping.js';
+import { isObjectId, parseMappingCsv } from '../../shared/people/mapping.js';
+import { ConfigError, loadConfig } from '../../shared/config.js';
 import { isIssueKey as issueKeyFromJira } from '../../shared/jira/issue.js';
 import { siteIdSchema as siteIdFromSites } from '../../shared/sites/sites.js';
 
@@ -41,4 +42,12 @@ test('project and issue keys', () => {
   }
   for (const bad of ['INC', 'INC-0', 'INC-01', 'inc-1', 'INC-1-2', 'INC-1 ', 'A-1000000000000000000']) assert.equal(isIssueKey(bad), false, bad);
   assert.equal(projectKeySchema('HELP').safeParse('help').error?.issues[0]?.message, 'must be a Jira project key such as HELP');
+});
+
+test('the places that used a loose 36-character pattern now use the GUID rule', () => {
+  const dashes = '-'.repeat(36);
+  assert.deepEqual(parseMappingCsv(`accountId,user\nabc,${dashes}\n`).errors, ['line 2: user must be an Entra object id or a user principal name']);
+  assert.deepEqual(parseMappingCsv('accountId,user\nabc,0b9c1a5e-3f2d-4c1b-9a8e-7d6c5b4a3f21\n').errors, []);
+  assert.throws(() => loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENTRA_CLIENT_ID: dashes }), (e: unknown) => e instanceof ConfigError && e.setting === 'ENTRA_CLIENT_ID');
+  assert.equal(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ENTRA_CLIENT_ID: '0F1E2D3C-4B5A-4697-8877-665544332211' }).entra.clientId, '0F1E2D3C-4B5A-4697-8877-665544332211');
 });

@@ -8,7 +8,7 @@ import { renderIssueTemplate, singleLine } from '../../../shared/meetings/templa
 import { renderTopic } from '../../../shared/chats/topic.js';
 import { truncate as truncateComment } from '../../../shared/chatToJira/commands.js';
 import { escapeHtml as pagesEscape } from '../../../shared/identity/pages.js';
-import { escapeHtml as chatEscape } from '../../../shared/chats/html.js';
+import { escapeHtml as chatEscape, excerpt } from '../../../shared/chats/html.js';
 import type { JiraIssue } from '../../../shared/jira/issue.js';
 
 const issue = { id: '10001', key: 'INC-9', summary: 'DB down', issueType: 'Incident', priority: 'P1', labels: [] } as unknown as JiraIssue;
@@ -64,5 +64,8 @@ describe('truncate', () => {
     assert.equal(comment.length <= 30_000, true);
     assert.match(comment, /… \(cut: the full message is in the Teams chat\)$/);
     assert.equal(truncateComment('short'), 'short');
+    const description = excerpt(`  ${'🔥'.repeat(1000)}  `);
+    assert.equal(description.length <= 1500, true, 'the description excerpt counted code points: 1500 emoji were 3000 units');
+    assert.equal(excerpt('  short  '), 'short');
   });
 });
