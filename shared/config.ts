@@ -1,6 +1,7 @@
 // The one place that reads process.env. Every setting is validated once, at start-up, and a missing or malformed
 // one fails with its name, so a misconfigured Function App says what to fix instead of failing on first use.
 import { z } from 'zod';
+import { guidPattern } from './ids.js';
 
 /**
  * The storage the Functions host uses for its triggers, resolved the way the host resolves `AzureWebJobsStorage`,
@@ -160,7 +161,7 @@ const settings = {
   ENTRA_CLIENT_ID: z
     .string()
     .trim()
-    .regex(/^[0-9a-f-]{36}$/i, 'must be the application (client) id, a GUID')
+    .regex(guidPattern, 'must be the application (client) id, a GUID')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   ENTRA_CLIENT_SECRET: optionalString,

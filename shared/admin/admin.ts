@@ -8,10 +8,11 @@ import { getSite, listSites, publicSite, putSite, rotateSiteSecret, siteIdSchema
 import { testJiraConnection } from '../jira/client.js';
 import { deleteProjectSettings, getProjectSettings, listProjectSettings, putProjectSettings } from '../sites/projects.js';
 import { effectiveRules, projectSettingsSchema } from '../rules/projectSettings.js';
+import { ruleParamsProblem } from '../rules/ruleParams.js';
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
-import { isIssueKey } from '../jira/issue.js';
+import { isGuid, isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 
 export type AdminDeps = Runtime & { onSettingsChanged?: () => void };
 
@@ -25,8 +26,7 @@ export interface AdminRequest {
   text?: string;
 }
 
-const tenantIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');
-const projectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as INC');
+const projectKeySchema = projectKeySchemaFor('INC');
 const accountIdSchema = z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/, 'must be an Atlassian accountId');
 
 function invalid(error: z.ZodError, where = 'body'): HttpOutcome {
@@ -127,6 +127,8 @@ export async function adminProjects(deps: AdminDeps, request: AdminRequest): Pro
     case 'PUT': {
       const parsed = projectSettingsSchema.safeParse(request.body);
       if (!parsed.success) return invalid(parsed.error);
+      const ruleProblem = ruleParamsProblem(parsed.data.rules);
+      if (ruleProblem) return fail(400, 'invalid_request', `body.${ruleProblem}`);
       const settings = await putProjectSettings(deps, id.value, key.value, parsed.data);
       deps.onSettingsChanged?.();
       return ok({ projectKey: key.value, settings, effectiveRules: effectiveRules(settings) });
@@ -142,7 +144,7 @@ export async function adminProjects(deps: AdminDeps, request: AdminRequest): Pro
 
 const mappingInputSchema = z.object({
   /** Entra object id or user principal name. */
-  user: z.string().refine((u) => /^[0-9a-f-]{36}$/i.test(u) || /^[^@\s]+@[^@\s]+$/.test(u), 'must be an Entra object id or a user principal name'),
+  user: z.string().refine((u) => isGuid(u) || /^[^@\s]+@[^@\s]+$/.test(u), 'must be an Entra object id or a user principal name'),
   guest: z.boolean().default(false),
 });
 

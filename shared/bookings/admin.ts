@@ -7,6 +7,7 @@
 // Listing businesses is delegated-only in the docs read (graph-contract §8), so these calls use the bookings
 // service user even when jobs run app-only. The checks are the ones Bookings enforces: a Microsoft Bookings licence
 // (service plan MICROSOFTBOOKINGS) and the Administrator role on the business.
+import { projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
@@ -30,8 +31,7 @@ import { ianaZone } from './timeZone.js';
 
 export type BookingsAdminDeps = WorkflowDeps & { onSettingsChanged?: () => void };
 
-const tenantIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');
-const projectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as HELP');
+const projectKeySchema = projectKeySchemaFor('HELP');
 const bindingSchema = z.object({ businessId: z.string().trim().min(1).max(320), serviceId: z.string().trim().min(1).max(200).optional() }).strict();
 
 /** Businesses whose staff lists are read in one listing (each costs one `$batch` slot). */

@@ -1,6 +1,7 @@
 // GET /api/manage/sites/{siteId}/projects/{projectKey}/chat-to-jira: each chat's subscription state (active until
 // when, last lifecycle event, last error). POST on the same route: subscribe every open chat of the project now
 // (what turning the feature on needs for chats that existed before; the hourly timer then keeps them renewed).
+import { projectKeyPattern } from '../ids.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import type { AdminDeps, AdminRequest } from '../admin/admin.js';
 import { getProjectSettings } from '../sites/projects.js';
@@ -8,7 +9,6 @@ import { getSite, siteIdSchema } from '../sites/sites.js';
 import { followProjectChats } from './hooks.js';
 import { listChatSubscriptions } from './store.js';
 
-const projectKeyPattern = /^[A-Z][A-Z0-9_]{0,254}$/;
 
 export async function adminChatToJira(deps: AdminDeps, request: AdminRequest): Promise<HttpOutcome> {
   const siteId = request.params.siteId ?? '';

@@ -1,5 +1,6 @@
 // Reading a Teams message: its HTML as plain text (safely: tags dropped, entities decoded, mentions kept as the
 // names people saw), and the chat command at its start, case-insensitive. Pure functions.
+import { truncate as truncateText } from '../text/truncate.js';
 
 export const commandNames = ['note', 'reply', 'priority', 'assign', 'status'] as const;
 export type CommandName = (typeof commandNames)[number];
@@ -55,9 +56,9 @@ export function parseCommand(text: string): Command | undefined {
   return { name: m[1]!.toLowerCase() as CommandName, argument: (m[2] ?? '').trim() };
 }
 
+/** Chat text cut to fit a Jira comment (Jira, in Java, counts UTF-16 code units like JavaScript), with a mark. */
 export function truncate(text: string, max = maxCommentChars): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max).join('')}… (cut: the full message is in the Teams chat)`;
+  return truncateText(text, max, '… (cut: the full message is in the Teams chat)');
 }
 
 /** The attribution and trace line under every comment that came from Teams; the marker finds it after a crash. */

@@ -3,17 +3,11 @@
 import type { Graph } from '../graph/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import { issueUrl } from '../jira/client.js';
+import { escapeHtml, escapeMultiline } from '../text/html.js';
+import { truncate } from '../text/truncate.js';
 
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => entities[c]!);
-}
-
-/** Escaped text with line breaks kept. */
-export function escapeMultiline(value: string): string {
-  return escapeHtml(value).replace(/\r?\n/g, '<br>');
-}
+// The escaper lives in shared/text/html.ts; re-exported because chat code has always found it here.
+export { escapeHtml, escapeMultiline };
 
 /** A link whose href is only ever an http(s) URL we built (never a payload URL). */
 export function link(href: string, text: string): string {
@@ -25,9 +19,9 @@ export function link(href: string, text: string): string {
 // Teams allows about 28 KB per message (graph-contract §4); the description is an excerpt, the issue has the rest.
 const descriptionExcerptChars = 1500;
 
+/** At most `max` UTF-16 code units (the mark included), cut between grapheme clusters (shared/text/truncate.ts). */
 export function excerpt(text: string, max = descriptionExcerptChars): string {
-  const chars = [...text.trim()];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max).join('').trimEnd()}…`;
+  return truncate(text.trim(), max);
 }
 
 export function issueDetailsHtml(issue: JiraIssue, jiraBaseUrl: string): string {

@@ -7,6 +7,8 @@
 // with 400. The cut is made between grapheme clusters, so it never leaves half a surrogate pair (which is not valid
 // UTF-16 and would not survive JSON encoding intact) or a base character without its combining marks.
 import type { JiraIssue } from '../jira/issue.js';
+import { renderTemplate } from '../text/template.js';
+import { truncate } from '../text/truncate.js';
 
 export const maxTopicLength = 250;
 
@@ -17,7 +19,7 @@ export function renderTopic(template: string, issue: Pick<JiraIssue, 'key' | 'su
     issueType: issue.issueType,
     priority: issue.priority ?? '',
   };
-  const filled = template.replace(/\{(key|summary|issueType|priority)\}/g, (_, name: string) => values[name] ?? '');
+  const filled = renderTemplate(template, values);
   return sanitiseTopic(filled) || sanitiseTopic(issue.key);
 }
 
@@ -28,17 +30,5 @@ export function sanitiseTopic(text: string, max = maxTopicLength): string {
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  return clean.length <= max ? clean : `${cutUtf16(clean, max - 1).trimEnd()}…`;
-}
-
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/** The longest prefix of whole grapheme clusters that fits in `max` UTF-16 code units (JS string length). */
-function cutUtf16(text: string, max: number): string {
-  let out = '';
-  for (const { segment } of graphemes.segment(text)) {
-    if (out.length + segment.length > max) break;
-    out += segment;
-  }
-  return out;
+  return truncate(clean, max);
 }

@@ -15,10 +15,11 @@ import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';
 import { linkSiteTenant, updateTenant } from '../storage/tenantConnections.js';
 import { tenantIdForDomain } from './tenantDiscovery.js';
 
-export const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { guidPattern, siteIdPattern } from '../ids.js';
+
+export { guidPattern, siteIdPattern };
 // A verified domain (contoso.com, contoso.onmicrosoft.com) also names a tenant on the authority URL.
 const domainPattern = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-export const siteIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
 export type Invalid = { ok: false; status: number; code: string; message: string };
 
@@ -116,7 +117,7 @@ export async function startConsent(
   if (!feature.ok) return feature;
   const site = (input.site ?? '').trim();
   if (!siteIdPattern.test(site)) {
-    return { ok: false, status: 400, code: 'site_invalid', message: 'query parameter site is required: the Jira site id this tenant will serve (letters, digits, . _ : -)' };
+    return { ok: false, status: 400, code: 'site_invalid', message: 'query parameter site is required: the id of the registered Jira site this tenant will serve (3-40 lower-case letters, digits or dashes)' };
   }
   if (input.mode !== null && input.mode !== 'app' && input.mode !== 'delegated') {
     return { ok: false, status: 400, code: 'mode_invalid', message: 'query parameter mode must be "delegated" (default) or "app"' };

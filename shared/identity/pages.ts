@@ -1,5 +1,6 @@
 // The small HTML pages a Microsoft 365 admin sees after a consent or sign-in redirect. Every value is escaped:
 // `error_description`, tenant ids and the like come back from a redirect anyone can forge.
+import { escapeHtml } from '../text/html.js';
 
 export interface Page {
   status: number;
@@ -8,9 +9,8 @@ export interface Page {
   links?: Array<{ href: string; text: string }>;
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+// The one escaper is shared/text/html.ts (the same one chat messages use); re-exported for existing callers.
+export { escapeHtml };
 
 export function renderPage(page: Page): string {
   const links = (page.links ?? [])

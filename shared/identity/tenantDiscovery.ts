@@ -6,7 +6,7 @@
 // https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri
 // https://learn.microsoft.com/entra/identity-platform/reference-error-codes (AADSTS90002 InvalidTenantName)
 
-const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { guidPattern } from '../ids.js';
 
 export type TenantLookup = { ok: true; tenantId: string } | { ok: false; reason: 'not-found' | 'unavailable'; detail: string };
 

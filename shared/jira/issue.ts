@@ -3,6 +3,7 @@
 // (../shared/fixtures/jira/README.md): ids are strings in webhooks and numbers in Automation bodies, descriptions
 // are wiki strings, ADF documents or null (and the string "None" in one edited sample), and e-mails are usually
 // hidden. Nothing here fetches a URL from the payload.
+import { isIssueKey } from '../ids.js';
 
 export interface JiraUser {
   accountId: string;
@@ -157,10 +158,8 @@ export function parseIssue(value: unknown, fieldIds: JiraFieldIds = defaultField
   };
 }
 
-/** Jira issue keys: project key (letters, digits, underscore; starts with a letter) + number. */
-export function isIssueKey(value: string): boolean {
-  return /^[A-Z][A-Z0-9_]{0,254}-[1-9][0-9]{0,17}$/.test(value);
-}
+/** Jira issue keys: the one rule is in shared/ids.ts; re-exported for the callers that parse issues. */
+export { isIssueKey };
 
 /** The issue's people, de-duplicated by accountId, for the fields a project chose. */
 export type MemberField = 'assignee' | 'reporter' | 'requestParticipants' | 'responders' | 'watchers';

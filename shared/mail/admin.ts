@@ -2,9 +2,10 @@
 //   GET  /api/manage/mail?tenant={tenantId}                       how mail is set up: mode, sender, scopes (no mail sent)
 //   POST /api/manage/mail/test?tenant={tenantId}[&from=address]   send a test mail from the sender to itself, on demand
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
+import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
-import { escapeHtml } from '../chats/html.js';
+import { escapeHtml } from '../text/html.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import { featureScopes } from '../identity/features.js';
@@ -14,7 +15,6 @@ import { readTenant } from '../storage/tenantConnections.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { resolveSender, sendMail } from './send.js';
 
-const tenantIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');
 
 export interface MailStep {
   step: 'consent' | 'service-user' | 'scopes' | 'token' | 'send';

@@ -3,6 +3,7 @@
 // Delegated: POST /me/onlineMeetings/createOrGet as the meetings service user. App-only: POST
 // /users/{organizer}/onlineMeetings/createOrGet, which Teams refuses unless an application access policy grants
 // the app the right to act for that organizer.
+import { guidPattern } from '../ids.js';
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../errors.js';
 import { graphKey, GraphRequestError } from '../graph/client.js';
@@ -41,7 +42,7 @@ export function meetingExternalId(siteId: string, issueId: string): string {
   return `jira-${createHash('sha256').update(`${siteId}\n${issueId}`).digest('hex').slice(0, 40)}`;
 }
 
-const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guid = guidPattern;
 
 export function meetingBody(request: MeetingRequest) {
   return {

@@ -3,6 +3,8 @@
 // Unknown placeholders are left as written, so text that happens to contain braces survives. The result is plain
 // text: callers escape it for HTML.
 import type { JiraIssue } from '../jira/issue.js';
+import { renderTemplate } from '../text/template.js';
+import { truncate } from '../text/truncate.js';
 
 type Field = 'key' | 'summary' | 'issueType' | 'priority' | 'status' | 'resolution' | 'assignee' | 'reporter';
 
@@ -17,12 +19,11 @@ export function renderIssueTemplate(template: string, issue: JiraIssue): string 
     assignee: issue.assignee?.displayName ?? 'Unassigned',
     reporter: issue.reporter?.displayName ?? '',
   };
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? values[name as keyof typeof values] : whole));
+  return renderTemplate(template, values);
 }
 
-/** One line, no control characters, at most `max` characters: for subjects (a mail subject is a header). */
+/** One line, no control characters, at most `max` UTF-16 code units (as Graph counts): for subjects (a mail subject is a header). */
 export function singleLine(text: string, max: number): string {
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
-  const chars = [...clean];
-  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return truncate(clean, max);
 }

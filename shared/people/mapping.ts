@@ -10,6 +10,8 @@
 // answer: the job goes back to the queue with the inner Retry-After and looks the person up again, rather than
 // leaving them out of the chat. A manual mapping entered by UPN is resolved to the Entra object id on first use
 // and stored with it, because chat members are compared by object id (GET /chats/{id}/members `userId`).
+import { readCsv, writeCsv } from '../text/csv.js';
+import { isGuid } from '../ids.js';
 import { ThrottledError } from '../errors.js';
 import { graphKey, type Graph, type BatchRequest, type BatchResponse } from '../graph/client.js';
 import type { JiraTeam, JiraUser } from '../jira/issue.js';
@@ -179,7 +181,7 @@ export function teamsAsUnmapped(teams: readonly { id: string; name?: string }[])
 
 /** Graph object ids are GUIDs; anything else stored as a mapping (a UPN or e-mail) still needs resolving. */
 export function isObjectId(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+  return isGuid(value);
 }
 
 /** The longest a transient lookup failure makes a job wait before it looks again. */
@@ -354,46 +356,25 @@ function withoutKeys<T extends object>(row: T & { partitionKey?: string; rowKey?
   return rest as Omit<T, 'partitionKey' | 'rowKey' | 'etag' | 'updatedAt'>;
 }
 
-/** CSV for export/import: `accountId,user,guest` (user = Entra object id or UPN). */
+/** CSV for export/import: `accountId,user,guest` (user = Entra object id or UPN); the export adds `source`. */
 export function mappingsToCsv(mappings: MappedUser[]): string {
-  const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return ['accountId,user,guest,source', ...mappings.map((m) => [m.accountId, m.userPrincipalName ?? m.entraObjectId, String(m.isGuest), m.source].map(cell).join(','))].join('\n') + '\n';
+  return writeCsv(['accountId', 'user', 'guest', 'source'], mappings.map((m) => [m.accountId, m.userPrincipalName ?? m.entraObjectId, String(m.isGuest), m.source]));
 }
 
 export function parseMappingCsv(text: string): { rows: { accountId: string; user: string; guest: boolean }[]; errors: string[] } {
   const rows: { accountId: string; user: string; guest: boolean }[] = [];
   const errors: string[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
-  lines.forEach((line, index) => {
-    const cells = parseCsvLine(line).map((c) => c.trim());
+  const read = readCsv(text);
+  if (!read.ok) return { rows, errors: [`line ${read.line}: ${read.message}`] };
+  read.rows.forEach(({ line, cells: raw }, index) => {
+    const cells = raw.map((c) => c.trim());
+    if (cells.every((c) => c === '')) return;
     if (index === 0 && cells[0]?.toLowerCase() === 'accountid') return;
     const [accountId, user, guest] = cells;
-    if (!accountId || !user) errors.push(`line ${index + 1}: needs accountId and user`);
-    else if (!/^[A-Za-z0-9:_-]{1,128}$/.test(accountId)) errors.push(`line ${index + 1}: ${JSON.stringify(accountId.slice(0, 40))} is not an Atlassian accountId`);
-    else if (!/^[0-9a-f-]{36}$/i.test(user) && !/^[^@\s]+@[^@\s]+$/.test(user)) errors.push(`line ${index + 1}: user must be an Entra object id or a user principal name`);
+    if (!accountId || !user) errors.push(`line ${line}: needs accountId and user`);
+    else if (!/^[A-Za-z0-9:_-]{1,128}$/.test(accountId)) errors.push(`line ${line}: ${JSON.stringify(accountId.slice(0, 40))} is not an Atlassian accountId`);
+    else if (!isGuid(user) && !/^[^@\s]+@[^@\s]+$/.test(user)) errors.push(`line ${line}: user must be an Entra object id or a user principal name`);
     else rows.push({ accountId, user, guest: /^(true|yes|1)$/i.test(guest ?? '') });
   });
   return { rows, errors };
-}
-
-function parseCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted && c === '"' && line[i + 1] === '"') {
-      current += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (c === ',' && !quoted) {
-      cells.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  cells.push(current);
-  return cells;
 }

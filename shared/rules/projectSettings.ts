@@ -1,6 +1,7 @@
 // Per-project settings (site + project key): on/off, the Microsoft tenant, and the rules that turn Jira events into
 // actions. Validated with zod at the admin API, stored as one row, served from a short in-memory cache on the
 // webhook path.
+import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
 import { actions } from '../jobs/messages.js';
 import { defaultFieldIds } from '../jira/issue.js';
@@ -27,7 +28,7 @@ export const memberFieldSchema = z.enum(['assignee', 'reporter', 'requestPartici
 export const projectSettingsSchema = z.object({
   enabled: z.boolean().default(true),
   /** Entra tenant id (GUID) whose service users act for this project. */
-  tenantId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)'),
+  tenantId: tenantIdSchema,
   /** JSM request types whose new requests get a customer chat (used by the default rules). */
   customerChatRequestTypes: z.array(z.string().min(1)).max(100).default([]),
   /** Explicit rules; when absent the defaults below apply. */

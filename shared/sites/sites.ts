@@ -10,9 +10,8 @@ export type SiteDeps = Pick<Runtime, 'tables' | 'secrets' | 'clock'>;
 
 const sitePartition = 'site';
 
-export const siteIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 lower-case letters, digits or dashes');
+// The rule lives with the other identifiers; re-exported because the registry is where callers look for it.
+export { siteIdSchema } from '../ids.js';
 
 export const siteInputSchema = z.object({
   jiraBaseUrl: z

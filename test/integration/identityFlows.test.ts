@@ -621,7 +621,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     assert.equal((cred.body as { error: { code: string } }).error.code, 'client_certificate_invalid');
     const su = await adminServiceUsers(deps, { method: 'GET', segments: [randomUUID(), 'telepathy'], query: new URLSearchParams(), body: undefined });
     assert.equal(su.status, 400);
-    const start = await startConsent(deps, { tenant: 'common', feature: 'chats', site: 'x', mode: null });
+    const start = await startConsent(deps, { tenant: 'common', feature: 'chats', site: 'acme', mode: null });
     assert.ok(!start.ok && start.status === 400 && start.code === 'multi_tenant_not_requested');
   });
 });

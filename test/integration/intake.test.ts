@@ -351,6 +351,10 @@ describe('Jira intake over HTTP', () => {
         [{ tenantId: bridge.tenantId, rules: [{ when: 'sometimes', action: 'chat' }] }, /^body\.rules\.0\.when:/],
         [{ tenantId: bridge.tenantId, rules: [{ when: 'created', action: 'chat', issueTypes: 'Bug' }] }, /^body\.rules\.0\.issueTypes:/],
         [{ tenantId: bridge.tenantId, fieldIds: { requestType: 'x', requestParticipants: 'customfield_1', responders: 'customfield_2' } }, /^body\.fieldIds\.requestType:/],
+        // Rule params are checked at save with the schema the job uses, not first when a job runs (issue 13).
+        [{ tenantId: bridge.tenantId, rules: [{ when: 'created', action: 'chat' }, { when: 'created', action: 'meeting', params: { start: 'tomorrow' } }] }, /^body\.rules\.1 \(created → meeting\): params\.start:/],
+        [{ tenantId: bridge.tenantId, rules: [{ when: 'resolved', action: 'stakeholder-update', params: { subject: 'Done' } }] }, /^body\.rules\.0 \(resolved → stakeholder-update\): params\.message:/],
+        [{ tenantId: bridge.tenantId, rules: [{ when: 'created', action: 'chat', params: { topc: '{key}' } }] }, /^body\.rules\.0 \(created → chat\): params\.topc: /],
       ];
       for (const [settings, message] of cases) {
         const response = await bridge.admin('PUT', `sites/${bridge.siteId}/projects/NEW`, settings);
