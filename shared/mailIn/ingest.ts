@@ -68,7 +68,7 @@ interface FullMessage {
 }
 
 export type MailOutcome =
-  | { result: 'issue'; issueKey: string; uploaded: number; listed: number }
+  | { result: 'issue'; issueKey: string; uploaded: number; listed: number; as?: 'request' | 'issue'; note?: string }
   | { result: 'comment'; issueKey: string; visibility: 'public' | 'internal'; uploaded: number; listed: number }
   | { result: 'skipped'; reason: string };
 
@@ -191,7 +191,7 @@ async function handleOnce(
     const detail =
       outcome.result === 'skipped'
         ? `mail ${key.slice(0, 12)} skipped: ${outcome.reason}`
-        : `mail ${key.slice(0, 12)} → ${outcome.result === 'issue' ? 'new issue' : `${outcome.visibility} comment`} ${outcome.issueKey}; ${outcome.uploaded} attachment(s) uploaded, ${outcome.listed} listed`;
+        : `mail ${key.slice(0, 12)} → ${outcome.result === 'issue' ? (outcome.as === 'request' ? 'new request' : 'new issue') : `${outcome.visibility} comment`} ${outcome.issueKey}; ${outcome.uploaded} attachment(s) uploaded, ${outcome.listed} listed${outcome.result === 'issue' && outcome.note ? `; ${outcome.note}` : ''}`;
     await audit(deps, source, owner, key, outcome.result === 'skipped' ? 'ignored' : 'done', detail, outcome.result === 'skipped' ? undefined : outcome.issueKey);
   }
   await afterProcessing(deps, graph, source, listed.id);
@@ -246,9 +246,45 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   }
   const summary = (subject.replace(/[\r\n\t]+/g, ' ') || '(no subject)').slice(0, 255);
   const description = `Mail from ${from}, received ${message.receivedDateTime ?? ''}.\n\n${text || '(no text)'}${listedLines}`;
+  if (source.createAs === 'request') {
+    const raised = await raiseRequest(jira, source, sender!, senderName, summary, description);
+    if (raised.key) {
+      await jira.addAttachments(raised.key, attachments.files);
+      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+    }
+    const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
+    await jira.addAttachments(created.key, attachments.files);
+    return { result: 'issue', as: 'issue', issueKey: created.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+  }
   const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
   await jira.addAttachments(created.key, attachments.files);
   return { result: 'issue', issueKey: created.key, uploaded: attachments.files.length, listed: attachments.listed.length };
+}
+
+/**
+ * A JSM request raised on behalf of the sender as a customer: their existing account (exact e-mail match), or a new
+ * customer account when the source allows it. Without one, `key` is undefined and `note` says why, and the caller
+ * creates a plain issue with the sender named in the description. The sender's address is not in the note (the
+ * audit names the message by hash only).
+ */
+async function raiseRequest(
+  jira: JiraApi,
+  source: MailSource,
+  sender: string,
+  senderName: string | undefined,
+  summary: string,
+  description: string,
+): Promise<{ key?: string; note?: string }> {
+  let account = await senderAccount(jira, sender);
+  let note: string | undefined;
+  if (!account) {
+    if (!source.allowNewCustomers) return { note: 'raised as a plain issue: the sender has no Jira account and this source does not allow new customers' };
+    // A crash after this call finds the account by e-mail next time: no second customer.
+    account = await jira.createCustomer(sender, senderName || sender);
+    note = 'the sender was added as a new customer';
+  }
+  const created = await jira.createRequest({ serviceDeskId: source.serviceDeskId!, requestTypeId: source.requestTypeId!, summary, description, raiseOnBehalfOf: account.accountId });
+  return { key: created.key, note };
 }
 
 async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | undefined> {

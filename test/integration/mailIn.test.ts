@@ -208,6 +208,49 @@ describe('mail → Jira', () => {
     assert.equal(issuesOf(project).length, 1, 'no new issue for replies');
   });
 
+  it('refuses a request source without its service desk or request type (400 naming the field)', async () => {
+    const noDesk = await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', requestTypeId: '11' });
+    assert.equal(noDesk.status, 400);
+    assert.match(noDesk.body.error.message, /serviceDeskId/);
+    const noType = await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', serviceDeskId: '2' });
+    assert.equal(noType.status, 400);
+    assert.match(noType.body.error.message, /requestTypeId/);
+    assert.equal((await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', serviceDeskId: 'desk', requestTypeId: '11' })).status, 400);
+    assert.equal((await call('GET', undefined)).status, 404, 'nothing saved');
+  });
+
+  it('raises a JSM request on behalf of a known customer, and of a new customer only when the source allows it', async () => {
+    h.jira.addServiceDesk({ id: `9${n}`, projectKey: project, requestTypes: [{ id: '25', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `9${n}`, requestTypeId: '25' });
+    const known = h.jira.addUser({ displayName: 'Kim Known', emailAddress: `kim${n}@customer.example`, accountType: 'customer' });
+    h.graph.mailIn.deliver(inbox, { subject: 'Cannot log in', from: { name: 'Kim Known', address: `kim${n}@customer.example` }, contentType: 'text', body: 'Password rejected.' });
+    h.graph.mailIn.deliver(inbox, { subject: 'Who am I', from: { name: 'Nora New', address: `nora${n}@newcomer.example` }, contentType: 'text', body: 'First mail.' });
+    assert.equal((await poll())?.issues, 2);
+    const request = issuesOf(project).find((i) => i.fields.summary === 'Cannot log in')!;
+    assert.equal(request.requestType?.id, '25', 'raised through the service desk API');
+    assert.equal((request.fields.reporter as { accountId: string }).accountId, known.accountId, 'on behalf of the sender');
+    assert.match(JSON.stringify(request.fields.description), /Password rejected\./);
+    // No account and no permission to create customers: a plain issue naming the sender, and the audit says why.
+    const plain = issuesOf(project).find((i) => i.fields.summary === 'Who am I')!;
+    assert.equal(plain.requestType, undefined);
+    assert.match(JSON.stringify(plain.fields.description), new RegExp(`Nora New <nora${n}@newcomer\\.example>`));
+    assert.equal(h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length, 0);
+    assert.ok((await listAudit(deps, h.siteId, request.key)).some((a) => /new request/.test(a.detail ?? '')));
+    const audit = await listAudit(deps, h.siteId, plain.key);
+    assert.ok(audit.some((a) => /new issue .*does not allow new customers/.test(a.detail ?? '')), JSON.stringify(audit));
+
+    // Once the source allows new customers, an unknown sender becomes a customer and the request is theirs.
+    await addSource({ createAs: 'request', serviceDeskId: `9${n}`, requestTypeId: '25', allowNewCustomers: true });
+    h.graph.mailIn.deliver(inbox, { subject: 'Second try', from: { name: 'Olga Other', address: `olga${n}@newcomer.example` }, contentType: 'text', body: 'Hello.' });
+    assert.equal((await poll())?.issues, 1);
+    const customer = [...h.jira.users.values()].find((u) => u.emailAddress === `olga${n}@newcomer.example`);
+    assert.equal(customer?.accountType, 'customer');
+    assert.equal(customer?.displayName, 'Olga Other');
+    const raised = issuesOf(project).find((i) => i.fields.summary === 'Second try')!;
+    assert.equal((raised.fields.reporter as { accountId: string }).accountId, customer!.accountId);
+    assert.ok(raised.requestType);
+  });
+
   it('skips auto-replies, bulk mail, its own mail and blocked domains, and audits each reason', async () => {
     await addSource({ blockedDomains: ['spam.example'] });
     h.graph.mailIn.deliver(inbox, { subject: 'Automatic reply: Printer', from: { address: 'ooo@customer.example' }, headers: [{ name: 'Auto-Submitted', value: 'auto-replied' }] });
