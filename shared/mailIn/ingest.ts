@@ -15,6 +15,7 @@ import type { JiraApi } from '../jira/client.js';
 import type { JiraIssue, JiraUser } from '../jira/issue.js';
 import { writeAudit } from '../jobs/audit.js';
 import { once } from '../mail/once.js';
+import { accountIdForAddress } from '../people/mapping.js';
 import { queueNames } from '../storage/queues.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
@@ -236,7 +237,7 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   const issue = named ? await existingIssue(jira, named) : undefined;
   if (issue) {
     const isServiceDesk = issue.projectType === 'service_desk';
-    const account = isServiceDesk ? await senderAccount(jira, sender!) : undefined;
+    const account = isServiceDesk ? await senderAccount(deps, jira, source, sender!) : undefined;
     const customerSide = !!account && (issue.reporter?.accountId === account.accountId || issue.requestParticipants.some((p) => p.accountId === account.accountId));
     const comment = `Mail from ${from}:\n\n${text || '(no text)'}${listedLines}`;
     if (isServiceDesk && customerSide) await jira.addPublicReply(issue.key, comment);
@@ -247,7 +248,7 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   const summary = (subject.replace(/[\r\n\t]+/g, ' ') || '(no subject)').slice(0, 255);
   const description = `Mail from ${from}, received ${message.receivedDateTime ?? ''}.\n\n${text || '(no text)'}${listedLines}`;
   if (source.createAs === 'request') {
-    const raised = await raiseRequest(jira, source, sender!, senderName, summary, description);
+    const raised = await raiseRequest(deps, jira, source, sender!, senderName, summary, description);
     if (raised.key) {
       await jira.addAttachments(raised.key, attachments.files);
       return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
@@ -268,6 +269,7 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
  * audit names the message by hash only).
  */
 async function raiseRequest(
+  deps: WorkflowDeps,
   jira: JiraApi,
   source: MailSource,
   sender: string,
@@ -275,7 +277,7 @@ async function raiseRequest(
   summary: string,
   description: string,
 ): Promise<{ key?: string; note?: string }> {
-  let account = await senderAccount(jira, sender);
+  let account = await senderAccount(deps, jira, source, sender);
   let note: string | undefined;
   if (!account) {
     if (!source.allowNewCustomers) return { note: 'raised as a plain issue: the sender has no Jira account and this source does not allow new customers' };
@@ -296,8 +298,14 @@ async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | un
   }
 }
 
-/** The sender's Jira account: Jira's user search by address, accepted only on an exact (visible) e-mail match. */
-async function senderAccount(jira: JiraApi, address: string): Promise<JiraUser | undefined> {
+/**
+ * The sender's Jira account: first the bridge's own user mappings of the source's tenant (an address the mapping
+ * knows as the Entra user's mail or UPN: Jira Cloud often hides e-mail addresses, so its search cannot find them),
+ * then Jira's user search by address, accepted only on an exact (visible) e-mail match.
+ */
+async function senderAccount(deps: WorkflowDeps, jira: JiraApi, source: MailSource, address: string): Promise<JiraUser | undefined> {
+  const mapped = await accountIdForAddress(deps, source.tenantId, address);
+  if (mapped) return { accountId: mapped };
   const found = await jira.findUsers(address);
   return found.find((u) => u.emailAddress?.toLowerCase() === address.toLowerCase());
 }

@@ -12,6 +12,7 @@ import { listAudit } from '../../shared/jobs/audit.js';
 import { adminMailIn } from '../../shared/mailIn/admin.js';
 import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
 import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
+import { saveMapping } from '../../shared/people/mapping.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
@@ -249,6 +250,26 @@ describe('mail → Jira', () => {
     const raised = issuesOf(project).find((i) => i.fields.summary === 'Second try')!;
     assert.equal((raised.fields.reporter as { accountId: string }).accountId, customer!.accountId);
     assert.ok(raised.requestType);
+  });
+
+  it('knows a sender Jira hides the e-mail of through the bridge\'s user mappings (public reply, request on their behalf)', async () => {
+    // Jira Cloud hides this customer's address (profile visibility), so its user search cannot match it; the
+    // bridge's mapping of the same person (Entra mail ↔ accountId) can. The mapped address differs in case.
+    const hidden = h.jira.addUser({ displayName: 'Hana Hidden', emailAddress: `hana${n}@contoso.example`, emailVisible: false, accountType: 'customer' });
+    await saveMapping(deps, h.tenantId, { accountId: hidden.accountId, entraObjectId: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', mail: `Hana${n}@Contoso.example`, isGuest: false, source: 'email' });
+    h.jira.addServiceDesk({ id: `8${n}`, projectKey: project, requestTypes: [{ id: '26', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `8${n}`, requestTypeId: '26' });
+    const customersBefore = h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length;
+    const jsm = h.jira.addJsmIssue({ key: `${project}-50`, summary: 'Laptop', kind: 'serviceRequest', reporter: hidden });
+    h.graph.mailIn.deliver(inbox, { subject: `RE: ${project}-50 Laptop`, from: { address: `hana${n}@contoso.example` }, contentType: 'text', body: 'Any news?' });
+    h.graph.mailIn.deliver(inbox, { subject: 'New monitor please', from: { address: `hana${n}@contoso.example` }, contentType: 'text', body: 'A second one.' });
+    const s = await poll();
+    assert.equal(s?.comments, 1, JSON.stringify(s));
+    assert.equal(jsm.comments[0]!.jsdPublic, true, 'the reporter, found through the mapping: a public reply');
+    const raised = issuesOf(project).find((i) => i.fields.summary === 'New monitor please')!;
+    assert.ok(raised.requestType, 'raised as a request, not a plain issue');
+    assert.equal((raised.fields.reporter as { accountId: string }).accountId, hidden.accountId);
+    assert.equal(h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length, customersBefore, 'no customer created for a known person');
   });
 
   it('skips auto-replies, bulk mail, its own mail and blocked domains, and audits each reason', async () => {
