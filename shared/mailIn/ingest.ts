@@ -20,7 +20,7 @@ import { queueNames } from '../storage/queues.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure } from './explain.js';
-import { bodyText, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
 
 export const mailInMessageSchema = z.object({
@@ -233,7 +233,8 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   const text = bodyText(message.body);
   const listedLines = attachments.listed.length ? `\n\nAttachments not uploaded:\n${attachments.listed.map((l) => `- ${l}`).join('\n')}` : '';
 
-  const named = issueKeyInSubject(subject, source.projectKey);
+  // The key in the subject, else a reply to the bridge's own mail (its Message-ID in In-Reply-To/References).
+  const named = issueKeyInSubject(subject, source.projectKey) ?? issueKeyInReferences(message.internetMessageHeaders ?? [], source.projectKey);
   const issue = named ? await existingIssue(jira, named) : undefined;
   if (issue) {
     const isServiceDesk = issue.projectType === 'service_desk';

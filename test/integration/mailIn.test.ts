@@ -12,6 +12,7 @@ import { listAudit } from '../../shared/jobs/audit.js';
 import { adminMailIn } from '../../shared/mailIn/admin.js';
 import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
 import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
+import { bridgeMessageId } from '../../shared/mail/stakeholderMail.js';
 import { saveMapping } from '../../shared/people/mapping.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
@@ -270,6 +271,32 @@ describe('mail → Jira', () => {
     assert.ok(raised.requestType, 'raised as a request, not a plain issue');
     assert.equal((raised.fields.reporter as { accountId: string }).accountId, hidden.accountId);
     assert.equal(h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length, customersBefore, 'no customer created for a known person');
+  });
+
+  it('a reply to the bridge\'s own stakeholder mail becomes a comment on its issue without the key in the subject', async () => {
+    await addSource();
+    const issue = h.jira.addIssueFromWebhookFixture('issue_created.story.json');
+    const target = h.jira.addIssue({ key: `${project}-33`, fields: { ...issue.fields, summary: 'Release notes' } });
+    const sent = bridgeMessageId(target.key, 'job-42', h.jira.baseUrl);
+    const other = bridgeMessageId('OTHER-1', 'job-43', h.jira.baseUrl);
+    // Outlook's reply: In-Reply-To the message answered, References the whole chain (RFC 5322 §3.6.4).
+    h.graph.mailIn.deliver(inbox, {
+      subject: 'RE: Status update',
+      from: { address: 'stakeholder@partner.example' },
+      contentType: 'text',
+      body: 'Thanks, noted.',
+      headers: [
+        { name: 'In-Reply-To', value: sent },
+        { name: 'References', value: `<unrelated@partner.example> ${sent}` },
+      ],
+    });
+    // A reply to the bridge's mail about another project's issue names no issue here: a new issue.
+    h.graph.mailIn.deliver(inbox, { subject: 'RE: Elsewhere', from: { address: 'stakeholder@partner.example' }, contentType: 'text', body: 'Hm.', headers: [{ name: 'In-Reply-To', value: other }] });
+    const s = await poll();
+    assert.equal(s?.comments, 1, JSON.stringify(s));
+    assert.equal(s?.issues, 1, JSON.stringify(s));
+    assert.equal(target.comments.length, 1);
+    assert.match(JSON.stringify(target.comments[0]!.body), /Thanks, noted\./);
   });
 
   it('skips auto-replies, bulk mail, its own mail and blocked domains, and audits each reason', async () => {
