@@ -60,6 +60,17 @@ export interface JiraApi {
   createIssue(input: { projectKey: string; issueType: string; summary: string; description: string }): Promise<{ id: string; key: string }>;
   /** Active users whose e-mail starts with or display name contains `query` (GET /rest/api/3/user/search). */
   findUsers(query: string): Promise<JiraUser[]>;
+  /**
+   * Raises a JSM customer request on behalf of a customer (POST /rest/servicedeskapi/request, JSM Cloud REST
+   * "Create customer request": `serviceDeskId`, `requestTypeId`, `requestFieldValues`, `raiseOnBehalfOf` = the
+   * customer's accountId; raising on behalf needs the caller to be an agent of that service desk).
+   */
+  createRequest(input: { serviceDeskId: string; requestTypeId: string; summary: string; description: string; raiseOnBehalfOf: string }): Promise<{ id: string; key: string }>;
+  /**
+   * Creates a JSM customer account (POST /rest/servicedeskapi/customer, JSM Cloud REST "Create customer": body
+   * `email`, `displayName`; Atlassian requires *Jira Administrator* of the caller).
+   */
+  createCustomer(email: string, displayName: string): Promise<JiraUser>;
   /** Uploads files to an issue (POST /rest/api/3/issue/{key}/attachments, multipart). */
   addAttachments(issueKey: string, files: Array<{ filename: string; content: Buffer }>): Promise<void>;
 }
@@ -148,6 +159,25 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
       );
       if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira-issue-unreadable');
       return { id: created.id, key: created.key };
+    },
+    async createRequest(input) {
+      const created = await call(`raise a request in service desk ${input.serviceDeskId}`, () =>
+        serviceDesk.request.createCustomerRequest({
+          serviceDeskId: input.serviceDeskId,
+          requestTypeId: input.requestTypeId,
+          raiseOnBehalfOf: input.raiseOnBehalfOf,
+          // Without isAdfRequest the servicedeskapi takes rich text fields as plain text (wiki renderer).
+          requestFieldValues: { summary: input.summary, description: input.description },
+        }),
+      );
+      if (!created.issueKey || !created.issueId) throw new PermanentError(`Jira raised no readable request in service desk ${input.serviceDeskId}`, 'jira-issue-unreadable');
+      return { id: String(created.issueId), key: created.issueKey };
+    },
+    async createCustomer(email, displayName) {
+      const raw = await call('create a customer', () => serviceDesk.customer.createCustomer({ email, displayName }));
+      const user = parseUser(raw);
+      if (!user) throw new PermanentError('Jira created no readable customer account', 'jira-user-unreadable');
+      return user;
     },
     async findUsers(query) {
       const raw = await call('search users', () => cloud.userSearch.findUsers({ query, maxResults: 10 }));

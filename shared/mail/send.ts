@@ -28,6 +28,12 @@ export interface OutgoingMail {
   to: string[];
   /** Custom headers; names must start with `x-` (user-sendmail.md). */
   headers?: Record<string, string>;
+  /**
+   * The RFC 5322 Message-ID to send with (message resource `internetMessageId`), so replies name it in
+   * `In-Reply-To`/`References` and mail → Jira can thread them (shared/mailIn/content.ts `issueKeyInReferences`).
+   * UNVERIFIED against a live tenant: that Exchange Online keeps a client-set id on sendMail.
+   */
+  internetMessageId?: string;
 }
 
 export async function resolveSender(deps: Pick<Runtime, 'tables'>, graph: GraphSession, tenantId: string, fromMailbox?: string): Promise<MailSender> {
@@ -54,6 +60,7 @@ export function graphMessage(mail: OutgoingMail, from?: string) {
     body: { contentType: 'html', content: mail.html },
     toRecipients: mail.to.map((address) => ({ emailAddress: { address } })),
     ...(from ? { from: { emailAddress: { address: from } } } : {}),
+    ...(mail.internetMessageId ? { internetMessageId: mail.internetMessageId } : {}),
     ...(mail.headers && Object.keys(mail.headers).length
       ? { internetMessageHeaders: Object.entries(mail.headers).map(([name, value]) => ({ name, value })) }
       : {}),

@@ -94,3 +94,19 @@ export function issueKeyInSubject(subject: string, projectKey: string): string |
   const m = new RegExp(`(?:^|[^A-Z0-9_])(${projectKey}-[1-9][0-9]*)(?![0-9])`, 'i').exec(subject);
   return m?.[1]?.toUpperCase();
 }
+
+/**
+ * The issue a reply answers when it answers the bridge's own mail: a `jira-m365.KEY.` Message-ID (see
+ * shared/mail/stakeholderMail.ts `bridgeMessageId`) in `In-Reply-To` or `References` (RFC 5322 §3.6.4), of this
+ * project only. `In-Reply-To` is read first, then `References` from the newest (last) id back.
+ */
+export function issueKeyInReferences(headers: readonly Header[], projectKey: string): string | undefined {
+  const value = (name: string) => headers.filter((h) => h.name.toLowerCase() === name).map((h) => h.value).join(' ');
+  const ids = [...value('in-reply-to').split(/\s+/), ...value('references').split(/\s+/).reverse()];
+  const pattern = new RegExp(`^<jira-m365\\.(${projectKey}-[1-9][0-9]*)\\.[0-9a-f]+@[^>]+>$`, 'i');
+  for (const id of ids) {
+    const m = pattern.exec(id.trim());
+    if (m?.[1]) return m[1].toUpperCase();
+  }
+  return undefined;
+}

@@ -15,11 +15,12 @@ import type { JiraApi } from '../jira/client.js';
 import type { JiraIssue, JiraUser } from '../jira/issue.js';
 import { writeAudit } from '../jobs/audit.js';
 import { once } from '../mail/once.js';
+import { accountIdForAddress } from '../people/mapping.js';
 import { queueNames } from '../storage/queues.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure } from './explain.js';
-import { bodyText, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
 
 export const mailInMessageSchema = z.object({
@@ -68,7 +69,7 @@ interface FullMessage {
 }
 
 export type MailOutcome =
-  | { result: 'issue'; issueKey: string; uploaded: number; listed: number }
+  | { result: 'issue'; issueKey: string; uploaded: number; listed: number; as?: 'request' | 'issue'; note?: string }
   | { result: 'comment'; issueKey: string; visibility: 'public' | 'internal'; uploaded: number; listed: number }
   | { result: 'skipped'; reason: string };
 
@@ -191,7 +192,7 @@ async function handleOnce(
     const detail =
       outcome.result === 'skipped'
         ? `mail ${key.slice(0, 12)} skipped: ${outcome.reason}`
-        : `mail ${key.slice(0, 12)} → ${outcome.result === 'issue' ? 'new issue' : `${outcome.visibility} comment`} ${outcome.issueKey}; ${outcome.uploaded} attachment(s) uploaded, ${outcome.listed} listed`;
+        : `mail ${key.slice(0, 12)} → ${outcome.result === 'issue' ? (outcome.as === 'request' ? 'new request' : 'new issue') : `${outcome.visibility} comment`} ${outcome.issueKey}; ${outcome.uploaded} attachment(s) uploaded, ${outcome.listed} listed${outcome.result === 'issue' && outcome.note ? `; ${outcome.note}` : ''}`;
     await audit(deps, source, owner, key, outcome.result === 'skipped' ? 'ignored' : 'done', detail, outcome.result === 'skipped' ? undefined : outcome.issueKey);
   }
   await afterProcessing(deps, graph, source, listed.id);
@@ -232,11 +233,12 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   const text = bodyText(message.body);
   const listedLines = attachments.listed.length ? `\n\nAttachments not uploaded:\n${attachments.listed.map((l) => `- ${l}`).join('\n')}` : '';
 
-  const named = issueKeyInSubject(subject, source.projectKey);
+  // The key in the subject, else a reply to the bridge's own mail (its Message-ID in In-Reply-To/References).
+  const named = issueKeyInSubject(subject, source.projectKey) ?? issueKeyInReferences(message.internetMessageHeaders ?? [], source.projectKey);
   const issue = named ? await existingIssue(jira, named) : undefined;
   if (issue) {
     const isServiceDesk = issue.projectType === 'service_desk';
-    const account = isServiceDesk ? await senderAccount(jira, sender!) : undefined;
+    const account = isServiceDesk ? await senderAccount(deps, jira, source, sender!) : undefined;
     const customerSide = !!account && (issue.reporter?.accountId === account.accountId || issue.requestParticipants.some((p) => p.accountId === account.accountId));
     const comment = `Mail from ${from}:\n\n${text || '(no text)'}${listedLines}`;
     if (isServiceDesk && customerSide) await jira.addPublicReply(issue.key, comment);
@@ -246,9 +248,46 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   }
   const summary = (subject.replace(/[\r\n\t]+/g, ' ') || '(no subject)').slice(0, 255);
   const description = `Mail from ${from}, received ${message.receivedDateTime ?? ''}.\n\n${text || '(no text)'}${listedLines}`;
+  if (source.createAs === 'request') {
+    const raised = await raiseRequest(deps, jira, source, sender!, senderName, summary, description);
+    if (raised.key) {
+      await jira.addAttachments(raised.key, attachments.files);
+      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+    }
+    const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
+    await jira.addAttachments(created.key, attachments.files);
+    return { result: 'issue', as: 'issue', issueKey: created.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+  }
   const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
   await jira.addAttachments(created.key, attachments.files);
   return { result: 'issue', issueKey: created.key, uploaded: attachments.files.length, listed: attachments.listed.length };
+}
+
+/**
+ * A JSM request raised on behalf of the sender as a customer: their existing account (exact e-mail match), or a new
+ * customer account when the source allows it. Without one, `key` is undefined and `note` says why, and the caller
+ * creates a plain issue with the sender named in the description. The sender's address is not in the note (the
+ * audit names the message by hash only).
+ */
+async function raiseRequest(
+  deps: WorkflowDeps,
+  jira: JiraApi,
+  source: MailSource,
+  sender: string,
+  senderName: string | undefined,
+  summary: string,
+  description: string,
+): Promise<{ key?: string; note?: string }> {
+  let account = await senderAccount(deps, jira, source, sender);
+  let note: string | undefined;
+  if (!account) {
+    if (!source.allowNewCustomers) return { note: 'raised as a plain issue: the sender has no Jira account and this source does not allow new customers' };
+    // A crash after this call finds the account by e-mail next time: no second customer.
+    account = await jira.createCustomer(sender, senderName || sender);
+    note = 'the sender was added as a new customer';
+  }
+  const created = await jira.createRequest({ serviceDeskId: source.serviceDeskId!, requestTypeId: source.requestTypeId!, summary, description, raiseOnBehalfOf: account.accountId });
+  return { key: created.key, note };
 }
 
 async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | undefined> {
@@ -260,8 +299,14 @@ async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | un
   }
 }
 
-/** The sender's Jira account: Jira's user search by address, accepted only on an exact (visible) e-mail match. */
-async function senderAccount(jira: JiraApi, address: string): Promise<JiraUser | undefined> {
+/**
+ * The sender's Jira account: first the bridge's own user mappings of the source's tenant (an address the mapping
+ * knows as the Entra user's mail or UPN: Jira Cloud often hides e-mail addresses, so its search cannot find them),
+ * then Jira's user search by address, accepted only on an exact (visible) e-mail match.
+ */
+async function senderAccount(deps: WorkflowDeps, jira: JiraApi, source: MailSource, address: string): Promise<JiraUser | undefined> {
+  const mapped = await accountIdForAddress(deps, source.tenantId, address);
+  if (mapped) return { accountId: mapped };
   const found = await jira.findUsers(address);
   return found.find((u) => u.emailAddress?.toLowerCase() === address.toLowerCase());
 }

@@ -25,9 +25,24 @@ export const mailSourceInputSchema = z
     /** Issues + comments one sender may cause per hour before further mail is skipped. */
     maxPerSenderPerHour: z.number().int().min(1).max(1000).default(20),
     enabled: z.boolean().default(true),
+    /**
+     * What a new mail raises: a plain issue, or (on a Jira Service Management project) a customer request raised on
+     * behalf of the sender (POST /rest/servicedeskapi/request with `raiseOnBehalfOf`).
+     */
+    createAs: z.enum(['issue', 'request']).default('issue'),
+    /** JSM: the service desk and request type of raised requests (ids as GET /rest/servicedeskapi/servicedesk lists them). */
+    serviceDeskId: z.string().regex(/^\d{1,18}$/, 'must be a service desk id (digits)').optional(),
+    requestTypeId: z.string().regex(/^\d{1,18}$/, 'must be a request type id (digits)').optional(),
+    /**
+     * JSM: a sender without a Jira account becomes a new customer (POST /rest/servicedeskapi/customer). Off by
+     * default: a mailbox open to the internet would otherwise create an account for every address that writes.
+     */
+    allowNewCustomers: z.boolean().default(false),
   })
   .strict()
-  .refine((s) => s.afterProcessing !== 'move' || !!s.moveToFolder, { message: 'moveToFolder is required when afterProcessing is "move"', path: ['moveToFolder'] });
+  .refine((s) => s.afterProcessing !== 'move' || !!s.moveToFolder, { message: 'moveToFolder is required when afterProcessing is "move"', path: ['moveToFolder'] })
+  .refine((s) => s.createAs !== 'request' || !!s.serviceDeskId, { message: 'serviceDeskId is required when createAs is "request"', path: ['serviceDeskId'] })
+  .refine((s) => s.createAs !== 'request' || !!s.requestTypeId, { message: 'requestTypeId is required when createAs is "request"', path: ['requestTypeId'] });
 
 export type MailSourceSettings = z.infer<typeof mailSourceInputSchema>;
 

@@ -351,6 +351,20 @@ export async function accountIdFor(deps: MappingDeps, tenantId: string, entraObj
   return row?.accountId;
 }
 
+/**
+ * The accountId an e-mail address belongs to through the stored mappings (mail → Jira: who sent this?): a mapping
+ * whose Entra `mail` or `userPrincipalName` is the address, case-insensitively (Exchange addresses are). The
+ * partition is read whole because Table storage compares strings case-sensitively; it holds one row per mapped
+ * person of the tenant. Undefined when none or several mappings match (an ambiguous address names no one).
+ */
+export async function accountIdForAddress(deps: Pick<Runtime, 'tables'>, tenantId: string, address: string): Promise<string | undefined> {
+  const want = address.trim().toLowerCase();
+  if (!want) return undefined;
+  const rows = await listPartition<StoredMapping>(await deps.tables.table(tableNames.userMappings), tenantId);
+  const hits = new Set(rows.filter((r) => r.mail?.toLowerCase() === want || r.userPrincipalName?.toLowerCase() === want).map((r) => r.rowKey));
+  return hits.size === 1 ? [...hits][0] : undefined;
+}
+
 function withoutKeys<T extends object>(row: T & { partitionKey?: string; rowKey?: string; etag?: string; updatedAt?: string }) {
   const { partitionKey: _p, rowKey: _r, etag: _e, updatedAt: _u, ...rest } = row;
   return rest as Omit<T, 'partitionKey' | 'rowKey' | 'etag' | 'updatedAt'>;

@@ -7,6 +7,7 @@
 //   GET  /rest/api/3/user?accountId=              GET /rest/api/3/user/search?query=  GET /rest/api/3/myself
 //   GET  /rest/api/3/field
 //   GET  /rest/servicedeskapi/request/{idOrKey}   GET …/participant                   GET|POST …/comment
+//   POST /rest/servicedeskapi/request             POST /rest/servicedeskapi/customer
 //
 // Bodies follow Atlassian's REST v3 / JSM reference shapes (and pass jira.js's zod schemas; the unit test runs the
 // client with `onSchemaMismatch: 'throw'`). Auth is Basic `email:apiToken` as for Jira Cloud API tokens.
@@ -259,6 +260,10 @@ export class FakeJira {
    * (or Administer Jira) of the caller (api-group-user-search, GET /rest/api/3/user/permission/search).
    */
   apiUserAdministersProjects = true;
+  /** Whether the API user is a Jira administrator: JSM's "Create customer" requires it (see `createCustomer`). */
+  apiUserIsJiraAdmin = true;
+  /** JSM service desks (see `addServiceDesk`): id → project and request types. */
+  readonly serviceDesks = new Map<string, { projectKey: string; requestTypes: JsmRequestType[] }>();
 
   constructor(options: FakeJiraOptions = {}) {
     this.credentials = { email: options.email ?? 'bridge@example.com', apiToken: options.apiToken ?? `test-token-${randomUUID()}` };
@@ -370,6 +375,14 @@ export class FakeJira {
       ),
     };
     return this.addIssue({ key: seed.key, fields }, { participants: participants.map((p) => p.accountId), requestType });
+  }
+
+  /** Seeds a JSM service desk of `projectKey` with its request types (ids as GET /rest/servicedeskapi/servicedesk lists them). */
+  addServiceDesk(seed: { id: string; projectKey: string; requestTypes: Array<{ id: string; name: string }> }): void {
+    this.serviceDesks.set(seed.id, {
+      projectKey: seed.projectKey,
+      requestTypes: seed.requestTypes.map((rt) => ({ id: rt.id, name: rt.name, serviceDeskId: seed.id, portalId: seed.id, issueTypeId: '10005' })),
+    });
   }
 
   /** Grants project permissions (keys as GET /rest/api/3/permissions names them) to an account on a project. */
@@ -542,6 +555,79 @@ export class FakeJira {
   }
 
   /**
+   * POST /rest/servicedeskapi/request (JSM Cloud REST "Create customer request",
+   * developer.atlassian.com/cloud/jira/service-desk/rest/api-group-request/#api-rest-servicedeskapi-request-post):
+   * `serviceDeskId`, `requestTypeId` and the request type's required `requestFieldValues` (summary at least);
+   * `raiseOnBehalfOf` is the customer's accountId. Rich text fields are plain strings unless `isAdfRequest` is true.
+   * Answers 201 with the CustomerRequest. The error wording below is this fake's; the statuses follow the reference
+   * (400 for invalid input, 404 for a service desk the caller cannot see).
+   */
+  private createCustomerRequest(body: unknown): { status: number; body?: unknown } {
+    const b = (body ?? {}) as { serviceDeskId?: unknown; requestTypeId?: unknown; raiseOnBehalfOf?: unknown; requestFieldValues?: Record<string, unknown>; isAdfRequest?: unknown };
+    const desk = this.serviceDesks.get(String(b.serviceDeskId ?? ''));
+    if (!desk) throw new JiraError(404, { errorMessages: [`The service desk ${String(b.serviceDeskId)} does not exist or you do not have permission to see it.`], errors: {} });
+    const rt = desk.requestTypes.find((r) => r.id === String(b.requestTypeId ?? ''));
+    if (!rt) throw bad({}, [`The request type ${String(b.requestTypeId)} does not exist in service desk ${String(b.serviceDeskId)}.`]);
+    const values = b.requestFieldValues ?? {};
+    const errors: Record<string, string> = {};
+    if (typeof values.summary !== 'string' || !values.summary.trim()) errors.summary = 'You must specify a summary of the issue.';
+    else if (values.summary.length > 255 || /[\r\n]/.test(values.summary)) errors.summary = 'Summary must be less than 255 characters and on one line.';
+    if (values.description !== undefined && (b.isAdfRequest === true ? !validAdf(values.description) : typeof values.description !== 'string')) errors.description = 'Invalid description.';
+    if (Object.keys(errors).length) throw bad(errors);
+    let reporter: FakeJiraUser | undefined = this.apiUser;
+    if (b.raiseOnBehalfOf !== undefined) {
+      reporter = this.users.get(String(b.raiseOnBehalfOf));
+      if (!reporter || !reporter.active) throw bad({}, [`The user ${String(b.raiseOnBehalfOf)} does not exist.`]);
+    }
+    let number = [...this.issues.values()].filter((i) => i.key.startsWith(`${desk.projectKey}-`)).length + 1;
+    while (this.issue(`${desk.projectKey}-${number}`)) number++;
+    const now = Date.now();
+    const description = values.description === undefined ? null : b.isAdfRequest === true ? values.description : adfText(String(values.description));
+    const issue = this.addIssue(
+      {
+        key: `${desk.projectKey}-${number}`,
+        fields: {
+          summary: values.summary,
+          description,
+          issuetype: { id: rt.issueTypeId, name: '[System] Service request', subtask: false },
+          project: { id: '10001', key: desk.projectKey, name: `${desk.projectKey} Service Desk`, projectTypeKey: 'service_desk', simplified: false },
+          status: { id: '10001', name: 'Waiting for support', statusCategory: statusCategory('new') },
+          reporter: { accountId: reporter.accountId },
+          creator: { accountId: this.apiUser.accountId },
+          assignee: null,
+          labels: [],
+          created: jiraTime(now),
+          updated: jiraTime(now),
+          [this.fieldIds.requestParticipants]: [],
+        },
+      },
+      { requestType: rt },
+    );
+    return { status: 201, body: this.customerRequestBody(issue) };
+  }
+
+  /**
+   * POST /rest/servicedeskapi/customer (JSM Cloud REST "Create customer",
+   * developer.atlassian.com/cloud/jira/service-desk/rest/api-group-customer/#api-rest-servicedeskapi-customer-post):
+   * body `email` and `displayName`; requires the Jira Administrator global permission (403 otherwise). An address
+   * that already has an account is refused: 400, or 409 with `strictConflictStatusCode=true`. Answers 201 with the
+   * new customer's UserDTO.
+   */
+  private createCustomer(body: unknown, q: URLSearchParams): { status: number; body?: unknown } {
+    if (!this.apiUserIsJiraAdmin) throw new JiraError(403, { errorMessages: ['You do not have permission to create customers.'], errors: {} });
+    const b = (body ?? {}) as { email?: unknown; displayName?: unknown; fullName?: unknown };
+    const email = typeof b.email === 'string' ? b.email.trim() : '';
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw bad({ email: 'Enter a valid email address.' });
+    const displayName = typeof b.displayName === 'string' && b.displayName.trim() ? b.displayName : typeof b.fullName === 'string' ? b.fullName : '';
+    if (!displayName.trim()) throw bad({ displayName: 'Enter a display name.' });
+    if ([...this.users.values()].some((u) => (u.emailAddress ?? '').toLowerCase() === email.toLowerCase())) {
+      throw new JiraError(q.get('strictConflictStatusCode') === 'true' ? 409 : 400, { errorMessages: ['An account already exists for this email.'], errors: {} });
+    }
+    const user = this.addUser({ displayName, emailAddress: email, accountType: 'customer' });
+    return { status: 201, body: this.jsmUser(user) };
+  }
+
+  /**
    * POST /rest/api/3/issue/{key}/attachments (REST v3 "Add attachment"): multipart/form-data with the files in
    * parts named `file`, and the `X-Atlassian-Token: no-check` header, without which Jira blocks the request (XSRF
    * check). Answers 200 with the list of attachments created.
@@ -584,6 +670,8 @@ export class FakeJira {
     const at = (...parts: string[]) => parts.length === s.length && parts.every((p, i) => p === '*' || p === s[i]);
 
     if (at('rest', 'api', '3', 'issue') && method === 'POST') return this.createIssue(body, caller);
+    if (at('rest', 'servicedeskapi', 'request') && method === 'POST') return this.createCustomerRequest(body);
+    if (at('rest', 'servicedeskapi', 'customer') && method === 'POST') return this.createCustomer(body, q);
     if (at('rest', 'api', '3', 'myself') && method === 'GET') return { status: 200, body: this.userBody(caller) };
     if (at('rest', 'api', '3', 'field') && method === 'GET') return { status: 200, body: this.fieldList() };
     if (at('rest', 'api', '3', 'user') && method === 'GET') {

@@ -12,6 +12,8 @@ import { listAudit } from '../../shared/jobs/audit.js';
 import { adminMailIn } from '../../shared/mailIn/admin.js';
 import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
 import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
+import { bridgeMessageId } from '../../shared/mail/stakeholderMail.js';
+import { saveMapping } from '../../shared/people/mapping.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
@@ -206,6 +208,95 @@ describe('mail → Jira', () => {
     assert.doesNotMatch(String(fromCustomer!.body), /old/);
     assert.equal(fromVendor!.jsdPublic, false);
     assert.equal(issuesOf(project).length, 1, 'no new issue for replies');
+  });
+
+  it('refuses a request source without its service desk or request type (400 naming the field)', async () => {
+    const noDesk = await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', requestTypeId: '11' });
+    assert.equal(noDesk.status, 400);
+    assert.match(noDesk.body.error.message, /serviceDeskId/);
+    const noType = await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', serviceDeskId: '2' });
+    assert.equal(noType.status, 400);
+    assert.match(noType.body.error.message, /requestTypeId/);
+    assert.equal((await call('PUT', undefined, { tenantId: h.tenantId, createAs: 'request', serviceDeskId: 'desk', requestTypeId: '11' })).status, 400);
+    assert.equal((await call('GET', undefined)).status, 404, 'nothing saved');
+  });
+
+  it('raises a JSM request on behalf of a known customer, and of a new customer only when the source allows it', async () => {
+    h.jira.addServiceDesk({ id: `9${n}`, projectKey: project, requestTypes: [{ id: '25', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `9${n}`, requestTypeId: '25' });
+    const known = h.jira.addUser({ displayName: 'Kim Known', emailAddress: `kim${n}@customer.example`, accountType: 'customer' });
+    h.graph.mailIn.deliver(inbox, { subject: 'Cannot log in', from: { name: 'Kim Known', address: `kim${n}@customer.example` }, contentType: 'text', body: 'Password rejected.' });
+    h.graph.mailIn.deliver(inbox, { subject: 'Who am I', from: { name: 'Nora New', address: `nora${n}@newcomer.example` }, contentType: 'text', body: 'First mail.' });
+    assert.equal((await poll())?.issues, 2);
+    const request = issuesOf(project).find((i) => i.fields.summary === 'Cannot log in')!;
+    assert.equal(request.requestType?.id, '25', 'raised through the service desk API');
+    assert.equal((request.fields.reporter as { accountId: string }).accountId, known.accountId, 'on behalf of the sender');
+    assert.match(JSON.stringify(request.fields.description), /Password rejected\./);
+    // No account and no permission to create customers: a plain issue naming the sender, and the audit says why.
+    const plain = issuesOf(project).find((i) => i.fields.summary === 'Who am I')!;
+    assert.equal(plain.requestType, undefined);
+    assert.match(JSON.stringify(plain.fields.description), new RegExp(`Nora New <nora${n}@newcomer\\.example>`));
+    assert.equal(h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length, 0);
+    assert.ok((await listAudit(deps, h.siteId, request.key)).some((a) => /new request/.test(a.detail ?? '')));
+    const audit = await listAudit(deps, h.siteId, plain.key);
+    assert.ok(audit.some((a) => /new issue .*does not allow new customers/.test(a.detail ?? '')), JSON.stringify(audit));
+
+    // Once the source allows new customers, an unknown sender becomes a customer and the request is theirs.
+    await addSource({ createAs: 'request', serviceDeskId: `9${n}`, requestTypeId: '25', allowNewCustomers: true });
+    h.graph.mailIn.deliver(inbox, { subject: 'Second try', from: { name: 'Olga Other', address: `olga${n}@newcomer.example` }, contentType: 'text', body: 'Hello.' });
+    assert.equal((await poll())?.issues, 1);
+    const customer = [...h.jira.users.values()].find((u) => u.emailAddress === `olga${n}@newcomer.example`);
+    assert.equal(customer?.accountType, 'customer');
+    assert.equal(customer?.displayName, 'Olga Other');
+    const raised = issuesOf(project).find((i) => i.fields.summary === 'Second try')!;
+    assert.equal((raised.fields.reporter as { accountId: string }).accountId, customer!.accountId);
+    assert.ok(raised.requestType);
+  });
+
+  it('knows a sender Jira hides the e-mail of through the bridge\'s user mappings (public reply, request on their behalf)', async () => {
+    // Jira Cloud hides this customer's address (profile visibility), so its user search cannot match it; the
+    // bridge's mapping of the same person (Entra mail ↔ accountId) can. The mapped address differs in case.
+    const hidden = h.jira.addUser({ displayName: 'Hana Hidden', emailAddress: `hana${n}@contoso.example`, emailVisible: false, accountType: 'customer' });
+    await saveMapping(deps, h.tenantId, { accountId: hidden.accountId, entraObjectId: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', mail: `Hana${n}@Contoso.example`, isGuest: false, source: 'email' });
+    h.jira.addServiceDesk({ id: `8${n}`, projectKey: project, requestTypes: [{ id: '26', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `8${n}`, requestTypeId: '26' });
+    const customersBefore = h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length;
+    const jsm = h.jira.addJsmIssue({ key: `${project}-50`, summary: 'Laptop', kind: 'serviceRequest', reporter: hidden });
+    h.graph.mailIn.deliver(inbox, { subject: `RE: ${project}-50 Laptop`, from: { address: `hana${n}@contoso.example` }, contentType: 'text', body: 'Any news?' });
+    h.graph.mailIn.deliver(inbox, { subject: 'New monitor please', from: { address: `hana${n}@contoso.example` }, contentType: 'text', body: 'A second one.' });
+    const s = await poll();
+    assert.equal(s?.comments, 1, JSON.stringify(s));
+    assert.equal(jsm.comments[0]!.jsdPublic, true, 'the reporter, found through the mapping: a public reply');
+    const raised = issuesOf(project).find((i) => i.fields.summary === 'New monitor please')!;
+    assert.ok(raised.requestType, 'raised as a request, not a plain issue');
+    assert.equal((raised.fields.reporter as { accountId: string }).accountId, hidden.accountId);
+    assert.equal(h.jira.requestsTo('POST', /^\/rest\/servicedeskapi\/customer$/).length, customersBefore, 'no customer created for a known person');
+  });
+
+  it('a reply to the bridge\'s own stakeholder mail becomes a comment on its issue without the key in the subject', async () => {
+    await addSource();
+    const issue = h.jira.addIssueFromWebhookFixture('issue_created.story.json');
+    const target = h.jira.addIssue({ key: `${project}-33`, fields: { ...issue.fields, summary: 'Release notes' } });
+    const sent = bridgeMessageId(target.key, 'job-42', h.jira.baseUrl);
+    const other = bridgeMessageId('OTHER-1', 'job-43', h.jira.baseUrl);
+    // Outlook's reply: In-Reply-To the message answered, References the whole chain (RFC 5322 §3.6.4).
+    h.graph.mailIn.deliver(inbox, {
+      subject: 'RE: Status update',
+      from: { address: 'stakeholder@partner.example' },
+      contentType: 'text',
+      body: 'Thanks, noted.',
+      headers: [
+        { name: 'In-Reply-To', value: sent },
+        { name: 'References', value: `<unrelated@partner.example> ${sent}` },
+      ],
+    });
+    // A reply to the bridge's mail about another project's issue names no issue here: a new issue.
+    h.graph.mailIn.deliver(inbox, { subject: 'RE: Elsewhere', from: { address: 'stakeholder@partner.example' }, contentType: 'text', body: 'Hm.', headers: [{ name: 'In-Reply-To', value: other }] });
+    const s = await poll();
+    assert.equal(s?.comments, 1, JSON.stringify(s));
+    assert.equal(s?.issues, 1, JSON.stringify(s));
+    assert.equal(target.comments.length, 1);
+    assert.match(JSON.stringify(target.comments[0]!.body), /Thanks, noted\./);
   });
 
   it('skips auto-replies, bulk mail, its own mail and blocked domains, and audits each reason', async () => {

@@ -6,6 +6,7 @@ import type { JiraIssue } from '../../../shared/jira/issue.js';
 import { explainMailError, toMailError } from '../../../shared/mail/errors.js';
 import { graphMessage, uniqueAddresses } from '../../../shared/mail/send.js';
 import { stakeholderChatHtml, stakeholderMail } from '../../../shared/mail/stakeholderMail.js';
+import { issueKeyInReferences } from '../../../shared/mailIn/content.js';
 
 const issue: JiraIssue = {
   id: '10001',
@@ -47,6 +48,16 @@ describe('stakeholder mail', () => {
       { name: 'x-jira-m365-job', value: 'job-1' },
     ]);
     assert.equal('from' in graphMessage(mail), false);
+  });
+
+  it('sends with a Message-ID that mail → Jira recognises in a reply, for this issue only', () => {
+    const message = graphMessage(mail);
+    assert.match(message.internetMessageId ?? '', /^<jira-m365\.INC-7\.[0-9a-f]{24}@acme\.atlassian\.net>$/);
+    assert.notEqual(stakeholderMail({ issue, jiraBaseUrl: 'https://acme.atlassian.net', message: 'm', recipients: ['a@x.example'], jobId: 'job-2' }).internetMessageId, mail.internetMessageId, 'one id per send');
+    assert.equal(issueKeyInReferences([{ name: 'In-Reply-To', value: mail.internetMessageId! }], 'INC'), 'INC-7');
+    assert.equal(issueKeyInReferences([{ name: 'references', value: `<a@b.example> ${mail.internetMessageId!}` }], 'INC'), 'INC-7');
+    assert.equal(issueKeyInReferences([{ name: 'In-Reply-To', value: mail.internetMessageId! }], 'OPS'), undefined, 'another project');
+    assert.equal(issueKeyInReferences([{ name: 'In-Reply-To', value: '<jira-m365.INC-7.zz@evil.example>' }], 'INC'), undefined, 'not the bridge\'s form');
   });
 
   it('escapes the chat version too', () => {
