@@ -161,6 +161,10 @@ describe('mail → Jira over folder change notifications', () => {
     assert.equal(creates.at(-1)!.status, 201, 'Graph validated both URLs against the running handler');
     const index = await readSubscriptionIndex(deps, s.id);
     assert.equal(index?.target, 'mail-in');
+    const shown = (await call('GET', undefined)).body;
+    assert.equal(shown.notifications.state, 'active');
+    assert.equal(shown.notifications.expiresAt, s.expirationDateTime);
+    assert.doesNotMatch(JSON.stringify(shown), /graph-client-state|clientState/, 'no secret or its name');
 
     const { statuses } = await h.graph.mailIn.deliverAndNotify(inbox, { subject: 'VPN is down', from: { address: 'carol@customer.example' }, body: '<p>since 9:00</p>' });
     assert.deepEqual(statuses, [202]);
@@ -259,6 +263,8 @@ describe('mail → Jira over folder change notifications', () => {
     const row = await readMailSubscription(deps, h.siteId, project);
     assert.equal(row?.state, 'unsupported');
     assert.match(row!.lastError!, /shared mailbox/);
+    const shown = (await call('GET', undefined)).body;
+    assert.equal(shown.notifications.state, 'unsupported', 'the manage API says why there are no notifications');
     assert.equal([...h.graph.subscriptions.values()].filter((s) => /desk/i.test(s.resource)).length, 0);
   });
 
