@@ -103,11 +103,18 @@ export async function runMailInJob(deps: WorkflowDeps, raw: unknown, trigger: { 
     // (the timer renews every 15 minutes, and a notification's path stays one table read shorter).
     const reason = parsed.data.reason;
     if (reason !== 'notification' && reason !== 'missed') {
-      const detail =
-        reason === 'reauthorizationRequired'
-          ? await reauthorizeMailSubscription(deps, source)
-          : await ensureMailSubscription(deps, source, reason === 'subscriptionRemoved' ? { recreate: 'subscriptionRemoved' } : {});
-      deps.log.info('mail-in.subscription', { siteId: source.siteId, projectKey: source.projectKey, reason, detail });
+      try {
+        const detail =
+          reason === 'reauthorizationRequired'
+            ? await reauthorizeMailSubscription(deps, source)
+            : await ensureMailSubscription(deps, source, reason === 'subscriptionRemoved' ? { recreate: 'subscriptionRemoved' } : {});
+        deps.log.info('mail-in.subscription', { siteId: source.siteId, projectKey: source.projectKey, reason, detail });
+      } catch (e) {
+        // Graph trouble with the subscription (a refused renewal, a 5xx) never holds up reading the mail: the next
+        // timer run tries the subscription again.
+        if (!(e instanceof GraphRequestError)) throw e;
+        deps.log.warn('mail-in.subscription.failed', { siteId: source.siteId, projectKey: source.projectKey, reason, status: e.status, code: e.code });
+      }
     }
     return await pollSource(deps, source, owner);
   } catch (e) {

@@ -229,6 +229,18 @@ describe('mail → Jira over folder change notifications', () => {
     assert.deepEqual(issuesOf(project).map((i) => i.fields.summary), ['While unsubscribed'], 'and the catch-up read what arrived meanwhile');
   });
 
+  it('a refused renewal does not hold up reading the mail: the catch-up runs, the next timer run tries again', async () => {
+    const s = await subscribedSource();
+    h.clock.advance(6 * 24 * 3_600_000);
+    h.graph.failNext({ method: 'PATCH', pathPattern: `/subscriptions/${s.id}`, status: 403, code: 'ExtensionError' });
+    h.graph.mailIn.deliver(inbox, { subject: 'Renewal day', from: { address: 'frank@customer.example' } });
+    await runJob('timer');
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary), ['Renewal day']);
+    assert.ok(logs.some((l) => l.event === 'mail-in.subscription.failed' && l.fields?.status === 403));
+    await runJob('timer');
+    assert.equal(h.graph.requestsTo('PATCH', `/subscriptions/${s.id}`).at(-1)?.status, 200, 'renewed on the next run');
+  });
+
   /** Graph sends subscriptionRemoved after it removed the subscription: posted here as Graph would. */
   async function postLifecycle(s: FakeSubscription, lifecycleEvent: string): Promise<number> {
     const body = { value: [{ subscriptionId: s.id, subscriptionExpirationDateTime: s.expirationDateTime, tenantId: s.tenantId, clientState: s.clientState, lifecycleEvent }] };
