@@ -15,6 +15,7 @@ import { tokensEqual } from '../jira/signature.js';
 import type { NewJobMessage } from '../jobs/messages.js';
 import { bodyTooLarge, fail, methodNotAllowed, ok, parseJson, requireJson, type HttpOutcome, type RawRequest } from '../http/outcome.js';
 import { queueNames } from '../storage/queues.js';
+import { pollMessage, type MailInMessage } from '../mailIn/ingest.js';
 import { readSubscriptionIndex, type SubscriptionIndexRow } from './store.js';
 
 export type NotificationDeps = Pick<Runtime, 'tables' | 'secrets' | 'queues' | 'clock' | 'log' | 'config'> & {
@@ -62,6 +63,7 @@ export async function acceptGraphNotifications(request: RawRequest, deps: Notifi
   if (!body.success) return fail(400, 'invalid_notification', 'the body must be {"value":[…]} with 1 to 1000 notifications');
 
   const jobs: NewJobMessage[] = [];
+  const mailJobs = new Map<string, MailInMessage>();
   const dropped: Record<string, number> = {};
   const drop = (reason: string, fields: Record<string, unknown>) => {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
@@ -80,11 +82,25 @@ export async function acceptGraphNotifications(request: RawRequest, deps: Notifi
       continue;
     }
     if (!item.clientState || !tokensEqual(item.clientState, sub.clientState)) {
-      drop('client-state-mismatch', { subscriptionId: item.subscriptionId, siteId: sub.index.siteId, issueKey: sub.index.issueKey });
+      drop('client-state-mismatch', { subscriptionId: item.subscriptionId, ...whereOf(sub.index) });
       continue;
     }
     if (item.tenantId && item.tenantId.toLowerCase() !== sub.index.tenantId.toLowerCase()) {
-      drop('tenant-mismatch', { subscriptionId: item.subscriptionId, siteId: sub.index.siteId, issueKey: sub.index.issueKey });
+      drop('tenant-mismatch', { subscriptionId: item.subscriptionId, ...whereOf(sub.index) });
+      continue;
+    }
+    if (sub.index.target === 'mail-in') {
+      // A mail folder subscription: the notification only starts the source's delta catch-up (its claims keep each
+      // message exactly once); one catch-up per source per batch, whatever the batch holds for it.
+      const reason = mailReason(item);
+      if (!reason) {
+        drop(item.lifecycleEvent ? 'unknown-lifecycle-event' : 'change-type-ignored', { subscriptionId: item.subscriptionId, ...whereOf(sub.index) });
+        continue;
+      }
+      const key = `${sub.index.siteId}\n${sub.index.projectKey}`;
+      const earlier = mailJobs.get(key);
+      // A lifecycle event outranks a plain "created": it also repairs the subscription.
+      if (!earlier || earlier.reason === 'notification') mailJobs.set(key, pollMessage(sub.index, reason, deps.clock.now()));
       continue;
     }
     const base = { v: 1 as const, kind: 'job' as const, jobId: randomUUID(), siteId: sub.index.siteId, issueKey: sub.index.issueKey, source: 'graph' as const, requestedAt: deps.clock.now().toISOString() };
@@ -114,14 +130,28 @@ export async function acceptGraphNotifications(request: RawRequest, deps: Notifi
   }
 
   // In parallel: Graph batches up to 1000 items and wants the answer within 3 s.
-  await Promise.all(jobs.map((job) => deps.queues.send(queueNames.chatToJiraJobs, job)));
+  await Promise.all([
+    ...jobs.map((job) => deps.queues.send(queueNames.chatToJiraJobs, job)),
+    ...[...mailJobs.values()].map((job) => deps.queues.send(queueNames.mailIn, job)),
+  ]);
   const droppedCount = Object.values(dropped).reduce((a, b) => a + b, 0);
   if (droppedCount > 0) {
     // A metric-like line (one per request) that a log query or alert can sum: forged or stale notifications.
     deps.log.warn('metric', { name: 'graph.notifications.dropped', value: droppedCount, reasons: dropped });
   }
-  deps.log.info('graph.notifications.accepted', { accepted: jobs.length, dropped: droppedCount, jobIds: jobs.map((j) => j.jobId) });
+  deps.log.info('graph.notifications.accepted', { accepted: jobs.length, mailCatchUps: mailJobs.size, dropped: droppedCount, jobIds: jobs.map((j) => j.jobId) });
   return ok({ status: 'accepted' }, 202);
+}
+
+function whereOf(index: SubscriptionIndexRow): Record<string, string> {
+  return index.target === 'mail-in' ? { siteId: index.siteId, projectKey: index.projectKey } : { siteId: index.siteId, issueKey: index.issueKey };
+}
+
+/** What a mail subscription's notification asks of the source's catch-up job (undefined: not acted on). */
+function mailReason(item: z.infer<typeof itemSchema>): MailInMessage['reason'] | undefined {
+  if (item.lifecycleEvent) return (lifecycleEvents as readonly string[]).includes(item.lifecycleEvent) ? (item.lifecycleEvent as LifecycleEvent) : undefined;
+  // Only new mail is subscribed to; Graph names the message (`Users/{id}/Messages/{id}`) but the catch-up reads it.
+  return item.changeType === 'created' ? 'notification' : undefined;
 }
 
 /**

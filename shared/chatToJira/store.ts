@@ -39,7 +39,8 @@ export interface ChatSubscriptionRow {
   updatedAt: string;
 }
 
-export interface SubscriptionIndexRow {
+export interface ChatSubscriptionIndexRow {
+  target?: 'chat';
   siteId: string;
   issueId: string;
   issueKey: string;
@@ -48,6 +49,17 @@ export interface SubscriptionIndexRow {
   chatId: string;
   clientStateSecret: string;
 }
+
+/** A mail source's folder subscription (../mailIn/subscription.ts): its notifications start that source's catch-up. */
+export interface MailSubscriptionIndexRow {
+  target: 'mail-in';
+  siteId: string;
+  projectKey: string;
+  tenantId: string;
+  clientStateSecret: string;
+}
+
+export type SubscriptionIndexRow = ChatSubscriptionIndexRow | MailSubscriptionIndexRow;
 
 type Deps = Pick<Runtime, 'tables'>;
 

@@ -17,6 +17,7 @@ import { readTenant } from '../storage/tenantConnections.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure, mailboxName } from './explain.js';
 import { folderPath, pollMessage } from './ingest.js';
+import { readMailSubscription, removeMailSubscription } from './subscription.js';
 import { deleteMailSource, getMailSource, mailSourceInputSchema, publicMailSource, putMailSource, type MailSource } from './sources.js';
 
 const projectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as SUP');
@@ -40,7 +41,11 @@ export async function adminMailIn(deps: WorkflowDeps, request: AdminRequest): Pr
   if (!action) {
     if (request.method === 'GET') {
       const source = await getMailSource(deps, siteId, projectKey);
-      return source ? ok(publicMailSource(source)) : fail(404, 'unknown_mail_source', `project ${projectKey} of site ${siteId} has no mail source`);
+      if (!source) return fail(404, 'unknown_mail_source', `project ${projectKey} of site ${siteId} has no mail source`);
+      // The folder subscription as an admin needs it (no subscription id, no secret name): until when, or why not.
+      const sub = await readMailSubscription(deps, siteId, projectKey);
+      const notifications = sub ? { state: sub.state, expiresAt: sub.expiresAt, lastEvent: sub.lastEvent, lastError: sub.lastError } : { state: 'none' };
+      return ok({ ...publicMailSource(source), notifications });
     }
     if (request.method === 'PUT') {
       if (!(await getSite(deps, siteId))) return fail(404, 'unknown_site', `no site is registered with id ${siteId}`);
@@ -50,9 +55,12 @@ export async function adminMailIn(deps: WorkflowDeps, request: AdminRequest): Pr
         return fail(400, 'invalid_request', `${issue.path.length ? `body.${issue.path.join('.')}` : 'body'}: ${issue.message}`);
       }
       const saved = await putMailSource(deps, siteId, projectKey, { ...input.data, tenantId: input.data.tenantId.toLowerCase() });
+      // Turned off: no more notifications. A changed folder or mailbox gets its new subscription at the next catch-up.
+      if (!saved.enabled) await removeMailSubscription(deps, siteId, projectKey, 'source disabled');
       return ok(publicMailSource(saved));
     }
     if (request.method === 'DELETE') {
+      await removeMailSubscription(deps, siteId, projectKey, 'source deleted');
       return (await deleteMailSource(deps, siteId, projectKey)) ? { status: 204 } : fail(404, 'unknown_mail_source', `project ${projectKey} of site ${siteId} has no mail source`);
     }
     return methodNotAllowed(['GET', 'PUT', 'DELETE']);

@@ -21,6 +21,7 @@ import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
 
 export const mailInMessageSchema = z.object({
@@ -28,7 +29,9 @@ export const mailInMessageSchema = z.object({
   kind: z.literal('mail-in'),
   siteId: z.string().min(1),
   projectKey: z.string().min(1),
-  reason: z.enum(['timer', 'manual', 'missed']),
+  // `notification`: a folder change notification; the lifecycle events come from the folder's subscription
+  // (./subscription.ts) and also repair it; `missed` reads what Graph could not deliver.
+  reason: z.enum(['timer', 'manual', 'missed', 'notification', 'subscriptionRemoved', 'reauthorizationRequired']),
   requestedAt: z.string(),
 });
 export type MailInMessage = z.infer<typeof mailInMessageSchema>;
@@ -90,9 +93,30 @@ export async function runMailInJob(deps: WorkflowDeps, raw: unknown, trigger: { 
     return undefined;
   }
   const source = await getMailSource(deps, parsed.data.siteId, parsed.data.projectKey);
-  if (!source || !source.enabled) return undefined;
+  if (!source || !source.enabled) {
+    // A source removed or turned off: its folder subscription (if the manage API could not remove it) goes too.
+    await removeMailSubscription(deps, parsed.data.siteId, parsed.data.projectKey, source ? 'source disabled' : 'source deleted');
+    return undefined;
+  }
   const owner = `mail-in:${source.siteId}:${source.projectKey}:${deps.clock.now().toISOString()}`;
   try {
+    // The subscription first, so mail arriving during this catch-up is notified; a plain notification skips it
+    // (the timer renews every 15 minutes, and a notification's path stays one table read shorter).
+    const reason = parsed.data.reason;
+    if (reason !== 'notification' && reason !== 'missed') {
+      try {
+        const detail =
+          reason === 'reauthorizationRequired'
+            ? await reauthorizeMailSubscription(deps, source)
+            : await ensureMailSubscription(deps, source, reason === 'subscriptionRemoved' ? { recreate: 'subscriptionRemoved' } : {});
+        deps.log.info('mail-in.subscription', { siteId: source.siteId, projectKey: source.projectKey, reason, detail });
+      } catch (e) {
+        // Graph trouble with the subscription (a refused renewal, a 5xx) never holds up reading the mail: the next
+        // timer run tries the subscription again.
+        if (!(e instanceof GraphRequestError)) throw e;
+        deps.log.warn('mail-in.subscription.failed', { siteId: source.siteId, projectKey: source.projectKey, reason, status: e.status, code: e.code });
+      }
+    }
     return await pollSource(deps, source, owner);
   } catch (e) {
     if (e instanceof ServiceUserUnavailableError) {

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FakeGraph, Route } from '../graph.js';
 import type { FakeUser } from './state.js';
+import { mailFolderOf } from './subscriptions.js';
 import { addressedUser } from './users.js';
 import { appOnly, GraphError, select, timestamp, type GraphCall } from './wire.js';
 
@@ -80,6 +81,11 @@ export class FakeMailIn {
 
   constructor(private readonly graph: FakeGraph) {}
 
+  /** The arrival number of the newest message anywhere in the fake (delta tokens are positions in this order). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   /** Exchange Full Access for `userId` on `mailbox` (Add-MailboxPermission in real life). */
   grantFullAccess(userId: string, mailbox: FakeUser): void {
     this.fullAccess.add(`${userId}|${mailbox.id}`);
@@ -100,6 +106,29 @@ export class FakeMailIn {
     const folder = { id: `AAMkFolder-${randomUUID()}`, displayName };
     this.foldersOf(mailbox).push(folder);
     return folder;
+  }
+
+  /**
+   * Delivers a message and sends a `created` change notification to every subscription on its folder, as Graph
+   * does for Outlook messages: resource `Users/{user id}/Messages/{message id}` and a resourceData naming the
+   * message (webhooks-delivery, outlook-change-notifications-overview). Resolves with the HTTP statuses.
+   */
+  async deliverAndNotify(mailbox: FakeUser, seed: MessageSeed): Promise<{ message: FakeMailMessage; statuses: number[] }> {
+    const message = this.deliver(mailbox, seed);
+    const statuses: number[] = [];
+    for (const s of [...this.graph.subscriptions.values()]) {
+      const watched = mailFolderOf(this.graph, s);
+      if (!watched || watched.userId !== mailbox.id || watched.folderId !== message.folderId || !s.changeType.split(',').includes('created')) continue;
+      const resource = `Users/${mailbox.id}/Messages/${message.id}`;
+      statuses.push(
+        await this.graph.notify(s.id, {
+          changeType: 'created',
+          resource,
+          resourceData: { '@odata.type': '#Microsoft.Graph.Message', '@odata.id': resource, '@odata.etag': `W/"${message.seq}"`, id: message.id },
+        }),
+      );
+    }
+    return { message, statuses };
   }
 
   /** Delivers a message to a folder (default Inbox) of `mailbox`, in the shape Exchange gives it. */
@@ -256,9 +285,12 @@ function delta(graph: FakeGraph, call: GraphCall) {
   const pageSize = Number(/odata\.maxpagesize=(\d+)/.exec(call.headers.prefer ?? '')?.[1] ?? 10);
   const pending = graph.mailIn.messages.filter((m) => m.mailboxUserId === mailbox.id && m.folderId === folder.id && m.seq > afterSeq && Date.parse(m.receivedDateTime) >= since);
   const page = pending.slice(0, pageSize);
-  const last = page.at(-1)?.seq ?? afterSeq;
-  const base = `${graph.baseUrl}/users/${encodeURIComponent(mailbox.id)}/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`;
   const more = pending.length > page.length;
+  // The last page's token covers everything up to now, also what the $filter left out: a delta link only answers
+  // changes made after it was issued (delta-query overview). (Taking the last *returned* message here made an
+  // empty filtered first sync replay the folder's older mail on the next round.)
+  const last = more ? page.at(-1)!.seq : Math.max(afterSeq, graph.mailIn.lastSeq);
+  const base = `${graph.baseUrl}/users/${encodeURIComponent(mailbox.id)}/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`;
   const next = graph.mailIn.newDeltaToken(mailbox.id, folder.id, last);
   return {
     status: 200,

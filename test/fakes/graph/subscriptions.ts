@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FakeGraph, Route } from '../graph.js';
 import type { FakeSubscription } from './state.js';
 import { tokenPermissions } from '../tokens.js';
+import { addressedUser } from './users.js';
 import { appOnly, GraphError, type GraphCall } from './wire.js';
 
 /**
@@ -33,6 +34,44 @@ function checkChatMessagesResource(graph: FakeGraph, call: GraphCall, resource: 
   }
 }
 
+/**
+ * outlook-change-notifications-overview: messages of a mail folder, `/me/mailFolders('{id}')/messages` or
+ * `/users/{id}/mailFolders('{id}')/messages`, with Mail.ReadBasic / Mail.Read / Mail.ReadWrite (delegated) or the
+ * application ones. "Delegated permissions only support subscribing to items in folders or mailbox of the
+ * signed-in user"; the Outlook shared permissions "don't support subscribing to change notifications on items in
+ * shared or delegated folders": a delegated subscription on another mailbox is refused even with Full Access.
+ */
+const MAIL_FOLDER_RESOURCE = /^\/?(?:me|users\/([^/]+))\/mailFolders(?:\('([^']+)'\)|\/([^/(]+))\/messages$/i;
+const MAIL_MESSAGES_PERMISSIONS = ['Mail.ReadBasic', 'Mail.Read', 'Mail.ReadWrite', 'Mail.ReadBasic.All'];
+
+function checkMailFolderResource(graph: FakeGraph, call: GraphCall, resource: string): void {
+  const m = MAIL_FOLDER_RESOURCE.exec(resource);
+  if (!m) return;
+  if (graph.options.enforceScopes) {
+    const held = tokenPermissions(call.claims).map((p) => p.toLowerCase());
+    if (!MAIL_MESSAGES_PERMISSIONS.some((p) => held.includes(p.toLowerCase()))) {
+      throw new GraphError(403, 'ExtensionError', `Operation: Create; Exception: [Status Code: Forbidden; Reason: Caller does not have access to '${resource}'.]`);
+    }
+  }
+  const mailbox = addressedUser(graph, call, m[1] === undefined ? undefined : decodeURIComponent(m[1]));
+  if (!appOnly(call.claims) && mailbox.id !== addressedUser(graph, call, undefined).id) {
+    throw new GraphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]');
+  }
+  const folder = graph.mailIn.folder(mailbox, decodeURIComponent(m[2] ?? m[3] ?? ''));
+  if (!folder) throw new GraphError(404, 'ExtensionError', 'Operation: Create; Exception: [Status Code: NotFound; Reason: The specified object was not found in the store.]');
+}
+
+/** The mailbox user and folder a mail folder subscription watches (undefined: not a mail folder resource). */
+export function mailFolderOf(graph: FakeGraph, s: FakeSubscription): { userId: string; folderId: string } | undefined {
+  const m = MAIL_FOLDER_RESOURCE.exec(s.resource);
+  if (!m) return undefined;
+  const user = m[1] === undefined ? graph.users.get(s.creatorId) : graph.findUser(decodeURIComponent(m[1]), s.tenantId);
+  const folder = user && graph.mailIn.folder(user, decodeURIComponent(m[2] ?? m[3] ?? ''));
+  return user && folder ? { userId: user.id, folderId: folder.id } : undefined;
+}
+
+/** change-notifications-subscription-lifetime: Outlook message subscriptions last at most 10,070 minutes. */
+const MAX_OUTLOOK_MESSAGE_MINUTES = 10_070;
 /** change-notifications-subscription-lifetime: Teams chatMessage subscriptions last at most 4,320 minutes. */
 const MAX_CHAT_MESSAGE_MINUTES = 4320;
 /** teams-changenotifications-chatmessage: beyond one hour a lifecycleNotificationUrl is required. */
@@ -66,8 +105,9 @@ function checkExpiration(graph: FakeGraph, resource: string, expiration: unknown
   if (Number.isNaN(ms)) throw new GraphError(400, 'ExtensionError', 'expirationDateTime is required and must be a date.');
   const minutes = (ms - graph.now()) / 60000;
   if (minutes <= 0) throw new GraphError(400, 'ExtensionError', 'Subscription expiration can only be in the future.');
-  if (/\/messages/i.test(resource) && minutes > MAX_CHAT_MESSAGE_MINUTES) {
-    throw new GraphError(400, 'ExtensionError', `Subscription expiration can only be ${MAX_CHAT_MESSAGE_MINUTES} minutes in the future.`);
+  const max = MAIL_FOLDER_RESOURCE.test(resource) ? MAX_OUTLOOK_MESSAGE_MINUTES : /\/messages/i.test(resource) ? MAX_CHAT_MESSAGE_MINUTES : undefined;
+  if (max !== undefined && minutes > max) {
+    throw new GraphError(400, 'ExtensionError', `Subscription expiration can only be ${max} minutes in the future.`);
   }
   if (/^\/?chats/i.test(resource) && minutes > LIFECYCLE_REQUIRED_AFTER_MINUTES && !lifecycleUrl) {
     throw new GraphError(400, 'ExtensionError', 'lifecycleNotificationUrl is required when the expiration is more than 1 hour in the future.');
@@ -116,6 +156,7 @@ export function subscriptionRoutes(): Route[] {
         const lifecycleUrl = typeof body.lifecycleNotificationUrl === 'string' ? body.lifecycleNotificationUrl : null;
         const expirationDateTime = checkExpiration(graph, resource, body.expirationDateTime, lifecycleUrl);
         checkChatMessagesResource(graph, call, resource);
+        checkMailFolderResource(graph, call, resource);
         if (body.includeResourceData === true && (!body.encryptionCertificate || !body.encryptionCertificateId)) {
           throw new GraphError(400, 'ExtensionError', 'encryptionCertificate and encryptionCertificateId are required with includeResourceData.');
         }
