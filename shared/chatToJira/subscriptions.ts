@@ -312,8 +312,11 @@ export async function deleteChatSubscription(deps: WorkflowDeps, context: JobCon
   return { outcome: 'done', detail };
 }
 
-/** DELETE at Graph (404 is fine: already gone), then the index row and the secret: its notifications are void. */
-async function forgetSubscription(deps: WorkflowDeps, graph: Graph, subscriptionId: string, clientStateSecret: string | undefined): Promise<void> {
+/**
+ * DELETE at Graph (404 is fine: already gone), then the index row and the secret: its notifications are void. Used
+ * for chat and mail-folder subscriptions alike (they share the index and the notification endpoint).
+ */
+export async function forgetSubscription(deps: Pick<WorkflowDeps, 'tables' | 'secrets'>, graph: Graph, subscriptionId: string, clientStateSecret: string | undefined): Promise<void> {
   try {
     await deleteSubscription(graph, subscriptionId);
   } catch (e) {

@@ -17,9 +17,9 @@
 // State: PK `mail|<site>` RK `<project key>` in `graphSubscriptions`, beside the chat rows, and the shared
 // per-subscription index row (PK `sub`) the notification endpoint reads. The clientState is a secret (DESIGN §5).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GraphRequestError, graphKey, type Graph } from '../graph/client.js';
-import { deleteSubscription, expiryFrom, reauthorizeSubscription, renewSubscription, type GraphSubscription } from '../graph/subscriptions.js';
-import { notificationPath } from '../chatToJira/subscriptions.js';
+import { GraphRequestError, graphKey } from '../graph/client.js';
+import { expiryFrom, reauthorizeSubscription, renewSubscription, type GraphSubscription } from '../graph/subscriptions.js';
+import { forgetSubscription, notificationPath } from '../chatToJira/subscriptions.js';
 import { deleteSubscriptionIndex, writeSubscriptionIndex } from '../chatToJira/store.js';
 import { secretName } from '../secrets/secretStore.js';
 import { deleteEntity, readEntity, tableNames, upsertEntity } from '../storage/tables.js';
@@ -114,7 +114,7 @@ export async function ensureMailSubscription(deps: Deps, source: MailSource, opt
 async function recreate(deps: Deps, source: MailSource, previous: MailSubscriptionRow | undefined, reason: string): Promise<string> {
   const now = deps.clock.now();
   const graph = await deps.graphFor(source.tenantId, 'mail-in');
-  if (previous?.subscriptionId) await forget(deps, graph, previous.subscriptionId, previous.clientStateSecret);
+  if (previous?.subscriptionId) await forgetSubscription(deps, graph, previous.subscriptionId, previous.clientStateSecret);
   else if (previous?.clientStateSecret) await deps.secrets.delete(previous.clientStateSecret).catch(() => undefined);
   const clientStateSecret = secretName('graph-client-state', source.siteId, 'mail', source.projectKey, randomUUID());
   // Graph allows clientState up to 128 characters; 48 random bytes are 64 base64url ones.
@@ -175,7 +175,7 @@ export async function removeMailSubscription(deps: Deps, siteId: string, project
   if (row.subscriptionId) {
     try {
       const graph = await deps.graphFor(row.tenantId, 'mail-in');
-      await forget(deps, graph, row.subscriptionId, row.clientStateSecret);
+      await forgetSubscription(deps, graph, row.subscriptionId, row.clientStateSecret);
     } catch (e) {
       deps.log.warn('mail-in.subscription.delete-failed', { siteId, projectKey, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' });
       await deleteSubscriptionIndex(deps, row.subscriptionId);
@@ -185,14 +185,4 @@ export async function removeMailSubscription(deps: Deps, siteId: string, project
   await deleteEntity(await deps.tables.table(tableNames.graphSubscriptions), pk(siteId), projectKey);
   deps.log.info('mail-in.subscription.removed', { siteId, projectKey, subscriptionId: row.subscriptionId, reason });
   return true;
-}
-
-async function forget(deps: Deps, graph: Graph, subscriptionId: string, clientStateSecret: string | undefined): Promise<void> {
-  try {
-    await deleteSubscription(graph, subscriptionId);
-  } catch (e) {
-    if (!(e instanceof GraphRequestError && (e.status === 404 || e.status === 403))) throw e;
-  }
-  await deleteSubscriptionIndex(deps, subscriptionId);
-  if (clientStateSecret) await deps.secrets.delete(clientStateSecret).catch(() => undefined);
 }
