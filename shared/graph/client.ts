@@ -17,7 +17,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import { DeadlineError, ThrottledError } from '../errors.js';
+import { DeadlineError, PermanentError, ThrottledError } from '../errors.js';
 import { createLogger, invocationSink, noteRequestId } from '../log.js';
 
 // Graph's answers are logged here, once per HTTP attempt, so throttling (which the retry rule may absorb inline)
@@ -50,6 +50,10 @@ export interface BatchResponse {
 }
 
 export interface Graph {
+  /**
+   * `path` is relative to the version (`/me/...`), or a link Graph answered with (`@odata.nextLink`,
+   * `@odata.deltaLink`), which is absolute and followed only when it lies on this client's own endpoint.
+   */
   get<T>(path: string, headers?: Record<string, string>): Promise<GraphResponse<T>>;
   post<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<GraphResponse<T>>;
   patch<T>(path: string, body: unknown): Promise<GraphResponse<T>>;
@@ -166,6 +170,14 @@ export function createGraph(options: GraphClientOptions): Graph {
   });
 
   async function send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse<T>> {
+    // A link Graph answered with is absolute: it is followed only on the endpoint this client was made for
+    // (GRAPH_BASE_URL), so the token never goes elsewhere, and from here on it is a path like any other.
+    if (/^https?:\/\//i.test(path)) {
+      if (!path.startsWith(`${baseUrl}/`)) {
+        throw new PermanentError('Graph returned a paging link outside the Graph endpoint (GRAPH_BASE_URL); it is not followed', 'graph-link-outside-endpoint');
+      }
+      path = path.slice(baseUrl.length);
+    }
     // One deadline for the whole call: every attempt, any short inline Retry-After wait, and reading the body. The
     // SDK merges request options into fetch's init (GraphRequest.option), so the signal aborts the connection
     // itself, not only our wait. The SDK wraps what fetch throws in its own GraphError, so the signal (not the

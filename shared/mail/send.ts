@@ -1,10 +1,11 @@
-// Sending mail through Graph (graph-contract §9). Delegated: POST /me/sendMail as the mail service user, with
-// `message.from` set when a shared mailbox is the sender (Exchange Send As / Send on Behalf, Mail.Send.Shared).
-// App-only: POST /users/{mailbox}/sendMail, which Mail.Send allows for any mailbox the tenant's Exchange policies
-// let the app reach. sendMail answers 202 with no body and no message id: callers that must not send twice reserve
+// Sending mail through Graph (graph-contract §9; the call itself is ../graph/mail.ts sendMail). Delegated: the mail
+// service user's own mailbox (`me`), with `message.from` set when a shared mailbox is the sender (Exchange Send As /
+// Send on Behalf, Mail.Send.Shared). App-only: the sender's mailbox, which Mail.Send allows for any mailbox the
+// tenant's Exchange policies let the app reach. sendMail answers 202 with no body and no message id: callers that must not send twice reserve
 // the send first (./once.ts) and tag the message with `x-` headers so a message trace can find it.
 import { PermanentError } from '../errors.js';
-import { graphKey } from '../graph/client.js';
+import type { Message } from '@microsoft/microsoft-graph-types';
+import { sendMail as graphSendMail } from '../graph/mail.js';
 import type { Runtime } from '../runtime.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import type { GraphSession } from '../workflows/deps.js';
@@ -12,8 +13,8 @@ import { toMailError, type MailErrorContext } from './errors.js';
 
 export interface MailSender {
   kind: 'delegated' | 'app';
-  /** The sendMail path. */
-  path: string;
+  /** The mailbox whose sendMail is called: `me` (delegated) or the sender's address (app-only). */
+  mailbox: string;
   /** The address recipients see as the sender. */
   address: string;
   /** Set when sending as a mailbox other than the caller's own (delegated shared-mailbox sending). */
@@ -46,11 +47,11 @@ export async function resolveSender(deps: Pick<Runtime, 'tables'>, graph: GraphS
         'mail-sender-missing',
       );
     }
-    return { kind: 'app', path: `/users/${graphKey(mailbox)}/sendMail`, address: mailbox, caller: 'the app (app-only Mail.Send)' };
+    return { kind: 'app', mailbox, address: mailbox, caller: 'the app (app-only Mail.Send)' };
   }
   const own = serviceUser?.userPrincipalName ?? 'the mail service user';
   const shared = fromMailbox && fromMailbox.toLowerCase() !== own.toLowerCase() ? fromMailbox : undefined;
-  return { kind: 'delegated', path: '/me/sendMail', address: shared ?? own, from: shared, caller: own };
+  return { kind: 'delegated', mailbox: 'me', address: shared ?? own, from: shared, caller: own };
 }
 
 export function graphMessage(mail: OutgoingMail, from?: string) {
@@ -64,15 +65,14 @@ export function graphMessage(mail: OutgoingMail, from?: string) {
     ...(mail.headers && Object.keys(mail.headers).length
       ? { internetMessageHeaders: Object.entries(mail.headers).map(([name, value]) => ({ name, value })) }
       : {}),
-  };
+  } satisfies Message;
 }
 
 /** Sends one mail; Graph refusals become PermanentErrors that say what to fix (./errors.ts). */
 export async function sendMail(graph: GraphSession, sender: MailSender, mail: OutgoingMail): Promise<{ requestId?: string }> {
   const context: MailErrorContext = { caller: sender.caller, from: sender.address, kind: sender.kind };
   try {
-    const r = await graph.post(sender.path, { message: graphMessage(mail, sender.from), saveToSentItems: true });
-    return { requestId: r.requestId };
+    return await graphSendMail(graph, sender.mailbox, graphMessage(mail, sender.from), true);
   } catch (e) {
     throw toMailError(e, context);
   }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AdminRequest } from '../admin/admin.js';
 import { NeedsReauthError, PermanentError, ServiceUserUnavailableError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
+import { getMailFolder } from '../graph/mail.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import { reauthPath } from '../identity/tokens.js';
 import { getSite } from '../sites/sites.js';
@@ -16,7 +17,7 @@ import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure, mailboxName } from './explain.js';
-import { folderPath, pollMessage } from './ingest.js';
+import { pollMessage } from './ingest.js';
 import { readMailSubscription, removeMailSubscription } from './subscription.js';
 import { deleteMailSource, getMailSource, mailSourceInputSchema, publicMailSource, putMailSource, type MailSource } from './sources.js';
 
@@ -119,10 +120,8 @@ export async function testMailSource(deps: WorkflowDeps, source: MailSource) {
     return result();
   }
   try {
-    const r = await graph.get<{ displayName?: string; totalItemCount?: number; unreadItemCount?: number }>(
-      `${folderPath(source)}?$select=displayName,totalItemCount,unreadItemCount`,
-    );
-    steps.push({ step: 'folder', ok: true, detail: `read folder "${r.body.displayName ?? source.folder}" of ${mailboxName(source, user.userPrincipalName)}: ${r.body.totalItemCount ?? 0} messages, ${r.body.unreadItemCount ?? 0} unread` });
+    const folder = await getMailFolder(graph, source.mailbox, source.folder, ['displayName', 'totalItemCount', 'unreadItemCount']);
+    steps.push({ step: 'folder', ok: true, detail: `read folder "${folder.displayName ?? source.folder}" of ${mailboxName(source, user.userPrincipalName)}: ${folder.totalItemCount ?? 0} messages, ${folder.unreadItemCount ?? 0} unread` });
   } catch (e) {
     if (!(e instanceof GraphRequestError)) throw e;
     steps.push({ step: 'folder', ok: false, detail: explainReadFailure(e, source, user.userPrincipalName) });

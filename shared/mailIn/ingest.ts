@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, ServiceUserUnavailableError, ThrottledError, ensureError } from '../errors.js';
-import { GraphRequestError, graphKey, type Graph } from '../graph/client.js';
+import { GraphRequestError, type Graph } from '../graph/client.js';
+import { getFileAttachment, getMessage, listAttachments, markMessageRead, messagesDelta, moveMessage, type MessagesDeltaPage } from '../graph/mail.js';
 import { parkJob } from '../identity/tokens.js';
 import type { JiraApi } from '../jira/client.js';
 import type { JiraIssue, JiraUser } from '../jira/issue.js';
@@ -40,17 +41,7 @@ export function pollMessage(source: Pick<MailSource, 'siteId' | 'projectKey'>, r
   return { v: 1, kind: 'mail-in', siteId: source.siteId, projectKey: source.projectKey, reason, requestedAt: now.toISOString() };
 }
 
-export function mailboxPath(source: Pick<MailSource, 'mailbox'>): string {
-  return source.mailbox === 'me' ? '/me' : `/users/${graphKey(source.mailbox)}`;
-}
-
-export function folderPath(source: Pick<MailSource, 'mailbox' | 'folder'>): string {
-  return `${mailboxPath(source)}/mailFolders/${graphKey(source.folder)}`;
-}
-
-// Ask for immutable ids so a message keeps its id when it is moved after handling (outlook-immutable-id.md), and
-// modest pages (message-delta.md: Prefer odata.maxpagesize).
-const preferHeaders = { Prefer: 'odata.maxpagesize=25, IdType="ImmutableId"' };
+// What the catch-up reads of a message: little while listing, everything it turns into Jira once it handles one.
 const listSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments';
 const fullSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments,body,internetMessageHeaders';
 
@@ -145,14 +136,14 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
   const summary: PollSummary = { seen: 0, issues: 0, comments: 0, skipped: 0, duplicates: 0, unknown: 0 };
   // The first pass reads only what arrived since the source was added (message-delta.md allows
   // `$filter=receivedDateTime ge …` on the initial request): adding a source never turns a mailbox's history into issues.
-  const initial = () => `${folderPath(source)}/messages/delta?$select=${listSelect}&$filter=receivedDateTime+ge+${source.createdAt}`;
-  let next = source.deltaLink ? relative(deps, source.deltaLink) : initial();
+  const initial = () => ({ mailbox: source.mailbox, folder: source.folder, select: listSelect, receivedSince: source.createdAt });
+  let next: Parameters<typeof messagesDelta>[1] | undefined = source.deltaLink ?? initial();
   let deltaLink: string | undefined;
   let restarted = false;
   while (next) {
-    let page;
+    let page: MessagesDeltaPage;
     try {
-      page = await graph.get<{ value?: ListedMessage[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(next, preferHeaders);
+      page = await messagesDelta(graph, next);
     } catch (e) {
       // The delta token expired or the folder's sync state was reset: start over (the claims stop duplicates).
       if (e instanceof GraphRequestError && (e.code === 'syncStateNotFound' || e.code === 'resyncRequired' || e.status === 410) && !restarted) {
@@ -166,7 +157,7 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
       }
       throw e;
     }
-    for (const listed of page.body.value ?? []) {
+    for (const listed of page.value as ListedMessage[]) {
       if (listed['@removed'] !== undefined || !listed.id) continue;
       summary.seen++;
       const outcome = await handleOnce(deps, graph, jira, source, listed, owner);
@@ -176,19 +167,12 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
       else if (outcome.result === 'comment') summary.comments++;
       else summary.skipped++;
     }
-    next = page.body['@odata.nextLink'] ? relative(deps, page.body['@odata.nextLink']) : '';
-    deltaLink = page.body['@odata.deltaLink'] ?? deltaLink;
+    next = page.nextLink || undefined;
+    deltaLink = page.deltaLink ?? deltaLink;
   }
   await recordPoll(deps.tables, source, { deltaLink, lastPolledAt: deps.clock.now().toISOString() });
   deps.log.info('mail-in.polled', { siteId: source.siteId, projectKey: source.projectKey, ...summary, graphRequestIds: graph.requestIds.slice(-5) });
   return summary;
-}
-
-/** A next/delta link is followed only on the Graph endpoint the app is configured for: the token never goes elsewhere. */
-function relative(deps: WorkflowDeps, link: string): string {
-  const base = deps.config.graphBaseUrl.replace(/\/+$/, '');
-  if (!link.startsWith(`${base}/`)) throw new PermanentError('Graph returned a paging link outside the Graph endpoint; the catch-up stops', 'mail-in-bad-link');
-  return link.slice(base.length);
 }
 
 const messageKey = (m: { id: string; internetMessageId?: string }) =>
@@ -232,10 +216,9 @@ async function audit(deps: WorkflowDeps, source: MailSource, owner: string, key:
 /** Marks or moves a handled message so a human sees what was handled; a refusal is noted, never fatal. */
 async function afterProcessing(deps: WorkflowDeps, graph: Graph, source: MailSource, id: string) {
   if (source.afterProcessing === 'none') return;
-  const path = `${mailboxPath(source)}/messages/${graphKey(id)}`;
   try {
-    if (source.afterProcessing === 'mark-read') await graph.patch(path, { isRead: true });
-    else await graph.post(`${path}/move`, { destinationId: source.moveToFolder }, { Prefer: 'IdType="ImmutableId"' });
+    if (source.afterProcessing === 'mark-read') await markMessageRead(graph, source.mailbox, id);
+    else await moveMessage(graph, source.mailbox, id, source.moveToFolder!);
   } catch (e) {
     if (!(e instanceof GraphRequestError)) throw e;
     deps.log.warn('mail-in.after-processing-failed', { siteId: source.siteId, projectKey: source.projectKey, status: e.status, code: e.code });
@@ -243,7 +226,7 @@ async function afterProcessing(deps: WorkflowDeps, graph: Graph, source: MailSou
 }
 
 async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, source: MailSource, id: string): Promise<MailOutcome> {
-  const message = (await graph.get<FullMessage>(`${mailboxPath(source)}/messages/${graphKey(id)}?$select=${fullSelect}`, preferHeaders)).body;
+  const message = (await getMessage(graph, source.mailbox, id, fullSelect)) as FullMessage;
   const sender = message.from?.emailAddress?.address?.trim();
   const subject = (message.subject ?? '').trim();
   const own = source.mailbox === 'me' ? [] : [source.mailbox];
@@ -336,11 +319,10 @@ async function senderAccount(deps: WorkflowDeps, jira: JiraApi, source: MailSour
 }
 
 async function readAttachments(graph: Graph, source: MailSource, id: string) {
-  const base = `${mailboxPath(source)}/messages/${graphKey(id)}/attachments`;
-  const list = await graph.get<{ value?: Array<{ '@odata.type'?: string; id: string; name?: string; size?: number; isInline?: boolean }> }>(`${base}?$select=id,name,contentType,size,isInline`);
+  const list = await listAttachments(graph, source.mailbox, id);
   const files: Array<{ filename: string; content: Buffer }> = [];
   const listed: string[] = [];
-  for (const a of list.body.value ?? []) {
+  for (const a of list) {
     if (a.isInline) continue; // signature logos and pasted images are part of the body, not attachments
     const name = (a.name ?? 'attachment').replace(/[\\/\r\n]+/g, '_').slice(0, 200);
     const size = a.size ?? 0;
@@ -349,8 +331,8 @@ async function readAttachments(graph: Graph, source: MailSource, id: string) {
     } else if (size > source.maxAttachmentBytes) {
       listed.push(`${name} (${size} bytes, over the ${source.maxAttachmentBytes}-byte limit of this mail source)`);
     } else {
-      const full = await graph.get<{ contentBytes?: string }>(`${base}/${graphKey(a.id)}`);
-      files.push({ filename: name, content: Buffer.from(full.body.contentBytes ?? '', 'base64') });
+      const full = await getFileAttachment(graph, source.mailbox, id, a.id!);
+      files.push({ filename: name, content: Buffer.from(full.contentBytes ?? '', 'base64') });
     }
   }
   return { files, listed };
