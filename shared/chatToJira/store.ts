@@ -3,7 +3,8 @@
 // - per chat, PK `chat|<site>` RK `<issue id>|<kind>` (the chat link's key): the chat's subscription and its state,
 //   shown by the admin API. The subscription id changes when it is recreated; this row does not.
 // - per subscription, PK `sub` RK `<subscription id>`: what a notification names, so the notification endpoint
-//   finds the chat and the clientState secret with one point read.
+//   finds the chat and the clientState secret with one point read (shared with mail-folder subscriptions, so it
+//   lives in ../subscriptions/upkeep.ts and is re-exported here).
 // - per processed message, PK `msg|<chat id>` RK `<message id>`: the "processed once" guard (a delivered-twice
 //   notification, a back-fill overlapping live notifications, a retried job), and refusal pacing rows
 //   PK `refusal|<chat id>` RK `<author id>`.
@@ -39,33 +40,19 @@ export interface ChatSubscriptionRow {
   updatedAt: string;
 }
 
-export interface ChatSubscriptionIndexRow {
-  target?: 'chat';
-  siteId: string;
-  issueId: string;
-  issueKey: string;
-  kind: ChatKind;
-  tenantId: string;
-  chatId: string;
-  clientStateSecret: string;
-}
-
-/** A mail source's folder subscription (../mailIn/subscription.ts): its notifications start that source's catch-up. */
-export interface MailSubscriptionIndexRow {
-  target: 'mail-in';
-  siteId: string;
-  projectKey: string;
-  tenantId: string;
-  clientStateSecret: string;
-}
-
-export type SubscriptionIndexRow = ChatSubscriptionIndexRow | MailSubscriptionIndexRow;
+export {
+  deleteSubscriptionIndex,
+  readSubscriptionIndex,
+  writeSubscriptionIndex,
+  type ChatSubscriptionIndexRow,
+  type MailSubscriptionIndexRow,
+  type SubscriptionIndexRow,
+} from '../subscriptions/upkeep.js';
 
 type Deps = Pick<Runtime, 'tables'>;
 
 const chatPk = (siteId: string) => `chat|${siteId}`;
 const chatRk = (issueId: string, kind: ChatKind) => `${issueId}|${kind}`;
-const subPk = 'sub';
 
 async function table(deps: Deps): Promise<TableClient> {
   return deps.tables.table(tableNames.graphSubscriptions);
@@ -115,21 +102,6 @@ export async function listChatSubscriptions(deps: Deps, siteId?: string): Promis
     if (storageStatus(e) !== 404) throw e;
   }
   return out;
-}
-
-export async function readSubscriptionIndex(deps: Deps, subscriptionId: string): Promise<SubscriptionIndexRow | undefined> {
-  const row = await readEntity<SubscriptionIndexRow>(await table(deps), subPk, subscriptionId);
-  if (!row) return undefined;
-  const { partitionKey: _p, rowKey: _r, etag: _e, ...index } = row;
-  return index;
-}
-
-export async function writeSubscriptionIndex(deps: Deps, subscriptionId: string, row: SubscriptionIndexRow): Promise<void> {
-  await upsertEntity(await table(deps), subPk, subscriptionId, row);
-}
-
-export async function deleteSubscriptionIndex(deps: Deps, subscriptionId: string): Promise<void> {
-  await deleteEntity(await table(deps), subPk, subscriptionId);
 }
 
 // ---- processed messages ----

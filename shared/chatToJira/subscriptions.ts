@@ -7,13 +7,12 @@
 //
 // Back-fill reads the messages created after the last one handled and queues each as a `chat-message` job; the
 // per-message guard in store.ts makes a message that also arrived live count once.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
 import {
   chatMessagesResource,
   createChatSubscription,
-  deleteSubscription,
   findSubscriptionsFor,
   expiryFrom,
   listChatMessagesSince,
@@ -22,20 +21,18 @@ import {
 } from '../graph/subscriptions.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { ChatKind, JobMessage, NewJobMessage } from '../jobs/messages.js';
-import { secretName } from '../secrets/secretStore.js';
 import { queueNames } from '../storage/queues.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
+import { deleteSubscriptionIndex, forgetSubscription, newClientState, notificationUrls, writeSubscriptionIndex } from '../subscriptions/upkeep.js';
 import { messageText, truncate } from './commands.js';
 import {
   claimMessage,
-  deleteSubscriptionIndex,
   finishMessage,
   listChatSubscriptions,
   patchChatSubscription,
   readChatSubscription,
   writeChatSubscription,
-  writeSubscriptionIndex,
   type ChatSubscriptionRow,
 } from './store.js';
 
@@ -49,13 +46,6 @@ export interface ChatRef {
   kind: ChatKind;
   tenantId: string;
   chatId: string;
-}
-
-export const notificationPath = '/api/graph/notifications';
-
-function urls(deps: WorkflowDeps) {
-  const base = deps.config.publicBaseUrl.replace(/\/+$/, '');
-  return { notificationUrl: `${base}${notificationPath}`, lifecycleNotificationUrl: `${base}${notificationPath}?lifecycle=1` };
 }
 
 /** The job that keeps a chat's subscription in step (queued by createChat / closeChat hooks, the timer, the admin API). */
@@ -180,10 +170,7 @@ async function recreate(deps: WorkflowDeps, context: JobContext, ref: ChatRef, r
     if (previous?.subscriptionId) await forgetSubscription(deps, graph, previous.subscriptionId, previous.clientStateSecret);
     // An earlier attempt that stopped before Graph answered left its secret behind: it names no subscription.
     else if (previous?.clientStateSecret) await deps.secrets.delete(previous.clientStateSecret).catch(() => undefined);
-    const clientStateSecret = secretName('graph-client-state', ref.siteId, ref.issueId, ref.kind, randomUUID());
-    // Graph allows clientState up to 128 characters (graph-contract §10); 48 random bytes are 64 base64url ones.
-    const clientState = randomBytes(48).toString('base64url');
-    await deps.secrets.set(clientStateSecret, clientState);
+    const { clientStateSecret, clientState } = await newClientState(deps, ref.siteId, ref.issueId, ref.kind);
     const base: ChatSubscriptionRow = {
       ...ref,
       state: 'pending',
@@ -196,7 +183,7 @@ async function recreate(deps: WorkflowDeps, context: JobContext, ref: ChatRef, r
     };
     await writeChatSubscription(deps, base);
     let created;
-    const create = () => createChatSubscription(graph, { chatId: ref.chatId, clientState, expirationDateTime: expiryFrom(now), ...urls(deps) });
+    const create = () => createChatSubscription(graph, { chatId: ref.chatId, clientState, expirationDateTime: expiryFrom(now), ...notificationUrls(deps.config.publicBaseUrl) });
     try {
       try {
         created = await create();
@@ -310,20 +297,6 @@ export async function deleteChatSubscription(deps: WorkflowDeps, context: JobCon
   await patchChatSubscription(deps, ref, () => ({ state: 'deleted', subscriptionId: undefined, clientStateSecret: undefined, expiresAt: undefined, lastEvent: reason, lastEventAt: now, updatedAt: now }));
   const detail = `subscription ${row.subscriptionId ?? '(none)'} deleted: ${reason}`;
   return { outcome: 'done', detail };
-}
-
-/**
- * DELETE at Graph (404 is fine: already gone), then the index row and the secret: its notifications are void. Used
- * for chat and mail-folder subscriptions alike (they share the index and the notification endpoint).
- */
-export async function forgetSubscription(deps: Pick<WorkflowDeps, 'tables' | 'secrets'>, graph: Graph, subscriptionId: string, clientStateSecret: string | undefined): Promise<void> {
-  try {
-    await deleteSubscription(graph, subscriptionId);
-  } catch (e) {
-    if (!(e instanceof GraphRequestError && (e.status === 404 || e.status === 403))) throw e;
-  }
-  await deleteSubscriptionIndex(deps, subscriptionId);
-  if (clientStateSecret) await deps.secrets.delete(clientStateSecret).catch(() => undefined);
 }
 
 /**

@@ -9,27 +9,28 @@
 // - "Delegated permissions only support subscribing to items in folders or mailbox of the signed-in user"; the
 //   Outlook shared permissions (Mail.Read.Shared…) "don't support subscribing to change notifications on items in
 //   shared or delegated folders". A shared-mailbox source therefore keeps the delta catch-up only.
-// - An Outlook message subscription lasts at most 10,070 minutes (under 7 days). (../shared/graph-contract.md §10
-//   still quotes an older 4,230; the current lifetime table says 10,070.) It is renewed by the mail catch-up timer.
+// - An Outlook message subscription lasts at most 10,070 minutes (under 7 days; ../graph/subscriptions.ts). It is
+//   renewed by the mail catch-up timer.
 // - lifecycle notifications (lifecycleNotificationUrl): `missed` → catch up; `subscriptionRemoved` → recreate and
 //   catch up; `reauthorizationRequired` → POST /subscriptions/{id}/reauthorize.
 //
 // State: PK `mail|<site>` RK `<project key>` in `graphSubscriptions`, beside the chat rows, and the shared
 // per-subscription index row (PK `sub`) the notification endpoint reads. The clientState is a secret (DESIGN §5).
-import { randomBytes, randomUUID } from 'node:crypto';
-import { GraphRequestError, graphKey } from '../graph/client.js';
-import { expiryFrom, reauthorizeSubscription, renewSubscription, type GraphSubscription } from '../graph/subscriptions.js';
-import { forgetSubscription, notificationPath } from '../chatToJira/subscriptions.js';
-import { deleteSubscriptionIndex, writeSubscriptionIndex } from '../chatToJira/store.js';
-import { secretName } from '../secrets/secretStore.js';
+import { GraphRequestError } from '../graph/client.js';
+import { mailFolderMessagesResource } from '../graph/mail.js';
+import {
+  createMailFolderSubscription,
+  expiryFrom,
+  reauthorizeSubscription,
+  renewSubscription,
+  requestedMailSubscriptionMinutes,
+  type GraphSubscription,
+} from '../graph/subscriptions.js';
+import { deleteSubscriptionIndex, forgetSubscription, newClientState, notificationUrls, writeSubscriptionIndex } from '../subscriptions/upkeep.js';
 import { deleteEntity, readEntity, tableNames, upsertEntity } from '../storage/tables.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import type { MailSource } from './sources.js';
 
-/** Outlook message subscriptions: at most 10,070 minutes (change-notifications lifetime table). */
-export const maxMailSubscriptionMinutes = 10_070;
-/** A little less than the maximum, so clock skew never makes Graph refuse the expiry. */
-export const requestedMailSubscriptionMinutes = maxMailSubscriptionMinutes - 60;
 /** The catch-up timer runs every 15 minutes; renewing a day ahead leaves many chances for a failed renewal. */
 export const renewMailWithinHours = 24;
 
@@ -56,8 +57,7 @@ const pk = (siteId: string) => `mail|${siteId}`;
 
 /** `/me/mailFolders('inbox')/messages`: the resource form of the Outlook notifications docs. */
 export function mailFolderResource(source: Pick<MailSource, 'mailbox' | 'folder'>): string {
-  const box = source.mailbox === 'me' ? '/me' : `/users/${graphKey(source.mailbox)}`;
-  return `${box}/mailFolders('${source.folder}')/messages`;
+  return mailFolderMessagesResource(source.mailbox, source.folder);
 }
 
 export async function readMailSubscription(deps: Pick<WorkflowDeps, 'tables'>, siteId: string, projectKey: string): Promise<MailSubscriptionRow | undefined> {
@@ -116,26 +116,18 @@ async function recreate(deps: Deps, source: MailSource, previous: MailSubscripti
   const graph = await deps.graphFor(source.tenantId, 'mail-in');
   if (previous?.subscriptionId) await forgetSubscription(deps, graph, previous.subscriptionId, previous.clientStateSecret);
   else if (previous?.clientStateSecret) await deps.secrets.delete(previous.clientStateSecret).catch(() => undefined);
-  const clientStateSecret = secretName('graph-client-state', source.siteId, 'mail', source.projectKey, randomUUID());
-  // Graph allows clientState up to 128 characters; 48 random bytes are 64 base64url ones.
-  const clientState = randomBytes(48).toString('base64url');
-  await deps.secrets.set(clientStateSecret, clientState);
-  const base = deps.config.publicBaseUrl.replace(/\/+$/, '');
+  const { clientStateSecret, clientState } = await newClientState(deps, source.siteId, 'mail', source.projectKey);
   const resource = mailFolderResource(source);
   const row: MailSubscriptionRow = { siteId: source.siteId, projectKey: source.projectKey, tenantId: source.tenantId, resource, state: 'failed', lastEvent: reason, updatedAt: now.toISOString() };
   let created: GraphSubscription;
   try {
-    created = (
-      await graph.post<GraphSubscription>('/subscriptions', {
-        changeType: 'created',
-        resource,
-        notificationUrl: `${base}${notificationPath}`,
-        lifecycleNotificationUrl: `${base}${notificationPath}?lifecycle=1`,
-        clientState,
-        expirationDateTime: expiryFrom(now, requestedMailSubscriptionMinutes),
-        includeResourceData: false,
-      })
-    ).body;
+    created = await createMailFolderSubscription(graph, {
+      mailbox: source.mailbox,
+      folder: source.folder,
+      clientState,
+      expirationDateTime: expiryFrom(now, requestedMailSubscriptionMinutes),
+      ...notificationUrls(deps.config.publicBaseUrl),
+    });
   } catch (e) {
     await deps.secrets.delete(clientStateSecret).catch(() => undefined);
     if (!(e instanceof GraphRequestError && e.status >= 400 && e.status < 500)) throw e;
