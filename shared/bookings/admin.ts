@@ -17,16 +17,8 @@ import { servicePlanIds } from '../identity/validateServiceUser.js';
 import { getSite, siteIdSchema } from '../sites/sites.js';
 import { getProjectSettings, putProjectSettings } from '../sites/projects.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
-import {
-  explainBookingsError,
-  getBusiness,
-  listBusinesses,
-  listServices,
-  listStaff,
-  listStaffOfMany,
-  type BookingStaffMember,
-  type BookingStaffRole,
-} from './graph.js';
+import { getBusiness, listBusinesses, listServices, listStaff, listStaffOfMany, type BookingStaffMember, type BookingStaffRole } from '../graph/bookings.js';
+import { explainBookingsError } from './graph.js';
 import { ianaZone } from './timeZone.js';
 
 export type BookingsAdminDeps = WorkflowDeps & { onSettingsChanged?: () => void };

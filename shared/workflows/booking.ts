@@ -28,16 +28,15 @@ import {
   cancelAppointment,
   createAppointment,
   createCustomer,
-  explainBookingsError,
   getBusiness,
   instant,
   listAppointments,
   listServices,
   listStaff,
   type BookingAppointment,
-  type BookingsErrorContext,
   type BookingStaffMember,
-} from '../bookings/graph.js';
+} from '../graph/bookings.js';
+import { explainBookingsError, type BookingsErrorContext } from '../bookings/graph.js';
 import { durationMs, nextAllowedSlot, ruleViolation, type BusinessRules } from '../bookings/rules.js';
 import { ianaZone } from '../bookings/timeZone.js';
 import { requireProject } from './createChat.js';

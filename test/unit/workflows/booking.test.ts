@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainBookingsError, instant } from '../../../shared/bookings/graph.js';
+import { explainBookingsError } from '../../../shared/bookings/graph.js';
+import { instant } from '../../../shared/graph/bookings.js';
 import { ownStaffEntry, roleCheck } from '../../../shared/bookings/admin.js';
 import { PermanentError } from '../../../shared/errors.js';
 import { GraphRequestError } from '../../../shared/graph/client.js';
