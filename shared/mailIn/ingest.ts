@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, ServiceUserUnavailableError, ThrottledError, ensureError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
-import { getFileAttachment, getMessage, listAttachments, markMessageRead, messagesDelta, moveMessage, type MessagesDeltaPage } from '../graph/mail.js';
+import { getFileAttachment, getMessage, listAttachments, markMessageRead, messagesDelta, moveMessage, type MessagesDeltaPage, type MessagesDeltaStart } from '../graph/mail.js';
 import { parkJob } from '../identity/tokens.js';
 import type { JiraApi } from '../jira/client.js';
 import type { JiraIssue, JiraUser } from '../jira/issue.js';
@@ -136,8 +136,8 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
   const summary: PollSummary = { seen: 0, issues: 0, comments: 0, skipped: 0, duplicates: 0, unknown: 0 };
   // The first pass reads only what arrived since the source was added (message-delta.md allows
   // `$filter=receivedDateTime ge …` on the initial request): adding a source never turns a mailbox's history into issues.
-  const initial = () => ({ mailbox: source.mailbox, folder: source.folder, select: listSelect, receivedSince: source.createdAt });
-  let next: Parameters<typeof messagesDelta>[1] | undefined = source.deltaLink ?? initial();
+  const initial = (): MessagesDeltaStart => ({ mailbox: source.mailbox, folder: source.folder, select: listSelect, receivedSince: source.createdAt });
+  let next: MessagesDeltaStart | string | undefined = source.deltaLink ?? initial();
   let deltaLink: string | undefined;
   let restarted = false;
   while (next) {
