@@ -2,7 +2,7 @@
 // Built once per process from the runtime (`createWorkflowDeps`); tests hand in fakes of the same shape.
 import type { Runtime } from '../runtime.js';
 import { createGraph, type Graph } from '../graph/client.js';
-import type { Feature } from '../identity/features.js';
+import type { Feature } from '../features.js';
 import { getGraphToken } from '../identity/tokens.js';
 import { createJiraApi, type JiraApi } from '../jira/client.js';
 import { PermanentError } from '../errors.js';

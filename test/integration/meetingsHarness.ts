@@ -3,7 +3,7 @@
 // the fake Jira. Tokens come straight from the fakes' token format (the identity flows have their own tests), one
 // service user per tenant; `modes` switches a feature to app-only as a tenant admin would.
 import { randomUUID } from 'node:crypto';
-import type { Feature } from '../../shared/identity/features.js';
+import type { Feature } from '../../shared/features.js';
 import { loadConfig } from '../../shared/config.js';
 import { PermanentError } from '../../shared/errors.js';
 import { createGraph } from '../../shared/graph/client.js';
