@@ -7,7 +7,7 @@ import { fail, ok } from '../http/outcome.js';
 import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { issuePeople } from '../jira/issue.js';
-import { chatKindOf, isPublicAction, type Action, type ChatKind } from '../jobs/messages.js';
+import { chatKindOf, isPublicAction, type Action, type ChatKind } from '../actions.js';
 import { decide } from '../rules/evaluate.js';
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink } from '../chats/chatLinks.js';

@@ -21,7 +21,8 @@ import {
   renewSubscription,
 } from '../graph/subscriptions.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import type { ChatKind, JobMessage, NewJobMessage } from '../jobs/messages.js';
+import type { JobMessage, NewJobMessage } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
 import { secretName } from '../secrets/secretStore.js';
 import { queueNames } from '../storage/queues.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
