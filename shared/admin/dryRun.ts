@@ -13,7 +13,7 @@ import { renderTopic } from '../chats/topic.js';
 import { readChatLink } from '../chats/chatLinks.js';
 import { readEntity, tableNames } from '../storage/tables.js';
 import { PermanentError } from '../errors.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import type { Runtime } from '../runtime.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readChatSubscription } from '../chatToJira/store.js';

@@ -16,7 +16,7 @@ import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js
 import { servicePlanIds } from '../identity/validateServiceUser.js';
 import { getSite, siteIdSchema } from '../sites/sites.js';
 import { getProjectSettings, putProjectSettings } from '../sites/projects.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import {
   explainBookingsError,
   getBusiness,

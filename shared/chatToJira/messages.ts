@@ -26,7 +26,7 @@ import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { accountIdFor } from '../people/mapping.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { attribution, messageText, parseCommand, teamsMarker, truncate, type Command } from './commands.js';
 import { claimMessage, finishMessage, mayAnswerRefusal, patchChatSubscription, readChatSubscription, readMessageRow, releaseMessage, type ChatSubscriptionRow } from './store.js';
 

@@ -25,7 +25,7 @@ import type { JobMessage, NewJobMessage } from '../jobs/messages.js';
 import type { ChatKind } from '../actions.js';
 import { secretName } from '../secrets/secretStore.js';
 import { queueNames } from '../storage/queues.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { messageText, truncate } from './commands.js';
 import {

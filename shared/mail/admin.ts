@@ -12,7 +12,7 @@ import { featureScopes } from '../identity/features.js';
 import { reauthPath } from '../identity/tokens.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { resolveSender, sendMail } from './send.js';
 
 

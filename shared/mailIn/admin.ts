@@ -14,7 +14,7 @@ import { getSite } from '../sites/sites.js';
 import { queueNames } from '../storage/queues.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure, mailboxName } from './explain.js';
 import { folderPath, pollMessage } from './ingest.js';
 import { readMailSubscription, removeMailSubscription } from './subscription.js';

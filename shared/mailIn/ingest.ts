@@ -18,7 +18,7 @@ import { once } from '../mail/once.js';
 import { accountIdForAddress } from '../people/mapping.js';
 import { queueNames } from '../storage/queues.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
 import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';

@@ -23,7 +23,7 @@ import { forgetSubscription, notificationPath } from '../chatToJira/subscription
 import { deleteSubscriptionIndex, writeSubscriptionIndex } from '../chatToJira/store.js';
 import { secretName } from '../secrets/secretStore.js';
 import { deleteEntity, readEntity, tableNames, upsertEntity } from '../storage/tables.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import type { MailSource } from './sources.js';
 
 /** Outlook message subscriptions: at most 10,070 minutes (change-notifications lifetime table). */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
 import { followChat } from '../chatToJira/hooks.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { queueFor, type JobMessage, type NewJobMessage } from '../jobs/messages.js';

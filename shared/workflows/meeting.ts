@@ -19,7 +19,7 @@ import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readEntity, tableNames, upsertEntity } from '../storage/tables.js';
 import { ensureChatForIssue, requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
 
 export const defaultMeetingSubject = 'Meeting: [{key}] {summary}';
 const defaultMeetingMinutes = 60;

@@ -18,7 +18,7 @@ import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import type { FakeUser } from '../fakes/graph.js';
 import { makeTestToken } from '../fakes/tokens.js';
 import { resetQueues } from '../support/storage.js';

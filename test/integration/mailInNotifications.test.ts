@@ -17,7 +17,7 @@ import { readMailSubscription } from '../../shared/mailIn/subscription.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import type { FakeSubscription } from '../fakes/graph/state.js';
 import type { FakeUser } from '../fakes/graph.js';
 import { makeTestToken } from '../fakes/tokens.js';

@@ -20,7 +20,7 @@ import { allQueueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { createTableAccess } from '../../shared/storage/tables.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import { FakeGraph, type FakeGraphOptions, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { makeTestToken } from '../fakes/tokens.js';

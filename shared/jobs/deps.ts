@@ -1,5 +1,7 @@
 // What workflows get to do their work: Jira for a site, Graph for a tenant and feature, storage, and the clock.
 // Built once per process from the runtime (`createWorkflowDeps`); tests hand in fakes of the same shape.
+// It lives with the job runtime, below the features, because every job handler takes it: chats, meetings, mail,
+// mail-in and chat → Jira code as well as the workflows over them.
 import type { Runtime } from '../runtime.js';
 import { createGraph, type Graph } from '../graph/client.js';
 import type { Feature } from '../features.js';
