@@ -19,7 +19,7 @@ import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { once, outcomeIsKnown } from '../mail/once.js';
+import { once, outcomeIsKnown } from '../jobs/once.js';
 import { mapThroughChatsSession } from '../meetings/people.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';

@@ -11,7 +11,7 @@ import { customDataSchemas } from '../jira/automation.js';
 import { issuePeople, type JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { once } from '../mail/once.js';
+import { once } from '../jobs/once.js';
 import { createOrGetMeeting, meetingExternalId, type MeetingAttendee, type OnlineMeeting } from '../meetings/onlineMeeting.js';
 import { renderIssueTemplate, singleLine } from '../meetings/template.js';
 import { mapThroughChatsSession } from '../meetings/people.js';
