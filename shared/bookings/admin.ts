@@ -9,7 +9,7 @@
 // (service plan MICROSOFTBOOKINGS) and the Administrator role on the business.
 import { projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';

@@ -4,7 +4,7 @@
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
 import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { escapeHtml } from '../text/html.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';

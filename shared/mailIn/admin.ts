@@ -5,7 +5,7 @@
 //   POST …/test  "test connection": consent, service user, scopes, token, then reads the folder; each failure in words
 //   POST …/poll  catch up now (queued, like the timer's catch-up; answers 202)
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { NeedsReauthError, PermanentError, ServiceUserUnavailableError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';

@@ -4,7 +4,7 @@
 // Jira over HTTP(S).
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { NeedsReauthError } from '../../shared/errors.js';
 import { createGraph } from '../../shared/graph/client.js';
 import { resumeParkedJobs } from '../../shared/identity/tokens.js';

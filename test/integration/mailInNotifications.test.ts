@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { acceptGraphNotifications, createSubscriptionCache } from '../../shared/chatToJira/notifications.js';
 import { readSubscriptionIndex } from '../../shared/chatToJira/store.js';
 import { createGraph } from '../../shared/graph/client.js';
