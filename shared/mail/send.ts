@@ -7,7 +7,7 @@ import { PermanentError } from '../errors.js';
 import { graphKey } from '../graph/client.js';
 import type { Runtime } from '../runtime.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
-import type { GraphSession } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { toMailError, type MailErrorContext } from './errors.js';
 
 export interface MailSender {

@@ -41,7 +41,8 @@ import {
 import { durationMs, nextAllowedSlot, ruleViolation, type BusinessRules } from '../bookings/rules.js';
 import { ianaZone } from '../bookings/timeZone.js';
 import { requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { formatUtc, parseParams } from './meeting.js';
 
 /** How long a reservation protects a booking in progress before another worker may take it over. */

@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
-import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { followChat } from '../chatToJira/hooks.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { queueFor, type JobMessage, type NewJobMessage } from '../jobs/messages.js';

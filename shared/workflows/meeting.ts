@@ -19,7 +19,8 @@ import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readEntity, tableNames, upsertEntity } from '../storage/tables.js';
 import { ensureChatForIssue, requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 
 export const defaultMeetingSubject = 'Meeting: [{key}] {summary}';
 const defaultMeetingMinutes = 60;

@@ -18,7 +18,8 @@ import { stakeholderChatHtml, stakeholderMail } from '../mail/stakeholderMail.js
 import { renderIssueTemplate } from '../meetings/template.js';
 import { tableNames } from '../storage/tables.js';
 import { requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from '../jobs/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { parseParams } from './meeting.js';
 
 /** The Automation custom data (shared/jira/automation.ts); rule params are checked against the same schema. */
