@@ -4,7 +4,7 @@ import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminBookings as handle } from '../shared/bookings/admin.js';
 import { intakeDeps } from '../shared/intake/deps.js';
 import { getRuntime } from '../shared/runtime.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 import { answer } from './lib/http.js';
 import { manageHttp } from './lib/manage.js';

@@ -3,7 +3,7 @@ import './lib/invocation.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { dryRun } from '../shared/admin/dryRun.js';
 import { getRuntime } from '../shared/runtime.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 import { methodNotAllowed, parseJson, requireJson } from '../shared/http/outcome.js';
 import { answer, toRawRequest } from './lib/http.js';
 import { manageHttp } from './lib/manage.js';

@@ -4,7 +4,7 @@ import './lib/invocation.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminMailIn as handle } from '../shared/mailIn/admin.js';
 import { getRuntime } from '../shared/runtime.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 import { answer } from './lib/http.js';
 import { manageHttp } from './lib/manage.js';

@@ -4,7 +4,7 @@ import './lib/invocation.js';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { renewDueSubscriptions } from '../shared/chatToJira/subscriptions.js';
 import { getRuntime } from '../shared/runtime.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 
 export async function chatSubscriptionRenewal(_timer: Timer, _context: InvocationContext): Promise<void> {
   await renewDueSubscriptions(createWorkflowDeps(getRuntime()));

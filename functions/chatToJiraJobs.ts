@@ -5,7 +5,7 @@ import { chatToJiraJobHandler } from '../shared/chatToJira/jobs.js';
 import { runJob } from '../shared/jobs/runJob.js';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { queueNames } from '../shared/storage/queues.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 import { queueTrigger } from './lib/queue.js';
 
 // Built on the first message, not at import: a refused configuration must not stop the bundle from loading.

@@ -3,7 +3,7 @@ import './lib/invocation.js';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { enqueueCatchUps } from '../shared/mailIn/ingest.js';
 import { getRuntime } from '../shared/runtime.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 
 export async function mailInCatchUp(_timer: Timer, _context: InvocationContext): Promise<void> {
   await enqueueCatchUps(createWorkflowDeps(getRuntime()));

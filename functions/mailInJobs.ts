@@ -5,7 +5,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { runMailInJob } from '../shared/mailIn/ingest.js';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { queueNames } from '../shared/storage/queues.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 
 // Built on the first message, not at import: a refused configuration must not stop the bundle from loading.
 const deps = lazily(() => createWorkflowDeps(getRuntime()));

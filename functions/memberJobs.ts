@@ -4,7 +4,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import { getRuntime, lazily } from '../shared/runtime.js';
 import { runJob } from '../shared/jobs/runJob.js';
 import { queueNames } from '../shared/storage/queues.js';
-import { createWorkflowDeps } from '../shared/workflows/deps.js';
+import { createWorkflowDeps } from '../shared/jobs/deps.js';
 import { chatJobHandler } from '../shared/workflows/chatJobs.js';
 import { queueTrigger } from './lib/queue.js';
 

@@ -1,6 +1,6 @@
 // Shared plumbing for the admin functions: parse the body (JSON or text/csv), hand a plain request to shared/.
 import type { HttpRequest } from '@azure/functions';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { parseJson, type HttpOutcome } from '../../shared/http/outcome.js';
 import { toRawRequest } from './http.js';
 

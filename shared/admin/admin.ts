@@ -2,7 +2,7 @@
 // answers with a precise status and a JSON error naming what is wrong. Secrets generated here are returned once
 // and never again; reads never include one.
 import { z } from 'zod';
-import type { Runtime } from '../runtime.js';
+import type { AdminDeps, AdminRequest } from './request.js';
 import { fail, ok, methodNotAllowed, type HttpOutcome } from '../http/outcome.js';
 import { getSite, listSites, publicSite, putSite, rotateSiteSecret, siteIdSchema, siteInputSchema, siteSecretNames } from '../sites/sites.js';
 import { testJiraConnection } from '../jira/client.js';
@@ -13,18 +13,6 @@ import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingC
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
 import { isGuid, isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
-
-export type AdminDeps = Runtime & { onSettingsChanged?: () => void };
-
-export interface AdminRequest {
-  method: string;
-  params: Record<string, string | undefined>;
-  query: Record<string, string | undefined>;
-  headers: Record<string, string | undefined>;
-  /** Parsed JSON body, or the raw text for text/csv. */
-  body?: unknown;
-  text?: string;
-}
 
 const projectKeySchema = projectKeySchemaFor('INC');
 const accountIdSchema = z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/, 'must be an Atlassian accountId');

@@ -2,7 +2,7 @@
 // instances pick it up within SETTINGS_CACHE_SECONDS).
 import { getRuntime } from '../runtime.js';
 import { intakeDeps } from '../intake/deps.js';
-import type { AdminDeps } from './admin.js';
+import type { AdminDeps } from './request.js';
 
 export function adminDeps(): AdminDeps {
   return { ...getRuntime(), onSettingsChanged: () => intakeDeps().settings.clear() };

@@ -9,14 +9,14 @@
 // (service plan MICROSOFTBOOKINGS) and the Administrator role on the business.
 import { projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
 import { servicePlanIds } from '../identity/validateServiceUser.js';
 import { getSite, siteIdSchema } from '../sites/sites.js';
 import { getProjectSettings, putProjectSettings } from '../sites/projects.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { getBusiness, listBusinesses, listServices, listStaff, listStaffOfMany, type BookingStaffMember, type BookingStaffRole } from '../graph/bookings.js';
 import { explainBookingsError } from './graph.js';
 import { ianaZone } from './timeZone.js';

@@ -3,7 +3,7 @@
 // (what turning the feature on needs for chats that existed before; the hourly timer then keeps them renewed).
 import { projectKeyPattern } from '../ids.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
-import type { AdminDeps, AdminRequest } from '../admin/admin.js';
+import type { AdminDeps, AdminRequest } from '../admin/request.js';
 import { getProjectSettings } from '../sites/projects.js';
 import { getSite, siteIdSchema } from '../sites/sites.js';
 import { followProjectChats } from './hooks.js';

@@ -1,7 +1,7 @@
 // Dispatch for the chat-to-jira-jobs queue.
 import { PermanentError } from '../errors.js';
 import type { JobHandler } from '../jobs/runJob.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { chatMessageJob } from './messages.js';
 import { subscriptionJobRun } from './subscriptions.js';
 

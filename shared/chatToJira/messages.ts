@@ -20,12 +20,13 @@ import { getChatMessage, type ChatMessage } from '../graph/subscriptions.js';
 import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
 import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';
-import type { ChatKind, JobMessage } from '../jobs/messages.js';
+import type { JobMessage } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { accountIdFor } from '../people/mapping.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { attribution, messageText, parseCommand, teamsMarker, truncate, type Command } from './commands.js';
 import { claimMessage, finishMessage, mayAnswerRefusal, patchChatSubscription, readChatSubscription, readMessageRow, releaseMessage, type ChatSubscriptionRow } from './store.js';
 

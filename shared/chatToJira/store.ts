@@ -13,7 +13,7 @@
 // only name it.
 import type { TableClient } from '@azure/data-tables';
 import type { Runtime } from '../runtime.js';
-import type { ChatKind } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
 import { deleteEntity, encodeKey, fromStored, insertEntity, readEntity, replaceIfMatch, storageStatus, tableNames, upsertEntity, type Entity } from '../storage/tables.js';
 
 export type SubscriptionState = 'pending' | 'active' | 'failed' | 'deleted';

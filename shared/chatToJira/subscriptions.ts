@@ -20,9 +20,10 @@ import {
   renewSubscription,
 } from '../graph/subscriptions.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import type { ChatKind, JobMessage, NewJobMessage } from '../jobs/messages.js';
+import type { JobMessage, NewJobMessage } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
 import { queueNames } from '../storage/queues.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { deleteSubscriptionIndex, forgetSubscription, newClientState, notificationUrls, writeSubscriptionIndex } from '../subscriptions/upkeep.js';
 import { messageText, truncate } from './commands.js';

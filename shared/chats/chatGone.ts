@@ -7,7 +7,7 @@ import { PermanentError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import type { JobContext } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { readChatLink, updateChatLink, type ChatLink } from './chatLinks.js';
 
 /** The error a chat job should end with: `chat-gone` when `e` is a 404 for the issue's chat and Graph confirms it. */

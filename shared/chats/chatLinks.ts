@@ -11,8 +11,8 @@
 // take-over of an abandoned reservation) before it calls POST /chats, which Graph does not deduplicate for group
 // chats (graph-contract §1).
 import type { Runtime } from '../runtime.js';
-import type { ChatKind } from '../jobs/messages.js';
-import { chatKinds } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
+import { chatKinds } from '../actions.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames, type Entity } from '../storage/tables.js';
 
 export interface ChatLink {

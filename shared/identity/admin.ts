@@ -17,7 +17,8 @@ import {
   updateTenant,
 } from '../storage/tenantConnections.js';
 import { guidPattern, parseFeature, siteIdPattern } from './consent.js';
-import { features, featureScopes, type Feature } from './features.js';
+import { featureScopes } from './features.js';
+import { features, type Feature } from '../features.js';
 import { clientCredentialSecretName, deleteTokenCache, describeAuthError, validateStoredCredential, type StoredClientCredential } from './msal.js';
 import { revalidateServiceUser } from './keepAlive.js';
 import { getAppOnlyToken, reauthPath, refreshDelegated, resetAppOnlyClients, resumeParkedJobs, type IdentityDeps } from './tokens.js';

@@ -8,7 +8,8 @@
 // it is confirmed by a client-credentials token request against that tenant, which succeeds only where the app's
 // service principal exists, i.e. where an admin really consented.
 import { describeAuthError, graphDefaultScope } from './msal.js';
-import { featureGraphScopes, features, graphScopeUris, isFeature, type Feature } from './features.js';
+import { featureGraphScopes, graphScopeUris } from './features.js';
+import { features, isFeature, type Feature } from '../features.js';
 import { renderPage, type Page } from './pages.js';
 import { consumeState, createState, describeStateFailure } from './state.js';
 import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';

@@ -8,12 +8,7 @@
 // subscriptions Chat.Read); mail → Jira (mail-in: delta reads of one folder Mail.Read, marking or moving what was
 // handled Mail.ReadWrite, another (shared) mailbox Mail.Read.Shared: graph-contract §9 "Read a mail source with delta").
 
-export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira', 'mail-in'] as const;
-export type Feature = (typeof features)[number];
-
-export function isFeature(value: unknown): value is Feature {
-  return typeof value === 'string' && (features as readonly string[]).includes(value);
-}
+import type { Feature } from '../features.js';
 
 /**
  * Always requested: sign-in, a refresh token, and what validating the service user reads (graph-contract §6):

@@ -14,7 +14,7 @@
 import { NeedsReauthError, PermanentError, ServiceUserUnavailableError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
-import { isFeature } from './features.js';
+import { isFeature } from '../features.js';
 import { invalidLicence, markInvalidLicence, reauthPath, refreshDelegated, type IdentityDeps } from './tokens.js';
 import { validateServiceUser } from './validateServiceUser.js';
 

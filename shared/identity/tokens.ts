@@ -9,7 +9,8 @@ import type { Runtime } from '../runtime.js';
 import { deleteParkedJob, insertParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { listServiceUsers, patchServiceUser, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import { listSitesForTenant, listTenants, listTenantsForSite, readTenant, type TenantRecord } from '../storage/tenantConnections.js';
-import { featureLicence, features, graphScopeUris, oidcScopes, type Feature } from './features.js';
+import { featureLicence, graphScopeUris, oidcScopes } from './features.js';
+import { features, type Feature } from '../features.js';
 import { createMsalApp, describeAuthError, graphDefaultScope, isReauthError, SecretStoreCachePlugin } from './msal.js';
 
 export type IdentityDeps = Pick<Runtime, 'config' | 'tables' | 'secrets' | 'log' | 'clock' | 'queues'>;

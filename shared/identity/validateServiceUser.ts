@@ -2,7 +2,8 @@
 // a real user mailbox (a shared mailbox is refused outright), and the feature's licence provisioned. Three GETs
 // with the service user's own delegated token; no general Graph client needed for that.
 import type { Config } from '../config.js';
-import { featureLicence, type Feature } from './features.js';
+import { featureLicence } from './features.js';
+import { type Feature } from '../features.js';
 
 /** Service plan ids to accept, matched on id not name (graph-contract §6 [svcplan-teams] [svcplan-bookings]). */
 export const servicePlanIds = {

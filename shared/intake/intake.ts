@@ -5,10 +5,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseAutomationBody } from '../jira/automation.js';
-import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
+import { bodyDedupWindowMs, isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { defaultFieldIds, isIssueKey } from '../jira/issue.js';
 import { signatureHeader, tokensEqual, verifySignature } from '../jira/signature.js';
-import { isPublicAction, queueFor, type EventMessage, type NewJobMessage } from '../jobs/messages.js';
+import { queueFor, type EventMessage, type NewJobMessage } from '../jobs/messages.js';
+import { isPublicAction } from '../actions.js';
 import { decide } from '../rules/evaluate.js';
 import { siteIdSchema } from '../sites/sites.js';
 import { addLogDimensions } from '../log.js';
@@ -187,13 +188,6 @@ function projectKeyOf(body: unknown): string | undefined {
   // storage refuses longer ones with a 400 that would surface as a 500); parseWebhookEvent then reports the key.
   return typeof key === 'string' && isIssueKey(key) ? key.split('-')[0] : undefined;
 }
-
-/**
- * How long the same signed body counts as the same delivery. Jira retries a failed delivery within minutes
- * (https://developer.atlassian.com/cloud/jira/platform/webhooks/); a day covers those retries and a
- * replay by whoever captured one, and keeps the `deliveries` table's digest rows meaningful without a sweep.
- */
-export const bodyDedupWindowMs = 24 * 60 * 60 * 1000;
 
 export function bodyDigestKey(siteId: string, digest: string): string {
   return `${siteId}:sha256:${digest}`;

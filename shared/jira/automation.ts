@@ -6,7 +6,7 @@
 // https://support.atlassian.com/cloud-automation/docs/issue-data-automation-format-payload-for-send-web-request
 // https://support.atlassian.com/cloud-automation/docs/issue-data-jira-format-payload-for-send-web-request-action
 import { z } from 'zod';
-import type { PublicAction } from '../jobs/messages.js';
+import type { PublicAction } from '../actions.js';
 import { isIssueKey } from './issue.js';
 import type { ParseResult } from './events.js';
 import { parseJiraDateTime } from './dates.js';

@@ -2,6 +2,14 @@
 // issue fresh from Jira when they run, so a late or duplicated delivery cannot make a chat show stale data.
 import { defaultFieldIds, parseIssue, type JiraFieldIds, type JiraIssue } from './issue.js';
 
+/**
+ * How long the same signed body counts as the same delivery, on the acknowledgement path (intake/) and when the
+ * event job fans out (workflows/fanOutEvent.ts). Jira retries a failed delivery within minutes
+ * (https://developer.atlassian.com/cloud/jira/platform/webhooks/); a day covers those retries and a
+ * replay by whoever captured one, and keeps the `deliveries` table's digest rows meaningful without a sweep.
+ */
+export const bodyDedupWindowMs = 24 * 60 * 60 * 1000;
+
 export type Trigger = 'created' | 'updated' | 'deleted' | 'commented';
 
 /** What changed, as far as rules care. */

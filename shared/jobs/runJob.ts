@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime.js';
 import { NeedsReauthError, PermanentError, ServiceUserUnavailableError, ThrottledError, ensureError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { explainGraphError } from '../identity/graphAccess.js';
-import { isFeature } from '../identity/features.js';
+import { isFeature } from '../features.js';
 import { parkJob } from '../identity/tokens.js';
 import { addLogDimensions, type Logger } from '../log.js';
 import { poisonQueueName } from '../storage/queues.js';

@@ -4,7 +4,7 @@
 // Each step answers ok/detail; a failure says what to fix (./errors.ts: ErrorSendAsDenied and friends).
 import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { escapeHtml } from '../text/html.js';
 import { NeedsReauthError, PermanentError } from '../errors.js';
 import { fail, methodNotAllowed, ok, type HttpOutcome } from '../http/outcome.js';
@@ -12,7 +12,7 @@ import { featureScopes } from '../identity/features.js';
 import { reauthPath } from '../identity/tokens.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { resolveSender, sendMail } from './send.js';
 
 

@@ -8,7 +8,7 @@ import type { Message } from '@microsoft/microsoft-graph-types';
 import { sendMail as graphSendMail } from '../graph/mail.js';
 import type { Runtime } from '../runtime.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
-import type { GraphSession } from '../workflows/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { toMailError, type MailErrorContext } from './errors.js';
 
 export interface MailSender {

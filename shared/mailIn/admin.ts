@@ -5,7 +5,7 @@
 //   POST …/test  "test connection": consent, service user, scopes, token, then reads the folder; each failure in words
 //   POST …/poll  catch up now (queued, like the timer's catch-up; answers 202)
 import { z } from 'zod';
-import type { AdminRequest } from '../admin/admin.js';
+import type { AdminRequest } from '../admin/request.js';
 import { NeedsReauthError, PermanentError, ServiceUserUnavailableError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { getMailFolder } from '../graph/mail.js';
@@ -15,7 +15,7 @@ import { getSite } from '../sites/sites.js';
 import { queueNames } from '../storage/queues.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure, mailboxName } from './explain.js';
 import { pollMessage } from './ingest.js';
 import { readMailSubscription, removeMailSubscription } from './subscription.js';

@@ -1,6 +1,6 @@
 // Mail → Jira: one catch-up of one mail source. The folder's delta query (graph-contract §9) lists what arrived
 // since the last complete catch-up; each message is handled exactly once, keyed on its internetMessageId (the
-// immutable id when a message has none) with a conditional insert in `mailInMessages` (../mail/once.ts), then
+// immutable id when a message has none) with a conditional insert in `mailInMessages` (../jobs/once.ts), then
 // marked read or moved as the source says. The delta link is saved only after a complete pass, so a crash re-reads
 // the same messages and the claims turn them away: nothing is lost, nothing is handled twice.
 //
@@ -15,11 +15,11 @@ import { parkJob } from '../identity/tokens.js';
 import type { JiraApi } from '../jira/client.js';
 import type { JiraIssue, JiraUser } from '../jira/issue.js';
 import { writeAudit } from '../jobs/audit.js';
-import { once } from '../mail/once.js';
+import { once } from '../jobs/once.js';
 import { accountIdForAddress } from '../people/mapping.js';
 import { queueNames } from '../storage/queues.js';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
 import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';

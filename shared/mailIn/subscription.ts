@@ -28,7 +28,7 @@ import {
 } from '../graph/subscriptions.js';
 import { deleteSubscriptionIndex, forgetSubscription, newClientState, notificationUrls, writeSubscriptionIndex } from '../subscriptions/upkeep.js';
 import { deleteEntity, readEntity, tableNames, upsertEntity } from '../storage/tables.js';
-import type { WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import type { MailSource } from './sources.js';
 
 /** The catch-up timer runs every 15 minutes; renewing a day ahead leaves many chances for a failed renewal. */

@@ -7,7 +7,7 @@ import { guidPattern } from '../ids.js';
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../errors.js';
 import { graphKey, GraphRequestError } from '../graph/client.js';
-import type { GraphSession } from '../workflows/deps.js';
+import type { GraphSession } from '../graph/session.js';
 
 export interface OnlineMeeting {
   id: string;

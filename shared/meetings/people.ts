@@ -5,7 +5,8 @@ import { PermanentError } from '../errors.js';
 import type { JiraUser } from '../jira/issue.js';
 import type { JobContext } from '../jobs/runJob.js';
 import { mapPeople, type MappedUser } from '../people/mapping.js';
-import type { GraphSession, WorkflowDeps } from '../workflows/deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 
 export async function mapThroughChatsSession(
   deps: WorkflowDeps,

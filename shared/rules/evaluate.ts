@@ -1,7 +1,7 @@
 // Decides what a Jira event should do for a project. Pure: the same event and settings always give the same
 // actions, which is what the dry run shows an admin.
 import type { JiraEvent } from '../jira/events.js';
-import type { Action } from '../jobs/messages.js';
+import type { Action } from '../actions.js';
 import { effectiveRules, type ProjectSettings, type Rule } from './projectSettings.js';
 
 export interface PlannedAction {

@@ -3,7 +3,7 @@
 // webhook path.
 import { tenantIdSchema } from '../ids.js';
 import { z } from 'zod';
-import { actions } from '../jobs/messages.js';
+import { actions } from '../actions.js';
 import { defaultFieldIds } from '../jira/issue.js';
 
 export const triggers = ['created', 'updated', 'members-changed', 'fields-changed', 'resolved', 'reopened'] as const;

@@ -5,7 +5,7 @@
 // there). Unknown fields are refused, as they are in Automation custom data, so a typo cannot be silently ignored.
 import type { z } from 'zod';
 import { customDataSchemas } from '../jira/automation.js';
-import type { Action } from '../jobs/messages.js';
+import type { Action } from '../actions.js';
 import type { Rule } from './projectSettings.js';
 
 /** The schema each action's job reads its params with; actions missing here read no params. */

@@ -3,7 +3,7 @@
 // the row is consumed with an ETag-conditional delete so a replayed callback finds nothing to consume.
 //
 // Rows in the `oauthStates` table: PK nonce, RK `state`.
-import type { Feature } from '../identity/features.js';
+import type { Feature } from '../features.js';
 import { deleteEntity, insertEntity, readEntity, tableNames, type TableAccess } from './tables.js';
 
 export type OAuthFlowKind =

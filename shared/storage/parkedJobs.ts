@@ -4,7 +4,7 @@
 //
 // Rows in the `parkedJobs` table: PK `{tenantId}:{feature}`, RK a time-ordered unique id.
 import { randomBytes } from 'node:crypto';
-import type { Feature } from '../identity/features.js';
+import type { Feature } from '../features.js';
 import { deleteEntity, insertEntity, listPartition, tableNames, type Entity, type TableAccess } from './tables.js';
 
 export interface ParkedJob {

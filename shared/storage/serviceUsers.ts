@@ -3,7 +3,7 @@
 // `cacheSecretName`, shared by every feature the same account serves in that tenant.
 //
 // Rows in the `serviceUsers` table: PK tenantId, RK feature.
-import type { Feature } from '../identity/features.js';
+import type { Feature } from '../features.js';
 import { decodeKey, deleteEntity, listPartition, readEntity, replaceIfMatch, tableNames, upsertEntity, type Entity, type TableAccess } from './tables.js';
 
 export type ServiceUserStatus = 'active' | 'needs-reauth' | 'invalid-licence';

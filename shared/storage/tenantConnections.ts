@@ -6,7 +6,7 @@
 //   PK `tenant:{tenantId}` RK siteId    → "tenant serves site" (tenant → sites)
 // Admin consent is tenant-wide in Entra, so consent lives on the tenant record; the links only say which Jira sites
 // may use it. One site may link many tenants and one tenant many sites.
-import type { Feature } from '../identity/features.js';
+import type { Feature } from '../features.js';
 import {
   deleteEntity,
   insertEntity,

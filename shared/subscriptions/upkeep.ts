@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GraphRequestError, type Graph } from '../graph/client.js';
 import { deleteSubscription } from '../graph/subscriptions.js';
-import type { ChatKind } from '../jobs/messages.js';
+import type { ChatKind } from '../actions.js';
 import type { Runtime } from '../runtime.js';
 import { secretName } from '../secrets/secretStore.js';
 import { deleteEntity, readEntity, tableNames, upsertEntity } from '../storage/tables.js';

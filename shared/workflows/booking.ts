@@ -19,7 +19,7 @@ import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { once, outcomeIsKnown } from '../mail/once.js';
+import { once, outcomeIsKnown } from '../jobs/once.js';
 import { mapThroughChatsSession } from '../meetings/people.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
@@ -40,7 +40,8 @@ import { explainBookingsError, type BookingsErrorContext } from '../bookings/gra
 import { durationMs, nextAllowedSlot, ruleViolation, type BusinessRules } from '../bookings/rules.js';
 import { ianaZone } from '../bookings/timeZone.js';
 import { requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { formatUtc, parseParams } from './meeting.js';
 
 /** How long a reservation protects a booking in progress before another worker may take it over. */

@@ -5,7 +5,7 @@ import { createChatJob } from './createChat.js';
 import { closeChatJob } from './closeChat.js';
 import { chatUpdateJob } from './chatUpdate.js';
 import { syncMembersJob } from './syncMembers.js';
-import type { WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { recordIfChatGone } from '../chats/chatGone.js';
 
 export function chatJobHandler(deps: WorkflowDeps): JobHandler {

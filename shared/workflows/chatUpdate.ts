@@ -8,7 +8,7 @@ import { findChatLink, updateChatLink } from '../chats/chatLinks.js';
 import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
 import { issueUrl } from '../jira/client.js';
 import { requireProject } from './createChat.js';
-import type { WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 
 export async function chatUpdateJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const settings = await requireProject(deps, job.siteId, job.issueKey);

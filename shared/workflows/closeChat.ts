@@ -17,7 +17,7 @@ import { issueUrl } from '../jira/client.js';
 import { GraphRequestError } from '../graph/client.js';
 import type { Entity } from '../storage/tables.js';
 import { requireProject } from './createChat.js';
-import type { WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 import { unfollowChat } from '../chatToJira/hooks.js';
 
 /** How long a claim protects a summary being posted before another job may take over (a crashed worker). */

@@ -10,10 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { followChat } from '../chatToJira/hooks.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { chatKindOf, queueFor, type ChatKind, type JobMessage, type NewJobMessage } from '../jobs/messages.js';
+import { queueFor, type JobMessage, type NewJobMessage } from '../jobs/messages.js';
+import { chatKindOf, type ChatKind } from '../actions.js';
 import { issuePeople, issueTeams, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
 import type { JiraApi } from '../jira/client.js';
 import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';

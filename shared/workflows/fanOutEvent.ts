@@ -9,7 +9,7 @@ import { eventMessageSchema, queueFor, type NewJobMessage } from '../jobs/messag
 import { PermanentError } from '../errors.js';
 import type { TableClient } from '@azure/data-tables';
 import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage/tables.js';
-import { bodyDedupWindowMs } from '../intake/intake.js';
+import { bodyDedupWindowMs } from '../jira/events.js';
 import { poisonQueueName, queueNames } from '../storage/queues.js';
 import { addLogDimensions } from '../log.js';
 

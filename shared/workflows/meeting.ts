@@ -11,7 +11,7 @@ import { customDataSchemas } from '../jira/automation.js';
 import { issuePeople, type JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { once } from '../mail/once.js';
+import { once } from '../jobs/once.js';
 import { createOrGetMeeting, meetingExternalId, type MeetingAttendee, type OnlineMeeting } from '../meetings/onlineMeeting.js';
 import { renderIssueTemplate, singleLine } from '../meetings/template.js';
 import { mapThroughChatsSession } from '../meetings/people.js';
@@ -19,7 +19,8 @@ import type { ProjectSettings } from '../rules/projectSettings.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
 import { readEntity, tableNames, upsertEntity } from '../storage/tables.js';
 import { ensureChatForIssue, requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 
 export const defaultMeetingSubject = 'Meeting: [{key}] {summary}';
 const defaultMeetingMinutes = 60;

@@ -4,7 +4,7 @@
 // internal comment saying who was told what.
 //
 // Each of the three is done at most once per job (rows in `mailSends`, keyed by job id, reserved before the effect:
-// ../mail/once.ts). sendMail gives no message id to check against, so when a send's outcome is unknown (crash or
+// ../jobs/once.ts). sendMail gives no message id to check against, so when a send's outcome is unknown (crash or
 // lost connection after the request left) the mail is NOT sent again, and the comment says so.
 import { PermanentError } from '../errors.js';
 import { findChatLink } from '../chats/chatLinks.js';
@@ -12,13 +12,14 @@ import { customDataSchemas } from '../jira/automation.js';
 import { postChatMessage } from '../chats/html.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
-import { once, type OnceOutcome } from '../mail/once.js';
+import { once, type OnceOutcome } from '../jobs/once.js';
 import { resolveSender, sendMail, uniqueAddresses } from '../mail/send.js';
 import { stakeholderChatHtml, stakeholderMail } from '../mail/stakeholderMail.js';
 import { renderIssueTemplate } from '../meetings/template.js';
 import { tableNames } from '../storage/tables.js';
 import { requireProject } from './createChat.js';
-import type { GraphSession, WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
+import type { GraphSession } from '../graph/session.js';
 import { parseParams } from './meeting.js';
 
 /** The Automation custom data (shared/jira/automation.ts); rule params are checked against the same schema. */

@@ -15,7 +15,7 @@ import { markChatThrottled, settleMemberSlots, takeMemberSlots, type MemberOp } 
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import type { Entity } from '../storage/tables.js';
 import { memberBinding, requireProject, unmappedNote } from './createChat.js';
-import type { WorkflowDeps } from './deps.js';
+import type { WorkflowDeps } from '../jobs/deps.js';
 
 export { memberChangesPerMinute } from '../chats/memberPacing.js';
 

@@ -3,7 +3,7 @@
 // and fake Jira, with real tables on Azurite.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { adminBookings } from '../../shared/bookings/admin.js';
 import { PermanentError, ThrottledError } from '../../shared/errors.js';
 import { getProjectSettings } from '../../shared/sites/projects.js';

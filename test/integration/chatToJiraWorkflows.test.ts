@@ -19,7 +19,7 @@ import { queueNames } from '../../shared/storage/queues.js';
 import { saveMapping } from '../../shared/people/mapping.js';
 import { ensureChatForIssue } from '../../shared/workflows/createChat.js';
 import { closeChatJob } from '../../shared/workflows/closeChat.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import type { FakeChat, FakeUser } from '../fakes/graph.js';
 import { changeNotificationBody, lifecycleNotificationBody } from '../fakes/graph/subscriptions.js';
 import { adfToText, type FakeJiraUser } from '../fakes/jira.js';

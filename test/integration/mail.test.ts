@@ -2,7 +2,7 @@
 // itself on demand, scope report, and Send-As failures explained. Fake Graph (schema-checked), real tables.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { adminMail } from '../../shared/mail/admin.js';
 import { patchServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';

@@ -4,7 +4,7 @@
 // Jira over HTTP(S).
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AdminRequest } from '../../shared/admin/admin.js';
+import type { AdminRequest } from '../../shared/admin/request.js';
 import { NeedsReauthError } from '../../shared/errors.js';
 import { createGraph } from '../../shared/graph/client.js';
 import { resumeParkedJobs } from '../../shared/identity/tokens.js';
@@ -18,7 +18,7 @@ import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import type { FakeUser } from '../fakes/graph.js';
 import { makeTestToken } from '../fakes/tokens.js';
 import { resetQueues } from '../support/storage.js';

@@ -3,7 +3,7 @@
 // the fake Jira. Tokens come straight from the fakes' token format (the identity flows have their own tests), one
 // service user per tenant; `modes` switches a feature to app-only as a tenant admin would.
 import { randomUUID } from 'node:crypto';
-import type { Feature } from '../../shared/identity/features.js';
+import type { Feature } from '../../shared/features.js';
 import { loadConfig } from '../../shared/config.js';
 import { PermanentError } from '../../shared/errors.js';
 import { createGraph } from '../../shared/graph/client.js';
@@ -20,7 +20,7 @@ import { allQueueNames } from '../../shared/storage/queues.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { createTableAccess } from '../../shared/storage/tables.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import { FakeGraph, type FakeGraphOptions, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { makeTestToken } from '../fakes/tokens.js';

@@ -18,7 +18,7 @@ import { memoryLogger } from '../../shared/log.js';
 import { KeyVaultSecretStore } from '../../shared/secrets/keyVaultSecretStore.js';
 import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
 import { abandonedGraceSeconds, ensureChatForIssue, reservationLeaseSeconds } from '../../shared/workflows/createChat.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import { FakeEntra } from '../fakes/entra.js';
 import { FakeGraph } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';

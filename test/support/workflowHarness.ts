@@ -11,7 +11,7 @@ import { memoryLogger } from '../../shared/log.js';
 import { projectSettingsSchema, type ProjectSettings, type ProjectSettingsInput } from '../../shared/rules/projectSettings.js';
 import { createRuntime, type Clock } from '../../shared/runtime.js';
 import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
-import type { WorkflowDeps } from '../../shared/workflows/deps.js';
+import type { WorkflowDeps } from '../../shared/jobs/deps.js';
 import { FakeGraph, type FakeGraphOptions, type FakeUser } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
 import { allQueueNames } from '../../shared/storage/queues.js';

@@ -1,7 +1,8 @@
 // Facts the Bicep checks compare against. Azure facts come from ../shared/contracts/azure/resource-types.json (read
 // at run time, never copied); the few facts that file lacks are here, each with its source.
 import { readFileSync } from 'node:fs';
-import { baseScopes, featureScopes, features } from '../../../shared/identity/features.js';
+import { baseScopes, featureScopes } from '../../../shared/identity/features.js';
+import { features } from '../../../shared/features.js';
 import { sharedReferencePath } from '../../support/repoRoot.js';
 
 export interface PropertyList {

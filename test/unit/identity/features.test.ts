@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bareScopes, featureGraphScopes, featureLicence, features, featureScopes, graphScopeUris } from '../../../shared/identity/features.js';
+import { bareScopes, featureGraphScopes, featureLicence, featureScopes, graphScopeUris } from '../../../shared/identity/features.js';
+import { features } from '../../../shared/features.js';
 
 describe('feature scopes', () => {
   it('each feature asks for the base scopes plus only its own', () => {

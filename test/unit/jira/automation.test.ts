@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { customDataSchemas, parseAutomationBody } from '../../../shared/jira/automation.js';
-import { publicActions } from '../../../shared/jobs/messages.js';
+import { publicActions } from '../../../shared/actions.js';
 import { jiraFixturesDir, repoRoot } from '../../support/repoRoot.js';
 
 /** The visible start of Atlassian's "Issue data (Automation format)" sample: a bare issue with numeric ids. */

@@ -9,7 +9,8 @@
 // a stakeholder list mailed twice, or a customer told twice, is the worse failure. Failures Graph or Jira answered
 // definitely (4xx, 429, 503 "not processed") release the claim so a retry can do the work.
 //
-// Used by the mail (mailSends, keyed by job id), meetings and bookings workflows.
+// Used by the mail (mailSends, keyed by job id), meetings and bookings workflows and by mail-in; it is part of the
+// job runtime (below the features) because any job's side effect may need it.
 import type { TableClient } from '@azure/data-tables';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';

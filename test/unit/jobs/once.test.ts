@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import type { TableClient } from '@azure/data-tables';
 import { PermanentError, ThrottledError } from '../../../shared/errors.js';
 import { GraphRequestError } from '../../../shared/graph/client.js';
-import { once, outcomeIsKnown } from '../../../shared/mail/once.js';
+import { once, outcomeIsKnown } from '../../../shared/jobs/once.js';
 import { tableClient, uniqueName } from '../../support/storage.js';
 
 describe('once', () => {

@@ -1,21 +1,17 @@
 // What workflows get to do their work: Jira for a site, Graph for a tenant and feature, storage, and the clock.
 // Built once per process from the runtime (`createWorkflowDeps`); tests hand in fakes of the same shape.
+// It lives with the job runtime, below the features, because every job handler takes it: chats, meetings, mail,
+// mail-in and chat → Jira code as well as the workflows over them.
 import type { Runtime } from '../runtime.js';
-import { createGraph, type Graph } from '../graph/client.js';
-import type { Feature } from '../identity/features.js';
+import { createGraph } from '../graph/client.js';
+import type { GraphSession } from '../graph/session.js';
+import type { Feature } from '../features.js';
 import { getGraphToken } from '../identity/tokens.js';
 import { createJiraApi, type JiraApi } from '../jira/client.js';
 import { PermanentError } from '../errors.js';
 import { getSite, siteSecretNames } from '../sites/sites.js';
 import { getProjectSettings } from '../sites/projects.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
-
-/** A Graph client acting for one (tenant, feature), and who it acts as. */
-export interface GraphSession extends Graph {
-  kind: 'delegated' | 'app';
-  /** The service user's Entra object id in delegated mode (it must be a member of the chats it creates). */
-  serviceUserObjectId?: string;
-}
 
 export interface WorkflowDeps extends Pick<Runtime, 'config' | 'tables' | 'queues' | 'secrets' | 'clock' | 'log'> {
   jiraFor(siteId: string): Promise<JiraApi>;
