@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { addLogDimensions, createLogger, invocationSink, noteRequestId, runWithLogScope, type LogSink } from '../../../shared/log.js';
+import { addLogDimensions, createLogger, invocationSink, noteRequestId, runWithLogScope, type LogSink } from '../../shared/log.js';
 
 function capture(): { sink: LogSink; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
