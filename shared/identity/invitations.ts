@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { fail, ok, type HttpOutcome } from '../http/outcome.js';
 import { parseFeature, parseTenant, siteIdPattern, startConsent } from './consent.js';
 import { startServiceUserSignIn } from './serviceUserSignIn.js';
-import { consumeState, createState, describeStateFailure } from './state.js';
+import { consumeState, createState, describeStateFailure, stateFlow } from './state.js';
 import type { IdentityDeps } from './tokens.js';
 import type { Page } from './pages.js';
 
@@ -55,7 +55,7 @@ export async function createInvitation(deps: IdentityDeps, body: unknown): Promi
 
 /** GET /api/invitation?token=…: consume the invitation and send the browser to Microsoft, or say why not. */
 export async function openInvitation(deps: IdentityDeps, token: string | null): Promise<{ ok: true; url: string } | { ok: false; page: Page }> {
-  const kind = token?.split('.')[3];
+  const kind = stateFlow(token);
   if (kind !== 'invite-consent' && kind !== 'invite-sign-in') {
     return { ok: false, page: { status: 400, title: 'This link is not valid', paragraphs: ['The invitation link is incomplete or altered. Ask the bridge administrator for a new one.'] } };
   }

@@ -1,14 +1,16 @@
 // OAuth `state` for the consent and sign-in redirects (DESIGN §6: signed, bound to the flow, single-use, expiring).
 //
-// The value sent to Entra is `v1.<nonce>.<expiry>.<kind>.<hmac>`: an HMAC-SHA256 over the other parts with a key
-// kept in the secret store (generated on first use). The signature rejects tampering before any storage read; the
-// `oauthStates` row (consumed with an ETag-conditional delete) makes it single-use and holds what the flow is bound
-// to (tenant, feature, site, PKCE verifier), so nothing the browser carries back is trusted beyond the nonce.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// The value sent to Entra is a compact JWS JWT (./signedToken.ts: HS256 with a key kept in the secret store,
+// generated on first use; `aud` "oauth-state", so no other token of this app passes as a state) whose claims are a
+// random nonce (`jti`), the flow (`flow`) and the expiry. The signature rejects tampering before any storage read;
+// the `oauthStates` row (consumed with an ETag-conditional delete) makes it single-use and holds what the flow is
+// bound to (tenant, feature, site, PKCE verifier), so nothing the browser carries back is trusted beyond the nonce.
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../runtime.js';
 import type { SecretStore } from '../secrets/secretStore.js';
 import { consumeOAuthState, saveOAuthState, type OAuthFlowKind, type OAuthStateRecord } from '../storage/oauthStates.js';
 import type { TableAccess } from '../storage/tables.js';
+import { peekClaim, signToken, verifyToken } from './signedToken.js';
 
 export const stateSigningKeySecretName = 'oauth-state-signing-key';
 
@@ -19,10 +21,10 @@ interface StateDeps {
   config: { oauthStateTtlSeconds: number };
 }
 
-let keyCache: { store: SecretStore; key: Buffer } | undefined;
+let keyCache: { store: SecretStore; key: Uint8Array } | undefined;
 
-/** The app's HMAC key for short signed values (states, self-link invitations), kept in the secret store. */
-export async function signingKey(secrets: SecretStore): Promise<Buffer> {
+/** The app's HS256 key for short signed values (states, self-link invitations), kept in the secret store. */
+export async function signingKey(secrets: SecretStore): Promise<Uint8Array> {
   if (keyCache?.store === secrets) return keyCache.key;
   let value = await secrets.get(stateSigningKeySecretName);
   if (!value) {
@@ -31,12 +33,8 @@ export async function signingKey(secrets: SecretStore): Promise<Buffer> {
     value = await secrets.get(stateSigningKeySecretName);
     if (!value) throw new Error('the OAuth state signing key could not be stored');
   }
-  keyCache = { store: secrets, key: Buffer.from(value, 'base64') };
+  keyCache = { store: secrets, key: new Uint8Array(Buffer.from(value, 'base64')) };
   return keyCache.key;
-}
-
-function sign(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(payload).digest('base64url');
 }
 
 export type NewState = Omit<OAuthStateRecord, 'kind' | 'createdAt' | 'expiresAt'>;
@@ -47,8 +45,18 @@ export async function createState(deps: StateDeps, kind: OAuthFlowKind, bound: N
   const expires = new Date(now.getTime() + ttlSeconds * 1000);
   const nonce = randomBytes(18).toString('base64url');
   await saveOAuthState(deps.tables, nonce, { ...bound, kind, createdAt: now.toISOString(), expiresAt: expires.toISOString() });
-  const payload = `v1.${nonce}.${Math.floor(expires.getTime() / 1000)}.${kind}`;
-  return `${payload}.${sign(await signingKey(deps.secrets), payload)}`;
+  return signToken(await signingKey(deps.secrets), 'oauth-state', { jti: nonce, flow: kind } satisfies StateClaims, now, expires);
+}
+
+interface StateClaims {
+  jti: string;
+  flow: OAuthFlowKind;
+}
+
+/** The flow a state names, read WITHOUT verifying it: only to pick the handler, which then verifies. */
+export function stateFlow(value: string | null | undefined): string | undefined {
+  const flow = peekClaim(value, 'oauth-state', 'flow');
+  return typeof flow === 'string' ? flow : undefined;
 }
 
 export type StateCheck =
@@ -58,15 +66,12 @@ export type StateCheck =
 /** Verifies signature, flow and expiry, then consumes the stored state; a second call with the same value fails. */
 export async function consumeState(deps: StateDeps, kind: OAuthFlowKind, value: string | null | undefined): Promise<StateCheck> {
   if (!value) return { ok: false, reason: 'missing' };
-  const parts = value.split('.');
-  if (parts.length !== 5 || parts[0] !== 'v1') return { ok: false, reason: 'malformed' };
-  const [, nonce, exp, stateKind, mac] = parts as [string, string, string, string, string];
-  const expected = Buffer.from(sign(await signingKey(deps.secrets), parts.slice(0, 4).join('.')));
-  const given = Buffer.from(mac);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
-  if (stateKind !== kind) return { ok: false, reason: 'wrong-flow' };
-  const nowSeconds = deps.clock.now().getTime() / 1000;
-  if (!/^\d+$/.test(exp) || Number(exp) < nowSeconds) {
+  const check = await verifyToken<Partial<StateClaims>>(await signingKey(deps.secrets), 'oauth-state', value, deps.clock.now());
+  if (!check.ok && check.reason !== 'expired') return { ok: false, reason: check.reason === 'wrong-use' ? 'wrong-flow' : check.reason };
+  const { jti: nonce, flow } = check.claims;
+  if (typeof nonce !== 'string' || !nonce) return { ok: false, reason: 'malformed' };
+  if (flow !== kind) return { ok: false, reason: 'wrong-flow' };
+  if (!check.ok) {
     // Expired: remove the row too, so it cannot be used later with a manipulated clock.
     await consumeOAuthState(deps.tables, nonce);
     return { ok: false, reason: 'expired' };

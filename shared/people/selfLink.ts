@@ -1,6 +1,8 @@
 // Self-link: a person whose Jira e-mail is hidden links their Atlassian account to their Microsoft 365 account by
 // signing in with Microsoft once. The invitation is a link in the issue's internal "could not be added" note,
-// signed by the app for exactly one (tenant, site, accountId), expiring, and single-use: the first sign-in that
+// signed by the app for exactly one (tenant, site, accountId) as a JWT (shared/identity/signedToken.ts: HS256 with
+// the app's key, `aud` "self-link", so an OAuth state is no invitation and an invitation no state), expiring, and
+// single-use: the first sign-in that
 // links (or finds the link already made) consumes it with a conditional insert, so a replay, or a second person who
 // sees the note, gets a page saying it was used. It only ever creates a mapping where none exists: a mapping an
 // admin made by hand (or an earlier link to another account) is never replaced; the attempt is refused, written
@@ -11,12 +13,13 @@
 // Entra issues no refresh token, auth-code-flow "refresh_token ... Only provided if offline_access scope was
 // requested"). What is kept is the id token's `oid`, `preferred_username` and `name` in the mapping row; the
 // MSAL cache of this sign-in lives only in memory and is cleared at once.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CryptoProvider, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import type { Runtime } from '../runtime.js';
 import { createMsalApp, describeAuthError } from '../identity/msal.js';
 import type { Page } from '../identity/pages.js';
-import { consumeState, createState, describeStateFailure, signingKey } from '../identity/state.js';
+import { signToken, verifyToken } from '../identity/signedToken.js';
+import { consumeState, createState, describeStateFailure, signingKey, stateFlow } from '../identity/state.js';
 import { writeAudit } from '../jobs/audit.js';
 import { insertEntity, readEntity, tableNames } from '../storage/tables.js';
 import { saveMapping, type MappedUser } from './mapping.js';
@@ -29,36 +32,30 @@ export const invitationDays = 14;
 /** The only scopes the self-link sign-in asks for: enough for an id token with `oid` and `tid`. */
 export const selfLinkScopes = ['openid', 'profile'];
 
+/** The invitation's claims besides `iss`/`aud`/`iat`/`exp`; one-letter names keep the link in a note short. */
 interface Invitation {
   t: string; // tenant id
   s: string; // site id
   a: string; // Atlassian accountId
-  e: number; // expiry, seconds since epoch
   k?: string; // issue key whose note carries the invitation (for the audit trail)
-  n?: string; // random, so two invitations for one account are two single-use invitations
+  jti: string; // random: the invitation's id, so two invitations for one account are two single-use invitations
 }
 
 export async function selfLinkUrl(deps: SelfLinkDeps, invitation: { tenantId: string; siteId: string; accountId: string; issueKey?: string }): Promise<string> {
-  const payload: Invitation = {
+  const claims: Invitation = {
     t: invitation.tenantId,
     s: invitation.siteId,
     a: invitation.accountId,
-    e: Math.floor(deps.clock.now().getTime() / 1000) + invitationDays * 86400,
-    k: invitation.issueKey,
-    n: randomBytes(9).toString('base64url'),
+    ...(invitation.issueKey ? { k: invitation.issueKey } : {}),
+    jti: randomBytes(12).toString('base64url'),
   };
-  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const mac = createHmac('sha256', await signingKey(deps.secrets)).update(`self-link.${body}`).digest('base64url');
-  return `${deps.config.publicBaseUrl}/api/self-link/start?invitation=${body}.${mac}`;
+  const now = deps.clock.now();
+  const token = await signToken(await signingKey(deps.secrets), 'self-link', { ...claims }, now, new Date(now.getTime() + invitationDays * 86400_000));
+  return `${deps.config.publicBaseUrl}/api/self-link/start?invitation=${token}`;
 }
 
 /** Rows marking used invitations, beside the mappings: PK `invitation|<tenant>`, RK the invitation id. */
 const usedPartition = (tenantId: string) => `invitation|${tenantId}`;
-
-/** An invitation's id: a digest of its signed body (older invitations without `n` are single-use too). */
-function invitationId(body: string): string {
-  return createHash('sha256').update(body).digest('base64url').slice(0, 32);
-}
 
 async function invitationUsed(deps: SelfLinkDeps, tenantId: string, id: string): Promise<boolean> {
   return Boolean(await readEntity(await deps.tables.table(tableNames.userMappings), usedPartition(tenantId), id));
@@ -74,19 +71,25 @@ const usedPage: Page = {
 };
 
 async function readInvitation(deps: SelfLinkDeps, value: string | null): Promise<(Invitation & { id: string }) | string> {
-  const [body, mac] = (value ?? '').split('.');
-  if (!body || !mac) return 'The link is incomplete. Open the whole link from the Jira issue.';
-  const expected = createHmac('sha256', await signingKey(deps.secrets)).update(`self-link.${body}`).digest();
-  const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'The link was altered. Open the link from the Jira issue again.';
-  let invitation: Invitation;
-  try {
-    invitation = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Invitation;
-  } catch {
+  if (!value || value.split('.').length !== 3) return 'The link is incomplete. Open the whole link from the Jira issue.';
+  const check = await verifyToken<Partial<Invitation>>(await signingKey(deps.secrets), 'self-link', value, deps.clock.now());
+  if (!check.ok) {
+    switch (check.reason) {
+      case 'expired':
+        return 'The link has expired. Ask a Jira admin to run the chat action again for a new one.';
+      case 'malformed':
+        return 'The link is malformed. Open the link from the Jira issue again.';
+      default:
+        // A bad signature, or a token of this app made for something else (an OAuth state): not an invitation.
+        return 'The link was altered. Open the link from the Jira issue again.';
+    }
+  }
+  const { t, s, a, k, jti } = check.claims;
+  if (typeof t !== 'string' || typeof s !== 'string' || typeof a !== 'string' || typeof jti !== 'string' || (k !== undefined && typeof k !== 'string')) {
     return 'The link is malformed. Open the link from the Jira issue again.';
   }
-  if (invitation.e < deps.clock.now().getTime() / 1000) return 'The link has expired. Ask a Jira admin to run the chat action again for a new one.';
-  return { ...invitation, id: invitationId(body) };
+  // The id marks the invitation used (a row key): the random `jti` the app signed, so it is unique and key-safe.
+  return { t, s, a, k, jti, id: jti };
 }
 
 /** GET /api/self-link/start?invitation=…: checks the invitation and sends the person to Microsoft sign-in. */
@@ -156,7 +159,7 @@ function openIdOnly(base: INetworkModule): INetworkModule {
 
 /** The state's flow kind, read without verifying it (the flow's own handler verifies). */
 export function stateKind(state: string | null): string | undefined {
-  return state?.split('.')[3];
+  return stateFlow(state);
 }
 
 /** GET /api/auth/callback for a self-link sign-in: store the mapping of the invited accountId to this user. */

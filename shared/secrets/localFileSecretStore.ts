@@ -31,11 +31,19 @@ export class LocalFileSecretStore implements SecretStore {
   }
 
   private async read(): Promise<Record<string, string>> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.path, 'utf8')) as Record<string, string>;
+      text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw e;
+    }
+    try {
+      return JSON.parse(text) as Record<string, string>;
+    } catch {
+      // Not JSON.parse's message: V8 quotes the start of the text ("ATATT3xFfG"... is not valid JSON), which here is
+      // a secret, and the message goes to the logs.
+      throw new Error(`the local secrets file ${this.path} is not valid JSON; fix or delete it`);
     }
   }
 

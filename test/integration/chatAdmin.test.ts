@@ -6,6 +6,7 @@ import { queueClient } from '../support/storage.js';
 import { encodeMessage } from '../../shared/storage/queueAccess.js';
 import { startBridge, type Bridge } from '../support/bridge.js';
 import { webhookFor } from '../support/jiraPayloads.js';
+import { waitFor } from '../support/wait.js';
 
 describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
   let bridge: Bridge;
@@ -215,15 +216,14 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     // Jira answering 500 every time: the job fails, is retried by the host, then poisoned.
     bridge.jira.failNext({ method: 'GET', pathPattern: /OPS-5/, status: 500, times: 50 });
     await bridge.automation('incident-chat', { issueKey: 'OPS-5' });
-    const waitForPoison = async () => {
-      for (let i = 0; i < 120; i++) {
+    const messages = await waitFor(
+      'the failing chat job in the chat-jobs poison queue',
+      async () => {
         const r = await bridge.admin('GET', 'poison/chat-jobs');
-        if (r.body.messages?.length) return r.body.messages;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      throw new Error('no poison message appeared');
-    };
-    const messages = await waitForPoison();
+        return r.body.messages?.length ? r.body.messages : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     assert.equal(messages[0].body.issueKey, 'OPS-5');
     const counts = await bridge.admin('GET', 'poison');
     assert.equal(counts.body.poisonQueues['chat-jobs-poison'], 1);

@@ -10,6 +10,7 @@ import { startBridge, type Bridge } from '../support/bridge.js';
 import { launchBrowser, screenshot } from '../support/browser.js';
 import { webhookFor } from '../support/jiraPayloads.js';
 import { queueClient, queueLength } from '../support/storage.js';
+import { withChangedClaims } from '../support/tokens.js';
 
 const SITE = 'acme';
 
@@ -276,7 +277,7 @@ describe('admin console in the browser', () => {
     const url = new URL(made.body.url);
     assert.deepEqual([...url.searchParams.keys()], ['token'], 'the link carries the invitation only');
     const token = url.searchParams.get('token')!;
-    const tampered = token.replace('invite-sign-in', 'invite-consent');
+    const tampered = withChangedClaims(token, (c) => (c.flow = 'invite-consent'));
     const refused = await fetch(`${bridge.baseUrl}/api/invitation?token=${encodeURIComponent(tampered)}`, { redirect: 'manual' });
     assert.equal(refused.status, 400);
     assert.match(await refused.text(), /altered|could not be verified/);

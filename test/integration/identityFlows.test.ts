@@ -28,6 +28,7 @@ import { FakeKeyVault } from '../fakes/keyVault.js';
 import { readTestToken } from '../fakes/tokens.js';
 import { generate } from 'selfsigned';
 import { storageConnectionString, peekQueueMessages, resetQueues, uniqueName } from '../support/storage.js';
+import { withChangedClaims } from '../support/tokens.js';
 
 const CLIENT_ID = '0f1e2d3c-4b5a-4697-8877-665544332211';
 const PUBLIC_BASE_URL = 'https://bridge.example.test';
@@ -229,15 +230,11 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     const callback = (state: string) => completeConsent(deps, new URLSearchParams({ admin_consent: 'True', tenant: tenantId, state }));
 
     const tampered = await mk();
-    const parts = tampered.split('.');
-    parts[1] = `${parts[1]!.slice(0, -1)}${parts[1]!.endsWith('A') ? 'B' : 'A'}`; // another nonce, same signature
-    const r1 = await callback(parts.join('.'));
+    const r1 = await callback(withChangedClaims(tampered, (c) => (c.jti = `${String(c.jti)}x`))); // another nonce, same signature
     assert.equal(r1.outcome, 'rejected');
     assert.match(r1.page.paragraphs[0]!, /could not be verified/);
     // A longer expiry with the old signature is also a tampering.
-    const p2 = tampered.split('.');
-    p2[2] = String(Number(p2[2]) + 86400);
-    assert.match((await callback(p2.join('.'))).page.paragraphs[0]!, /could not be verified/);
+    assert.match((await callback(withChangedClaims(tampered, (c) => (c.exp = Number(c.exp) + 86400)))).page.paragraphs[0]!, /could not be verified/);
 
     const expired = await mk();
     clock.offsetMs = (deps.config.oauthStateTtlSeconds + 5) * 1000;

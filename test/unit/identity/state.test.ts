@@ -1,11 +1,17 @@
-// OAuth state: signed, bound to its flow, expiring and single-use (shared/identity/state.ts), on real Azurite.
+// OAuth state: signed (a JWT, shared/identity/signedToken.ts), bound to its flow, expiring and single-use
+// (shared/identity/state.ts), on real Azurite; and not interchangeable with the app's other signed tokens.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../shared/config.js';
-import { consumeState, createState, resetStateKeyCache, stateSigningKeySecretName } from '../../../shared/identity/state.js';
+import { SignJWT, decodeJwt } from 'jose';
+import { consumeOneTime, createOneTime } from '../../../shared/console/oneTime.js';
+import { consumeState, createState, describeStateFailure, resetStateKeyCache, stateFlow, stateSigningKeySecretName } from '../../../shared/identity/state.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { selfLinkUrl, startSelfLink } from '../../../shared/people/selfLink.js';
 import { MemorySecretStore } from '../../../shared/secrets/secretStore.js';
 import { createTableAccess } from '../../../shared/storage/tables.js';
 import { storageConnectionString } from '../../support/storage.js';
+import { resignedWithOtherKey, withChangedClaims } from '../../support/tokens.js';
 
 function setup() {
   resetStateKeyCache();
@@ -52,10 +58,21 @@ describe('OAuth state', () => {
     await createState(b.deps, 'consent', bound);
     assert.deepEqual(await consumeState(b.deps, 'consent', state), { ok: false, reason: 'bad-signature' });
     resetStateKeyCache();
-    const [v, nonce, exp, kind, mac] = state.split('.');
-    assert.deepEqual(await consumeState(a.deps, 'consent', [v, nonce, String(Number(exp) + 3600), kind, mac].join('.')), { ok: false, reason: 'bad-signature' });
+    // A longer expiry, another nonce, another flow: each with the original signature.
+    const later = withChangedClaims(state, (c) => (c.exp = Number(c.exp) + 3600));
+    assert.deepEqual(await consumeState(a.deps, 'consent', later), { ok: false, reason: 'bad-signature' });
+    assert.deepEqual(await consumeState(a.deps, 'consent', withChangedClaims(state, (c) => (c.jti = 'another-nonce'))), { ok: false, reason: 'bad-signature' });
+    assert.deepEqual(await consumeState(a.deps, 'sign-in', withChangedClaims(state, (c) => (c.flow = 'sign-in'))), { ok: false, reason: 'bad-signature' });
+    assert.deepEqual(await consumeState(a.deps, 'consent', await resignedWithOtherKey(state)), { ok: false, reason: 'bad-signature' });
+    // An unsigned token (`alg: none`, RFC 8725 §2.1) and garbage.
+    const [, payload] = state.split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
+    assert.deepEqual(await consumeState(a.deps, 'consent', unsigned), { ok: false, reason: 'malformed' });
     assert.deepEqual(await consumeState(a.deps, 'consent', 'v1.x.y'), { ok: false, reason: 'malformed' });
     assert.deepEqual(await consumeState(a.deps, 'consent', null), { ok: false, reason: 'missing' });
+    // What the person reads for these (the same words as before the JWT format).
+    assert.match(describeStateFailure('bad-signature'), /could not be verified/);
+    assert.match(describeStateFailure('malformed'), /could not be verified/);
     // The untouched state still works: rejections consumed nothing.
     assert.ok((await consumeState(a.deps, 'consent', state)).ok);
   });
@@ -66,6 +83,59 @@ describe('OAuth state', () => {
     assert.deepEqual(await consumeState(deps, 'sign-in', consent), { ok: false, reason: 'wrong-flow' });
     advance(61_000);
     assert.deepEqual(await consumeState(deps, 'consent', consent), { ok: false, reason: 'expired' });
+    assert.match(describeStateFailure('expired'), /has expired/);
+    // The expired state's row is gone too: turning the clock back does not revive it.
+    advance(-61_000);
+    assert.deepEqual(await consumeState(deps, 'consent', consent), { ok: false, reason: 'already-used' });
+    assert.match(describeStateFailure('already-used'), /already used/);
+  });
+
+  it('is a short, query-safe JWT naming its flow, its use and this app, with iat and exp', async () => {
+    const { deps } = setup();
+    const state = await createState(deps, 'sign-in', bound);
+    assert.match(state, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    assert.equal(encodeURIComponent(state), state);
+    assert.ok(state.length < 300, `${state.length} characters`);
+    const claims = decodeJwt(state);
+    assert.equal(claims.aud, 'oauth-state');
+    assert.equal(claims.iss, 'jira-teams-bridge');
+    assert.equal(claims.flow, 'sign-in');
+    assert.equal(Number(claims.exp) - Number(claims.iat), 60);
+    assert.equal(stateFlow(state), 'sign-in');
+    assert.ok(!JSON.stringify(claims).includes(bound.tenant), 'what the flow is bound to stays server-side');
+  });
+
+  it('the app\'s other signed tokens are no state, and a state is no self-link invitation or console token', async () => {
+    const { deps } = setup();
+    const runtime = { ...deps, log: memoryLogger() };
+    // A self-link invitation (same key, `aud` self-link) presented as a state: refused before any storage read.
+    const invitation = new URL(await selfLinkUrl(runtime, { tenantId: bound.tenant, siteId: 'site-1', accountId: '712020:0e3b7a52-1b2c-4d3e-8f9a-0b1c2d3e4f5a', issueKey: 'OPS-1' })).searchParams.get('invitation')!;
+    assert.deepEqual(await consumeState(deps, 'self-link', invitation), { ok: false, reason: 'wrong-flow' });
+    assert.equal(stateFlow(invitation), undefined, 'the callback does not route an invitation as a state');
+    // A console one-time token (`aud` console) presented as a state, and a state presented to the console.
+    const local = await createOneTime(deps, 'console-local', 60);
+    assert.deepEqual(await consumeState(deps, 'consent', local), { ok: false, reason: 'wrong-flow' });
+    const state = await createState(deps, 'self-link', bound);
+    assert.deepEqual(await consumeOneTime(deps, 'console-local', state), { ok: false, reason: 'wrong-flow' });
+    // A state presented as a self-link invitation: the person is told the link was altered.
+    const started = await startSelfLink(runtime, state);
+    assert.equal(started.ok, false);
+    assert.ok(!started.ok && started.page.status === 400 && /altered/.test(started.page.paragraphs[0]!), JSON.stringify(started));
+    // Claiming the other audience with the original signature is a tampering.
+    assert.deepEqual(await consumeState(deps, 'self-link', withChangedClaims(invitation, (c) => (c.aud = 'oauth-state'))), { ok: false, reason: 'bad-signature' });
+    // None of the refusals consumed anything: the state and the console token still work once.
+    assert.ok((await consumeState(deps, 'self-link', state)).ok);
+    assert.ok((await consumeOneTime(deps, 'console-local', local)).ok);
+  });
+
+  it('a state signed with the app key but without expiry or by another issuer is refused', async () => {
+    const { deps } = setup();
+    await createState(deps, 'consent', bound); // makes the key
+    const key = new Uint8Array(Buffer.from((await deps.secrets.get(stateSigningKeySecretName))!, 'base64'));
+    const noExp = await new SignJWT({ jti: 'x', flow: 'consent', aud: 'oauth-state', iss: 'jira-teams-bridge' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(key);
+    assert.deepEqual(await consumeState(deps, 'consent', noExp), { ok: false, reason: 'malformed' });
+    const otherIssuer = await new SignJWT({ jti: 'x', flow: 'consent', aud: 'oauth-state', iss: 'someone-else' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(key);
+    assert.deepEqual(await consumeState(deps, 'consent', otherIssuer), { ok: false, reason: 'wrong-flow' });
   });
 
   it('two simultaneous callbacks with the same state: exactly one wins', async () => {

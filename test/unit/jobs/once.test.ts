@@ -6,6 +6,7 @@ import { PermanentError, ThrottledError } from '../../../shared/errors.js';
 import { GraphRequestError } from '../../../shared/graph/client.js';
 import { once, outcomeIsKnown } from '../../../shared/jobs/once.js';
 import { tableClient, uniqueName } from '../../support/storage.js';
+import { waitFor } from '../../support/wait.js';
 
 describe('once', () => {
   let table: TableClient;
@@ -42,11 +43,12 @@ describe('once', () => {
   });
 
   it('makes a second worker wait while the claim is fresh, and treats an expired claim as unknown', async () => {
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const slow = once(table, 'p', 'd', opts(), () => new Promise<string>((resolve) => (release = () => resolve('x'))));
-    await new Promise((r) => setTimeout(r, 50));
+    // The effect runs only once its claim is stored: from then on a second worker must find the claim.
+    await waitFor('job-1 to claim and start its effect', () => release !== undefined);
     await assert.rejects(once(table, 'p', 'd', opts('job-2'), async () => 'y'), (e: unknown) => e instanceof ThrottledError && e.retryAfterSeconds > 0 && /job-1/.test(e.message));
-    release();
+    release!();
     assert.equal((await slow).status, 'ran');
 
     // A claim whose worker died: after the lease it is unknown, not re-run.

@@ -2,9 +2,8 @@
 // dimensions (what Application Insights needs to link and filter lines), concurrent invocations never mix, and the
 // redaction still applies to everything.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { addLogDimensions, createLogger, invocationSink, noteRequestId, runWithLogScope, type LogSink } from '../../../shared/log.js';
+import { addLogDimensions, createLogger, invocationSink, noteRequestId, runWithLogScope, type LogSink } from '../../shared/log.js';
 
 function capture(): { sink: LogSink; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -41,16 +40,19 @@ describe('log scope', () => {
     const log = createLogger(invocationSink);
     const a = capture();
     const b = capture();
+    // Interleaved on purpose, without timers: a starts, then waits until b has set its dimensions and logged.
+    let bLogged!: () => void;
+    const afterB = new Promise<void>((resolve) => (bLogged = resolve));
     await Promise.all([
       runWithLogScope({ sink: a.sink, dimensions: { invocationId: 'a' } }, async () => {
         addLogDimensions({ issueKey: 'A-1' });
-        await sleep(5);
+        await afterB;
         log.info('from-a');
       }),
       runWithLogScope({ sink: b.sink, dimensions: { invocationId: 'b' } }, async () => {
         addLogDimensions({ issueKey: 'B-1' });
         log.info('from-b');
-        await sleep(1);
+        bLogged();
       }),
     ]);
     assert.deepEqual(a.lines, [{ level: 'info', event: 'from-a', invocationId: 'a', issueKey: 'A-1' }]);
