@@ -1,6 +1,5 @@
 // Teams chat messages are HTML (body.contentType "html"). Every Jira-provided string is escaped here before it is
 // put into markup, including inside attributes; nothing else in the app builds chat HTML by concatenation.
-import type { Graph } from '../graph/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import { issueUrl } from '../jira/client.js';
 import { escapeHtml, escapeMultiline } from '../text/html.js';
@@ -41,9 +40,6 @@ export function issueDetailsHtml(issue: JiraIssue, jiraBaseUrl: string): string 
   ].join('');
 }
 
-export async function postChatMessage(graph: Graph, chatId: string, html: string): Promise<{ messageId: string }> {
-  const r = await graph.post<{ id: string }>(`/chats/${encodeURIComponent(chatId)}/messages`, {
-    body: { contentType: 'html', content: html },
-  });
-  return { messageId: r.body.id };
-}
+// The Graph call lives in shared/graph/messages.ts; re-exported only for workflows/booking.ts (graphmail's scope),
+// which still imports it from here. Everything else imports it from the Graph layer.
+export { postChatMessage } from '../graph/messages.js';
