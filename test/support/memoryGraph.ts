@@ -62,13 +62,21 @@ export class MemoryGraph implements Graph {
   readonly meetings: MemoryMeeting[] = [];
   readonly mailboxSettings = new Map<string, MailboxSettings>();
   readonly licenceDetails = new Map<string, LicenseDetails[]>();
+  /** Users Teams refuses as chat members (a roster or guest policy): any create or add naming them fails. */
+  readonly refusedMembers = new Map<string, { status: number; code: string }>();
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly requestIds: string[] = [];
   /** The signed-in (delegated) user, whom `/me` names; undefined means an app-only token. */
   signedIn: MemoryUser | undefined;
   private readonly failures: Array<InjectedFailure & { remaining: number }> = [];
-  private clockMs = Date.parse('2026-12-01T09:00:00Z');
+  private readonly now: () => number;
+  private lastMs = 0;
+
+  /** `now`: the clock of timestamps and message ids (default Date.now); a workflow test hands in its own clock. */
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   addUser(seed: Partial<User> & { displayName: string }): MemoryUser {
     const id = seed.id ?? randomUUID();
@@ -189,9 +197,10 @@ export class MemoryGraph implements Graph {
     throw new Answer(rule.status, rule.code ?? `http${rule.status}`, 'injected failure', headers);
   }
 
+  /** Now, strictly later than the last timestamp handed out: message ids (epoch ms) stay unique and ordered. */
   private tick(): string {
-    this.clockMs += 1000;
-    return new Date(this.clockMs).toISOString();
+    this.lastMs = Math.max(this.now(), this.lastMs + 1);
+    return new Date(this.lastMs).toISOString();
   }
 
   private me(): MemoryUser {
@@ -225,6 +234,9 @@ export class MemoryGraph implements Graph {
     const role = roles?.[0];
     if (roles?.length !== 1 || (role !== 'owner' && role !== 'guest')) throw new Answer(400, 'BadRequest', "Each member must be assigned a role of 'owner' or 'guest'.");
     if (user.userType === 'Guest' && role !== 'guest') throw new Answer(400, 'BadRequest', `Guest user '${user.id}' must be assigned the 'guest' role.`);
+    // A member Teams refuses fails the whole request: a refused create creates nothing.
+    const refusal = this.refusedMembers.get(user.id);
+    if (refusal) throw new Answer(refusal.status, refusal.code, `Teams refused to add user '${user.id}'.`);
     return { user, role };
   }
 

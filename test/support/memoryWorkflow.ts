@@ -1,6 +1,6 @@
 // Workflow unit tests against the typed in-memory Graph (./memoryGraph.ts) and a hand-written Jira, with real
-// Azurite tables and queues (the runner starts one; the workflows' exactly-once rows are ETag-conditional writes
-// that only the real table service proves). Each call gets its own site and tenant, so rows never meet.
+// Azurite tables (the runner starts one; the workflows' exactly-once rows are ETag-conditional writes that only the
+// real table service proves) and recorded queue sends. Each call gets its own site and tenant, so rows never meet.
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../shared/config.js';
 import type { JiraApi, RemoteLink } from '../../shared/jira/client.js';
@@ -10,6 +10,7 @@ import { jobMessageSchema, type JobMessage } from '../../shared/jobs/messages.js
 import { memoryLogger } from '../../shared/log.js';
 import { projectSettingsSchema, type ProjectSettings, type ProjectSettingsInput } from '../../shared/rules/projectSettings.js';
 import { createRuntime } from '../../shared/runtime.js';
+import type { QueueAccess } from '../../shared/storage/queueAccess.js';
 import { MemorySecretStore } from '../../shared/secrets/secretStore.js';
 import type { WorkflowDeps } from '../../shared/workflows/deps.js';
 import { MemoryGraph, type MemoryUser } from './memoryGraph.js';
@@ -58,10 +59,32 @@ export class MemoryJira {
   }
 }
 
+/** Queue sends, recorded instead of sent: a unit test must not leave work in the shared Azurite queues. */
+export class RecordingQueues implements QueueAccess {
+  readonly sent: { queue: string; message: unknown; delaySeconds?: number }[] = [];
+  async send(queue: string, message: unknown, options?: { delaySeconds?: number }): Promise<{ messageId: string }> {
+    this.sent.push({ queue, message, delaySeconds: options?.delaySeconds });
+    return { messageId: randomUUID() };
+  }
+  receive(): never {
+    throw new Error('RecordingQueues only records sends');
+  }
+  peek(): never {
+    throw new Error('RecordingQueues only records sends');
+  }
+  remove(): never {
+    throw new Error('RecordingQueues only records sends');
+  }
+  approximateCount(): never {
+    throw new Error('RecordingQueues only records sends');
+  }
+}
+
 export interface MemoryWorkflow {
   deps: WorkflowDeps;
   graph: MemoryGraph;
   jira: MemoryJira;
+  queues: RecordingQueues;
   clock: TestClock;
   log: ReturnType<typeof memoryLogger>;
   serviceUser: MemoryUser;
@@ -76,7 +99,7 @@ export interface MemoryWorkflow {
 export function memoryWorkflow(): MemoryWorkflow {
   const clock = new TestClock();
   const log = memoryLogger();
-  const graph = new MemoryGraph();
+  const graph = new MemoryGraph({ now: () => clock.now().getTime() });
   const serviceUser = graph.signIn(graph.addUser({ displayName: 'Bridge Service' }));
   const jira = new MemoryJira();
   const config = loadConfig({
@@ -84,12 +107,14 @@ export function memoryWorkflow(): MemoryWorkflow {
     GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0',
     PUBLIC_BASE_URL: 'https://bridge.example.test',
   });
-  const runtime = createRuntime(config, { secrets: new MemorySecretStore(), clock, log });
+  const queues = new RecordingQueues();
+  const runtime = createRuntime(config, { secrets: new MemorySecretStore(), clock, log, queues });
   const tenantId = randomUUID();
   const siteId = uniqueName('site').toLowerCase();
   const w: MemoryWorkflow = {
     graph,
     jira,
+    queues,
     clock,
     log,
     serviceUser,
