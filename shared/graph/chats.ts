@@ -53,8 +53,8 @@ export async function getChat(graph: Graph, chatId: string): Promise<GraphChat> 
  * GET /me/chats?$filter=topic eq '…'&$top=50: the signed-in user's chats with exactly this topic
  * (learn.microsoft.com/graph/api/chat-list). Permission: delegated Chat.ReadBasic (least), Chat.Read,
  * Chat.ReadWrite; not available app-only ("listing chats is not supported" app-only, graph-contract §1).
- * Limits: `$top` at most 50; `$filter` on topic is supported by chat-list. One page only: the caller looks for a
- * chat created moments ago, which is among the newest.
+ * Limits: `$top` at most 50 ("Maximum allowed $top value is 50"); chat-list supports `$filter` ("Filters
+ * results"), which the app uses on topic. One page only: the caller looks for a chat created moments ago.
  */
 export async function listMyChatsByTopic(graph: Graph, topic: string): Promise<GraphChat[]> {
   const filter = encodeURIComponent(`topic eq '${topic.replace(/'/g, "''")}'`);
