@@ -17,6 +17,7 @@ import { servicePlanIds } from '../identity/validateServiceUser.js';
 import { getSite, siteIdSchema } from '../sites/sites.js';
 import { getProjectSettings, putProjectSettings } from '../sites/projects.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
+import { getMyAddresses, listMyLicenseDetails } from '../graph/users.js';
 import { getBusiness, listBusinesses, listServices, listStaff, listStaffOfMany, type BookingStaffMember, type BookingStaffRole } from '../graph/bookings.js';
 import { explainBookingsError } from './graph.js';
 import { ianaZone } from './timeZone.js';
@@ -68,7 +69,7 @@ function errorOutcome(e: unknown): HttpOutcome {
 async function session(deps: BookingsAdminDeps, tenantId: string): Promise<{ graph: Graph; me: ServiceUserIdentity }> {
   // Delegated on purpose (see the header); the profile tells which staff entry is the service user.
   const graph = await deps.graphFor(tenantId, 'bookings');
-  const me = (await graph.get<ServiceUserIdentity>('/me?$select=id,userPrincipalName,mail')).body;
+  const me = await getMyAddresses(graph);
   return { graph, me };
 }
 
@@ -95,9 +96,9 @@ export function roleCheck(role: BookingStaffRole | undefined, me: ServiceUserIde
 
 export async function licenceCheck(graph: Graph, me: ServiceUserIdentity): Promise<Check> {
   try {
-    const r = await graph.get<{ value: Array<{ servicePlans?: Array<{ servicePlanId?: string; provisioningStatus?: string }> }> }>('/me/licenseDetails');
+    const licences = await listMyLicenseDetails(graph);
     const wanted = new Set<string>(servicePlanIds.bookings);
-    const has = r.body.value.some((l) => (l.servicePlans ?? []).some((p) => p.servicePlanId && wanted.has(p.servicePlanId.toLowerCase()) && p.provisioningStatus === 'Success'));
+    const has = licences.some((l) => (l.servicePlans ?? []).some((p) => p.servicePlanId && wanted.has(p.servicePlanId.toLowerCase()) && p.provisioningStatus === 'Success'));
     return has
       ? { ok: true, detail: `${me.userPrincipalName} has a provisioned Microsoft Bookings licence` }
       : {

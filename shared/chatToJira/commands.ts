@@ -17,7 +17,7 @@ export const maxCommentChars = 30_000;
 const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
 /** Teams message HTML (or text) as plain text. Block ends become line breaks; everything else that is markup goes. */
-export function messageText(body: { contentType?: string; content?: string } | undefined): string {
+export function messageText(body: { contentType?: string | null; content?: string | null } | undefined): string {
   const content = body?.content ?? '';
   if ((body?.contentType ?? 'text').toLowerCase() !== 'html') return normalise(content);
   const withBreaks = content

@@ -16,8 +16,8 @@
 // it over and first looks for the comment's trace marker on the issue, so the comment is written once, not twice.
 import { NeedsReauthError, PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError, type Graph } from '../graph/client.js';
-import { getChatMessage, type ChatMessage } from '../graph/subscriptions.js';
-import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
+import { getChatMessage, postChatMessage, type GraphChatMessage } from '../graph/messages.js';
+import { escapeHtml, link as htmlLink } from '../chats/html.js';
 import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
@@ -55,7 +55,7 @@ interface Ctx {
   job: JobMessage;
   row: ChatSubscriptionRow;
   settings: ProjectSettings;
-  message: ChatMessage;
+  message: GraphChatMessage;
   author: { id: string; displayName: string };
 }
 
@@ -70,7 +70,7 @@ export async function chatMessageJob(job: JobMessage, context: JobContext, deps:
   if (seen?.state === 'done') return { outcome: 'ignored', detail: `message ${p.messageId} was already processed (${seen.outcome ?? 'done'})` };
 
   const reader = await deps.graphFor(row.tenantId, 'chat-to-jira');
-  let message: ChatMessage;
+  let message: GraphChatMessage;
   try {
     message = await getChatMessage(reader, p.chatId, p.messageId);
   } catch (e) {
@@ -114,7 +114,7 @@ export async function chatMessageJob(job: JobMessage, context: JobContext, deps:
 }
 
 /** Why a message must not become Jira work, or undefined when it may. */
-async function notActionable(deps: WorkflowDeps, row: ChatSubscriptionRow, message: ChatMessage, readerId: string | undefined): Promise<string | undefined> {
+async function notActionable(deps: WorkflowDeps, row: ChatSubscriptionRow, message: GraphChatMessage, readerId: string | undefined): Promise<string | undefined> {
   if (message.messageType && message.messageType !== 'message') return `a ${message.messageType}, not a message`;
   if (message.deletedDateTime) return 'deleted';
   if (message.from?.application) return 'posted by an application';

@@ -5,6 +5,7 @@
 // for the issue end with the same reason; jobs that only post to the chat find no chat.
 import { PermanentError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
+import { chatIdInPath, getChat } from '../graph/chats.js';
 import type { JobContext } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
@@ -13,9 +14,8 @@ import { readChatLink, updateChatLink, type ChatLink } from './chatLinks.js';
 /** The error a chat job should end with: `chat-gone` when `e` is a 404 for the issue's chat and Graph confirms it. */
 export async function recordIfChatGone(deps: WorkflowDeps, context: JobContext, job: JobMessage, e: unknown): Promise<unknown> {
   if (!(e instanceof GraphRequestError) || e.status !== 404) return e;
-  const match = /^\/chats\/([^/?]+)/.exec(e.path);
-  if (!match?.[1]) return e;
-  const chatId = decodeURIComponent(match[1]);
+  const chatId = chatIdInPath(e.path);
+  if (!chatId) return e;
   try {
     const jira = await deps.jiraFor(job.siteId);
     const issue = await jira.getIssue(job.issueKey);
@@ -24,7 +24,7 @@ export async function recordIfChatGone(deps: WorkflowDeps, context: JobContext, 
     if (!link.goneAt) {
       const graph = await deps.graphFor(link.tenantId, 'chats');
       try {
-        await graph.get(`/chats/${encodeURIComponent(chatId)}`);
+        await getChat(graph, chatId);
         return e; // the chat is there: the 404 was about something in it
       } catch (x) {
         if (!(x instanceof GraphRequestError && x.status === 404)) return e;

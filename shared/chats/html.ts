@@ -1,6 +1,5 @@
 // Teams chat messages are HTML (body.contentType "html"). Every Jira-provided string is escaped here before it is
 // put into markup, including inside attributes; nothing else in the app builds chat HTML by concatenation.
-import type { Graph } from '../graph/client.js';
 import type { JiraIssue } from '../jira/issue.js';
 import { issueUrl } from '../jira/client.js';
 import { escapeHtml, escapeMultiline } from '../text/html.js';
@@ -39,11 +38,4 @@ export function issueDetailsHtml(issue: JiraIssue, jiraBaseUrl: string): string 
     `<p>${rows.map(([k, v]) => `<b>${k}:</b> ${v}`).join('<br>')}</p>`,
     description,
   ].join('');
-}
-
-export async function postChatMessage(graph: Graph, chatId: string, html: string): Promise<{ messageId: string }> {
-  const r = await graph.post<{ id: string }>(`/chats/${encodeURIComponent(chatId)}/messages`, {
-    body: { contentType: 'html', content: html },
-  });
-  return { messageId: r.body.id };
 }

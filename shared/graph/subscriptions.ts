@@ -132,11 +132,6 @@ export async function deleteSubscription(graph: Graph, subscriptionId: string): 
   await graph.delete(`/subscriptions/${encodeURIComponent(subscriptionId)}`);
 }
 
-export async function getChatMessage(graph: Graph, chatId: string, messageId: string): Promise<ChatMessage> {
-  const r = await graph.get<ChatMessage>(`/chats/${encodeURIComponent(chatId)}/messages/${encodeURIComponent(messageId)}`);
-  return r.body;
-}
-
 /**
  * Messages created after `afterMessageId` (chat message ids are creation times in epoch milliseconds,
  * graph-contract §4), oldest first. List chat messages pages newest first with `$top` at most 50; paging stops at

@@ -1,7 +1,10 @@
 // Checks that a signed-in account may serve as a feature's service user (DESIGN §6, graph-contract §6): enabled,
 // a real user mailbox (a shared mailbox is refused outright), and the feature's licence provisioned. Three GETs
-// with the service user's own delegated token; no general Graph client needed for that.
+// (shared/graph/users.ts) with the service user's own delegated token, through a Graph client made for them.
 import type { Config } from '../config.js';
+import { ThrottledError } from '../errors.js';
+import { createGraph, GraphRequestError, type Graph } from '../graph/client.js';
+import { getMyMailboxSettings, getMyProfile, listMyLicenseDetails } from '../graph/users.js';
 import { featureLicence } from './features.js';
 import { type Feature } from '../features.js';
 
@@ -22,34 +25,40 @@ export type Validation =
   | { ok: true; profile: ServiceUserProfile; userPurpose?: string }
   | { ok: false; code: 'account-disabled' | 'shared-mailbox' | 'no-licence' | 'not-verifiable'; reason: string; profile?: ServiceUserProfile };
 
-interface LicenseDetails {
-  skuPartNumber?: string;
-  servicePlans?: Array<{ servicePlanId?: string; servicePlanName?: string; provisioningStatus?: string }>;
+/**
+ * A Graph answer or the status and code of Graph's refusal: each check explains a refusal itself (graph-contract
+ * §13: branch on error.code, never on the message). A throttled answer is a refusal too (its status, no code); a
+ * deadline or a lost connection is thrown, as before.
+ */
+async function attempt<T>(call: () => Promise<T>): Promise<{ ok: true; body: T } | { ok: false; status: number; code?: string }> {
+  try {
+    return { ok: true, body: await call() };
+  } catch (e) {
+    if (e instanceof GraphRequestError) return { ok: false, status: e.status, code: e.code };
+    if (e instanceof ThrottledError) return { ok: false, status: (e as ThrottledError & { status?: number }).status ?? 429 };
+    throw e;
+  }
 }
 
-async function graphGet<T>(config: Config, accessToken: string, path: string): Promise<{ ok: true; body: T } | { ok: false; status: number; code?: string }> {
-  const res = await fetch(`${config.graphBaseUrl}${path}`, {
-    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-    signal: AbortSignal.timeout(config.timeouts.graphMs),
-  });
-  if (!res.ok) {
-    // graph-contract §13: branch on error.code, never on the message.
-    const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
-    return { ok: false, status: res.status, code: body?.error?.code };
-  }
-  return { ok: true, body: (await res.json()) as T };
+/**
+ * A client for this one check: the token given, the configured deadline, and no inline retries (the check answers
+ * a sign-in or a job at once; what Graph refuses is reported, not waited for).
+ */
+function checkClient(config: Config, accessToken: string): Graph {
+  return createGraph({ baseUrl: config.graphBaseUrl, getAccessToken: async () => accessToken, timeoutMs: config.timeouts.graphMs, maxRetries: 0 });
 }
 
 export async function validateServiceUser(deps: { config: Config }, accessToken: string, feature: Feature): Promise<Validation> {
-  const me = await graphGet<ServiceUserProfile>(deps.config, accessToken, '/me?$select=id,userPrincipalName,displayName,accountEnabled');
+  const graph = checkClient(deps.config, accessToken);
+  const me = await attempt(() => getMyProfile(graph));
   if (!me.ok) {
     return { ok: false, code: 'not-verifiable', reason: `reading the account's profile (GET /me) failed with ${me.status} ${me.code ?? ''}`.trim() };
   }
   const profile: ServiceUserProfile = {
     id: me.body.id,
     userPrincipalName: me.body.userPrincipalName,
-    displayName: me.body.displayName,
-    accountEnabled: me.body.accountEnabled,
+    displayName: me.body.displayName ?? undefined,
+    accountEnabled: me.body.accountEnabled ?? undefined,
   };
   if (profile.accountEnabled === false) {
     return { ok: false, code: 'account-disabled', reason: `${profile.userPrincipalName} is disabled (sign-in blocked)`, profile };
@@ -57,10 +66,10 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
 
   // userPurpose is the source of truth for shared mailboxes (graph-contract §6); `shared`, `room` and `equipment`
   // are resource mailboxes nobody should sign in as.
-  const mailbox = await graphGet<{ userPurpose?: string }>(deps.config, accessToken, '/me/mailboxSettings');
+  const mailbox = await attempt(() => getMyMailboxSettings(graph));
   let userPurpose: string | undefined;
   if (mailbox.ok) {
-    userPurpose = mailbox.body.userPurpose;
+    userPurpose = mailbox.body.userPurpose ?? undefined;
     if (userPurpose && userPurpose !== 'user' && userPurpose !== 'linked') {
       return {
         ok: false,
@@ -75,12 +84,12 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
 
   const licence = featureLicence[feature];
   if (licence) {
-    const details = await graphGet<{ value: LicenseDetails[] }>(deps.config, accessToken, '/me/licenseDetails');
+    const details = await attempt(() => listMyLicenseDetails(graph));
     if (!details.ok) {
       return { ok: false, code: 'not-verifiable', reason: `the licences of ${profile.userPrincipalName} could not be read (${details.status} ${details.code ?? ''})`.trim(), profile };
     }
     const wanted = new Set<string>(servicePlanIds[licence]);
-    const provisioned = details.body.value.some((l) =>
+    const provisioned = details.body.some((l) =>
       (l.servicePlans ?? []).some((p) => p.servicePlanId && wanted.has(p.servicePlanId.toLowerCase()) && p.provisioningStatus === 'Success'),
     );
     if (!provisioned) {

@@ -6,16 +6,9 @@
 import { guidPattern } from '../ids.js';
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../errors.js';
-import { graphKey, GraphRequestError } from '../graph/client.js';
+import { GraphRequestError } from '../graph/client.js';
+import { createOrGetOnlineMeeting, type CreatedOnlineMeeting, type CreateOrGetMeetingBody } from '../graph/meetings.js';
 import type { GraphSession } from '../graph/session.js';
-
-export interface OnlineMeeting {
-  id: string;
-  joinWebUrl: string;
-  subject?: string | null;
-  startDateTime: string;
-  endDateTime: string;
-}
 
 export interface MeetingAttendee {
   /** Entra object id, when known. */
@@ -44,7 +37,8 @@ export function meetingExternalId(siteId: string, issueId: string): string {
 
 const guid = guidPattern;
 
-export function meetingBody(request: MeetingRequest) {
+/** The createOrGet parameters for a request: attendees by object id when known, else by UPN. */
+export function meetingBody(request: MeetingRequest): CreateOrGetMeetingBody {
   return {
     externalId: request.externalId,
     subject: request.subject,
@@ -54,7 +48,7 @@ export function meetingBody(request: MeetingRequest) {
       attendees: request.attendees.map((a) => ({
         ...(a.objectId && guid.test(a.objectId) ? { identity: { user: { id: a.objectId } } } : {}),
         ...(a.upn ? { upn: a.upn } : {}),
-        role: 'attendee',
+        role: 'attendee' as const,
       })),
     },
   };
@@ -68,11 +62,10 @@ export async function createOrGetMeeting(
   graph: GraphSession,
   request: MeetingRequest,
   organizerId: string | undefined,
-): Promise<{ meeting: OnlineMeeting; created: boolean }> {
-  const path = graph.kind === 'app' ? `/users/${graphKey(requireOrganizer(organizerId))}/onlineMeetings/createOrGet` : '/me/onlineMeetings/createOrGet';
+): Promise<{ meeting: CreatedOnlineMeeting; created: boolean }> {
+  const organizer = graph.kind === 'app' ? { userId: requireOrganizer(organizerId) } : { me: true as const };
   try {
-    const r = await graph.post<OnlineMeeting>(path, meetingBody(request));
-    return { meeting: r.body, created: r.status === 201 };
+    return await createOrGetOnlineMeeting(graph, organizer, meetingBody(request));
   } catch (e) {
     throw explainMeetingError(e, graph.kind, organizerId);
   }

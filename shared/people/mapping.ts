@@ -13,7 +13,8 @@
 import { readCsv, writeCsv } from '../text/csv.js';
 import { isGuid } from '../ids.js';
 import { ThrottledError } from '../errors.js';
-import { graphKey, type Graph, type BatchRequest, type BatchResponse } from '../graph/client.js';
+import type { Graph } from '../graph/client.js';
+import { emailMatches, findUsersByEmail, getUsersByKey, type BatchAnswer, type UserSummary } from '../graph/users.js';
 import type { JiraTeam, JiraUser } from '../jira/issue.js';
 import type { Runtime } from '../runtime.js';
 import { listPartition, readEntity, tableNames, upsertEntity, deleteEntity } from '../storage/tables.js';
@@ -197,7 +198,7 @@ function isTransient(status: number): boolean {
   return status === 429 || status >= 500 || status === 0;
 }
 
-function innerRetryAfter(response: BatchResponse): number {
+function innerRetryAfter(response: BatchAnswer<unknown>): number {
   const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const seconds = Number(headers['retry-after']);
   return Number.isFinite(seconds) && seconds > 0 ? seconds : 5;
@@ -210,24 +211,17 @@ function innerRetryAfter(response: BatchResponse): number {
 async function resolveManual(graph: Graph, rows: { accountId: string; value: string }[], transient: TransientMiss[]): Promise<Map<string, Lookup>> {
   const results = new Map<string, Lookup>();
   const notUpn: JiraUser[] = [];
-  for (let start = 0; start < rows.length; start += 20) {
-    const chunk = rows.slice(start, start + 20);
-    const responses = await graph.batch(
-      chunk.map((r, i) => ({ id: String(i + 1), method: 'GET' as const, url: `/users/${graphKey(r.value)}?$select=id,userPrincipalName,mail,displayName,userType` })),
-    );
-    for (const response of responses) {
-      const row = chunk[Number(response.id) - 1];
-      if (row === undefined) continue;
-      const u = response.body as GraphUser | undefined;
-      if (response.status === 200 && u?.id) {
-        results.set(row.accountId, { user: { entraObjectId: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, displayName: u.displayName, isGuest: u.userType === 'Guest' } });
-      } else if (isTransient(response.status)) {
-        transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
-      } else if (response.status === 404) {
-        notUpn.push({ accountId: row.accountId, emailAddress: row.value });
-      } else {
-        results.set(row.accountId, { reason: `resolving the manual mapping ${row.value} failed with ${response.status}`, definite: false });
-      }
+  for (const response of await getUsersByKey(graph, rows.map((r) => r.value))) {
+    const row = rows[response.index]!;
+    const u = response.body;
+    if (response.status === 200 && u?.id) {
+      results.set(row.accountId, { user: found(u) });
+    } else if (isTransient(response.status)) {
+      transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
+    } else if (response.status === 404) {
+      notUpn.push({ accountId: row.accountId, emailAddress: row.value });
+    } else {
+      results.set(row.accountId, { reason: `resolving the manual mapping ${row.value} failed with ${response.status}`, definite: false });
     }
   }
   const byEmail = await lookUpByEmail(graph, notUpn, transient);
@@ -246,12 +240,15 @@ async function resolveManual(graph: Graph, rows: { accountId: string; value: str
 
 type Lookup = { user: Omit<MappedUser, 'accountId' | 'source'> } | { reason: string; definite: boolean };
 
-interface GraphUser {
-  id: string;
-  userPrincipalName?: string;
-  mail?: string;
-  displayName?: string;
-  userType?: string;
+/** A user Graph found, as a mapping keeps it (Graph's nulls as absent properties). */
+function found(u: UserSummary): Omit<MappedUser, 'accountId' | 'source'> {
+  return {
+    entraObjectId: u.id,
+    userPrincipalName: u.userPrincipalName ?? undefined,
+    mail: u.mail ?? undefined,
+    displayName: u.displayName ?? undefined,
+    isGuest: u.userType === 'Guest',
+  };
 }
 
 /** At most one `$batch` per lookup stage for up to 20 people; later stages only for those still unresolved. */
@@ -259,44 +256,26 @@ async function lookUpByEmail(graph: Graph, people: JiraUser[], transient: Transi
   const results = new Map<string, Lookup>();
   /** People for whom at least one kind of lookup answered (200); the others were only ever refused (403). */
   const answered = new Set<string>();
-  const filters: ((email: string) => string)[] = [
-    (e) => `mail eq '${odataString(e)}'`,
-    (e) => `proxyAddresses/any(x:x eq '${odataString(`smtp:${e}`)}')`,
-    (e) => `otherMails/any(x:x eq '${odataString(e)}')`,
-  ];
   let pending = people;
-  for (const filter of filters) {
+  for (const match of emailMatches) {
     if (pending.length === 0) break;
     const next: JiraUser[] = [];
-    for (let start = 0; start < pending.length; start += 20) {
-      const chunk = pending.slice(start, start + 20);
-      const requests: BatchRequest[] = chunk.map((p, i) => ({
-        id: String(i + 1),
-        method: 'GET',
-        url: `/users?$filter=${encodeURIComponent(filter(p.emailAddress!))}&$select=id,userPrincipalName,mail,displayName,userType`,
-      }));
-      const responses = await graph.batch(requests);
-      for (const response of responses) {
-        const person = chunk[Number(response.id) - 1];
-        if (!person) continue;
-        const users = (response.body as { value?: GraphUser[] } | undefined)?.value;
-        if (response.status === 200) answered.add(person.accountId);
-        if (response.status === 200 && users?.length === 1) {
-          const u = users[0]!;
-          results.set(person.accountId, {
-            user: { entraObjectId: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, displayName: u.displayName, isGuest: u.userType === 'Guest' },
-          });
-        } else if (response.status === 200 && users && users.length > 1) {
-          results.set(person.accountId, { reason: `${users.length} Microsoft 365 users share their e-mail address; map them manually`, definite: true });
-        } else if (response.status === 200 || response.status === 403) {
-          // 403: this kind of lookup needs a scope the tenant did not grant (User.Read.All); try the next kind.
-          next.push(person);
-        } else if (isTransient(response.status)) {
-          // Not an answer: the SDK does not retry inner failures (outer 200), so the job does (see mapPeople).
-          transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
-        } else {
-          results.set(person.accountId, { reason: `the lookup failed with ${response.status}`, definite: false });
-        }
+    for (const response of await findUsersByEmail(graph, match, pending.map((p) => p.emailAddress!))) {
+      const person = pending[response.index]!;
+      const users = response.body?.value;
+      if (response.status === 200) answered.add(person.accountId);
+      if (response.status === 200 && users?.length === 1) {
+        results.set(person.accountId, { user: found(users[0]!) });
+      } else if (response.status === 200 && users && users.length > 1) {
+        results.set(person.accountId, { reason: `${users.length} Microsoft 365 users share their e-mail address; map them manually`, definite: true });
+      } else if (response.status === 200 || response.status === 403) {
+        // 403: this kind of lookup needs a scope the tenant did not grant (User.Read.All); try the next kind.
+        next.push(person);
+      } else if (isTransient(response.status)) {
+        // Not an answer: the SDK does not retry inner failures (outer 200), so the job does (see mapPeople).
+        transient.push({ status: response.status, retryAfterSeconds: innerRetryAfter(response) });
+      } else {
+        results.set(person.accountId, { reason: `the lookup failed with ${response.status}`, definite: false });
       }
     }
     pending = next;
@@ -310,11 +289,6 @@ async function lookUpByEmail(graph: Graph, people: JiraUser[], transient: Transi
     );
   }
   return results;
-}
-
-/** OData string literal: single quotes doubled. */
-function odataString(value: string): string {
-  return value.replace(/'/g, "''");
 }
 
 export async function saveMapping(deps: MappingDeps, tenantId: string, user: MappedUser): Promise<void> {

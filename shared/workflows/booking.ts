@@ -13,7 +13,8 @@
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
 import { findChatLink } from '../chats/chatLinks.js';
-import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
+import { escapeHtml, link as htmlLink } from '../chats/html.js';
+import { postChatMessage } from '../graph/messages.js';
 import { customDataSchemas } from '../jira/automation.js';
 import { issueUrl, type JiraApi } from '../jira/client.js';
 import type { JiraIssue } from '../jira/issue.js';

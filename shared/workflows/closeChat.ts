@@ -11,7 +11,9 @@ import { ThrottledError } from '../errors.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
 import { findChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
-import { escapeHtml, escapeMultiline, link as htmlLink, postChatMessage } from '../chats/html.js';
+import { escapeHtml, escapeMultiline, link as htmlLink } from '../chats/html.js';
+import { postChatMessage } from '../graph/messages.js';
+import { setChatTopic } from '../graph/chats.js';
 import { sanitiseTopic } from '../chats/topic.js';
 import { issueUrl } from '../jira/client.js';
 import { GraphRequestError } from '../graph/client.js';
@@ -61,7 +63,7 @@ export async function closeChatJob(job: JobMessage, context: JobContext, deps: W
     if (rename && !renamed(link)) {
       const topic = sanitiseTopic(rename + link.topic);
       try {
-        await graph.patch(`/chats/${encodeURIComponent(link.chatId!)}`, { topic });
+        await setChatTopic(graph, link.chatId!, topic);
         await settle(deps, link, { topic });
       } catch (e) {
         // Renaming needs the optional Chat.ReadWrite scope; without it only this capability is lost.

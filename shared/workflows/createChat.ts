@@ -10,6 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentError, ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
+import { createGroupChat as postGroupChat, listMyChatsByTopic, type GraphChat, type NewGroupChat } from '../graph/chats.js';
+import { memberBinding } from '../graph/members.js';
+import { listRecentChatMessages, postChatMessage } from '../graph/messages.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
 import type { GraphSession } from '../graph/session.js';
 import { followChat } from '../chatToJira/hooks.js';
@@ -18,7 +21,7 @@ import { queueFor, type JobMessage, type NewJobMessage } from '../jobs/messages.
 import { chatKindOf, type ChatKind } from '../actions.js';
 import { issuePeople, issueTeams, type JiraIssue, type JiraUser, type MemberField } from '../jira/issue.js';
 import type { JiraApi } from '../jira/client.js';
-import { escapeHtml, escapeMultiline, issueDetailsHtml, postChatMessage } from '../chats/html.js';
+import { escapeHtml, escapeMultiline, issueDetailsHtml } from '../chats/html.js';
 import { renderTopic } from '../chats/topic.js';
 import { readChatLink, reserveChatLink, updateChatLink, type ChatLink } from '../chats/chatLinks.js';
 import { chatGoneError } from '../chats/chatGone.js';
@@ -165,7 +168,7 @@ async function createOnce(
       reservedAt: now.toISOString(),
       abandonedAt: undefined,
       released: undefined,
-      ...(adopted ? { state: 'created' as const, chatId: adopted.id, webUrl: adopted.webUrl, createdAt: adopted.createdDateTime } : {}),
+      ...(adopted ? { state: 'created' as const, chatId: adopted.id, webUrl: adopted.webUrl ?? undefined, createdAt: adopted.createdDateTime ?? undefined } : {}),
     });
     if (!taken) throw new ThrottledError('another worker took over the chat creation', 5);
     link = taken;
@@ -266,17 +269,10 @@ interface CreatedChat {
   pending: MappedUser[];
 }
 
-interface GraphChat {
-  id: string;
-  webUrl?: string;
-  topic?: string;
-  createdDateTime?: string;
-}
-
 async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: GraphSession, topic: string, people: MappedUser[]): Promise<CreatedChat> {
   if (!graph.serviceUserObjectId) throw new PermanentError('chats are created by the service user; app-only mode cannot create them', 'service-user-required');
   const others = people.filter((p) => p.entraObjectId.toLowerCase() !== graph.serviceUserObjectId!.toLowerCase());
-  const body = (members: MappedUser[]) => ({
+  const body = (members: MappedUser[]): NewGroupChat => ({
     chatType: 'group',
     topic,
     // In delegated mode the caller must be in `members` (graph-contract §1); guests need the guest role.
@@ -286,8 +282,8 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
     ],
   });
   try {
-    const r = await graph.post<GraphChat>('/chats', body(others));
-    return { ...r.body, members: others, pending: [] };
+    const chat = await postGroupChat(graph, body(others));
+    return { ...created(chat), members: others, pending: [] };
   } catch (e) {
     if (!isMemberRefusal(e) || others.length === 0) throw e;
     context.log.warn('chat.create-members-refused', { code: e.code, status: e.status, members: others.length });
@@ -298,14 +294,19 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
   const refused: string[] = [];
   for (const [index, first] of others.slice(0, 5).entries()) {
     try {
-      const r = await graph.post<GraphChat>('/chats', body([first]));
-      return { ...r.body, members: [first], pending: others.filter((_, i) => i !== index) };
+      const chat = await postGroupChat(graph, body([first]));
+      return { ...created(chat), members: [first], pending: others.filter((_, i) => i !== index) };
     } catch (e) {
       if (!isMemberRefusal(e)) throw e;
       refused.push(`${first.displayName ?? first.accountId}: ${e.code}`);
     }
   }
   throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat-members-refused');
+}
+
+/** What the workflow keeps of a created chat (Graph's nullable properties as absent ones). */
+function created(chat: GraphChat): Pick<CreatedChat, 'id' | 'webUrl' | 'createdDateTime'> {
+  return { id: chat.id, webUrl: chat.webUrl ?? undefined, createdDateTime: chat.createdDateTime ?? undefined };
 }
 
 /**
@@ -324,21 +325,12 @@ function isMemberRefusal(e: unknown): e is GraphRequestError {
   return (e.status === 400 || e.status === 403) && memberRefusalCodes.has(e.code);
 }
 
-export function memberBinding(graphBaseUrl: string, entraId: string, isGuest: boolean) {
-  return {
-    '@odata.type': '#microsoft.graph.aadUserConversationMember',
-    roles: [isGuest ? 'guest' : 'owner'],
-    'user@odata.bind': `${graphBaseUrl}/users('${entraId.replace(/'/g, "''")}')`,
-  };
-}
-
 /** The chat an earlier attempt created: the service user's chat with this topic, created after the reservation. */
 async function findChatCreatedBy(graph: GraphSession, link: ChatLink): Promise<GraphChat | undefined> {
-  const filter = encodeURIComponent(`topic eq '${link.topic.replace(/'/g, "''")}'`);
-  const r = await graph.get<{ value?: GraphChat[] }>(`/me/chats?$filter=${filter}&$top=50`);
+  const chats = await listMyChatsByTopic(graph, link.topic);
   // Clocks differ between us and Graph; allow a minute of skew before the reservation.
   const since = Date.parse(link.reservedAt) - 60_000;
-  return (r.body.value ?? [])
+  return chats
     .filter((c) => c.topic === link.topic && (!c.createdDateTime || Date.parse(c.createdDateTime) >= since))
     .sort((a, b) => Date.parse(a.createdDateTime ?? '') - Date.parse(b.createdDateTime ?? ''))[0];
 }
@@ -418,9 +410,9 @@ async function reportUnmapped(
 }
 
 async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseUrl: string, issueKey: string): Promise<boolean> {
-  let r;
+  let messages;
   try {
-    r = await graph.get<{ value?: { body?: { content?: string } }[] }>(`/chats/${encodeURIComponent(chatId)}/messages?$top=20`);
+    messages = await listRecentChatMessages(graph, chatId, 20);
   } catch (e) {
     // Reading messages needs Chat.Read (or Chat.ReadWrite), which the chats feature does not require: without it
     // the check is impossible, so post; after that rare crash a repeated first message beats a missing one.
@@ -428,7 +420,7 @@ async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseU
     throw e;
   }
   const marker = escapeHtml(`${jiraBaseUrl}/browse/${encodeURIComponent(issueKey)}`);
-  return (r.body.value ?? []).some((m) => m.body?.content?.includes(marker));
+  return messages.some((m) => m.body?.content?.includes(marker));
 }
 
 async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entity<ChatLink>> {

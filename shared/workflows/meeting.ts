@@ -5,14 +5,16 @@
 import type { z } from 'zod';
 import { PermanentError } from '../errors.js';
 import { findChatLink } from '../chats/chatLinks.js';
-import { escapeHtml, link as htmlLink, postChatMessage } from '../chats/html.js';
+import { escapeHtml, link as htmlLink } from '../chats/html.js';
+import { postChatMessage } from '../graph/messages.js';
 import { issueUrl } from '../jira/client.js';
 import { customDataSchemas } from '../jira/automation.js';
 import { issuePeople, type JiraIssue } from '../jira/issue.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { once } from '../jobs/once.js';
-import { createOrGetMeeting, meetingExternalId, type MeetingAttendee, type OnlineMeeting } from '../meetings/onlineMeeting.js';
+import { createOrGetMeeting, meetingExternalId, type MeetingAttendee } from '../meetings/onlineMeeting.js';
+import type { CreatedOnlineMeeting } from '../graph/meetings.js';
 import { renderIssueTemplate, singleLine } from '../meetings/template.js';
 import { mapThroughChatsSession } from '../meetings/people.js';
 import type { ProjectSettings } from '../rules/projectSettings.js';
@@ -138,7 +140,7 @@ async function recordMeeting(
   deps: WorkflowDeps,
   siteId: string,
   issue: JiraIssue,
-  m: { externalId: string; meeting: OnlineMeeting; subject: string; tenantId: string },
+  m: { externalId: string; meeting: CreatedOnlineMeeting; subject: string; tenantId: string },
 ): Promise<void> {
   const table = await deps.tables.table(tableNames.meetings);
   const record: MeetingRecord = {
@@ -160,7 +162,7 @@ export async function readMeeting(deps: Pick<WorkflowDeps, 'tables'>, siteId: st
   return readEntity<MeetingRecord>(await deps.tables.table(tableNames.meetings), siteId, issueId);
 }
 
-function meetingHtml(jiraBaseUrl: string, issue: JiraIssue, meeting: OnlineMeeting, subject: string): string {
+function meetingHtml(jiraBaseUrl: string, issue: JiraIssue, meeting: CreatedOnlineMeeting, subject: string): string {
   return (
     `<p>📅 <b>Teams meeting</b> for ${htmlLink(issueUrl(jiraBaseUrl, issue.key), issue.key)}: ${escapeHtml(meeting.subject ?? subject)}</p>` +
     `<p>${escapeHtml(formatUtc(meeting.startDateTime))} – ${escapeHtml(formatUtc(meeting.endDateTime))}</p>` +

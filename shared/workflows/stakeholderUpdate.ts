@@ -9,7 +9,7 @@
 import { PermanentError } from '../errors.js';
 import { findChatLink } from '../chats/chatLinks.js';
 import { customDataSchemas } from '../jira/automation.js';
-import { postChatMessage } from '../chats/html.js';
+import { postChatMessage } from '../graph/messages.js';
 import type { JobMessage } from '../jobs/messages.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import { once, type OnceOutcome } from '../jobs/once.js';

@@ -7,6 +7,7 @@
 // unlicensed) is reported, never fatal.
 import { ThrottledError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
+import { addChatMember, listChatMembers, memberBinding, removeChatMember, type ChatMember } from '../graph/members.js';
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { JobMessage } from '../jobs/messages.js';
 import { issuePeople, issueTeams } from '../jira/issue.js';
@@ -14,17 +15,10 @@ import { findChatLink, readChatLink, updateChatLink, type ChatLink } from '../ch
 import { markChatThrottled, settleMemberSlots, takeMemberSlots, type MemberOp } from '../chats/memberPacing.js';
 import { mapPeople, type MappedUser, type UnmappedUser } from '../people/mapping.js';
 import type { Entity } from '../storage/tables.js';
-import { memberBinding, requireProject, unmappedNote } from './createChat.js';
+import { requireProject, unmappedNote } from './createChat.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
 
 export { memberChangesPerMinute } from '../chats/memberPacing.js';
-
-interface GraphMember {
-  id: string;
-  userId?: string;
-  email?: string;
-  roles?: string[];
-}
 
 export async function syncMembersJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const settings = await requireProject(deps, job.siteId, job.issueKey);
@@ -43,7 +37,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
       teams: issueTeams(issue, settings.memberFields),
       emailOf: async (accountId) => (await jira.getUser(accountId))?.emailAddress,
     });
-    const current = (await graph.get<{ value?: GraphMember[] }>(`/chats/${encodeURIComponent(chatId)}/members`)).body.value ?? [];
+    const current = await listChatMembers(graph, chatId);
     const inChat = new Set(current.map((m) => m.userId?.toLowerCase()).filter(Boolean));
     const wanted = new Map(mapping.mapped.map((m) => [m.entraObjectId.toLowerCase(), m]));
     // One Entra user can stand for several Jira accounts (a JSM customer account and an agent account with one
@@ -54,7 +48,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
       ? current.filter((m) => m.userId && !wanted.has(m.userId.toLowerCase()) && Object.values(ours).some((id) => id.toLowerCase() === m.userId!.toLowerCase()))
       : [];
 
-    const changes: { op: MemberOp; userId: string; add?: MappedUser; remove?: GraphMember }[] = [
+    const changes: { op: MemberOp; userId: string; add?: MappedUser; remove?: ChatMember }[] = [
       ...toAdd.map((m) => ({ op: 'add' as const, userId: m.entraObjectId.toLowerCase(), add: m })),
       ...toRemove.map((m) => ({ op: 'remove' as const, userId: m.userId!.toLowerCase(), remove: m })),
     ];
@@ -69,14 +63,14 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
     for (const [index, change] of mine.entries()) {
       try {
         if (change.add) {
-          await graph.post(`/chats/${encodeURIComponent(chatId)}/members`, {
+          await addChatMember(graph, chatId, {
             ...memberBinding(deps.config.graphBaseUrl, change.add.entraObjectId, change.add.isGuest),
             // New people see the whole history: they join an incident in progress.
             visibleHistoryStartDateTime: '0001-01-01T00:00:00Z',
           });
           added.push(change.add);
         } else if (change.remove) {
-          await graph.delete(`/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(change.remove.id)}`);
+          await removeChatMember(graph, chatId, change.remove.id);
           removed.push(change.remove.userId!);
         }
       } catch (e) {

@@ -17,13 +17,13 @@ const resourcePath = /^(?=\/|\$\{\})\S*?\/(sendMail|mailFolders|messages|solutio
 
 /**
  * Where `config.graphBaseUrl` may be read, and why: none of these builds a mail, Bookings or subscription URL.
- * (The chats, members and users modules still read it for member bindings and the service-user check; moving
- * those is the chats resources' part of issue 13.)
+ * (Member bindings need the absolute `users('{id}')` URL of the same endpoint; the service-user check builds its
+ * own short-lived client.)
  */
 const graphBaseUrlReaders = new Map([
   ['shared/config.ts', 'the setting itself'],
   ['shared/health/health.ts', 'reported (no secret) in the health answer'],
-  ['shared/workflows/deps.ts', 'handed to createGraph, the one client'],
+  ['shared/jobs/deps.ts', 'handed to createGraph, the one client'],
   ['shared/workflows/createChat.ts', 'user@odata.bind member bindings (chats)'],
   ['shared/workflows/syncMembers.ts', 'user@odata.bind member bindings (members)'],
   ['shared/identity/validateServiceUser.ts', 'the sign-in check (users)'],
