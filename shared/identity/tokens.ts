@@ -109,13 +109,26 @@ export async function refreshDelegated(
   }
 }
 
+/**
+ * The token cache no longer holds the service user's account: only a new sign-in brings it back. It carries MSAL's
+ * own `errorCode` for this case (ClientAuthErrorCodes.noAccountFound) as a field, so isReauthError (msal.ts)
+ * decides on it like on any MSAL error.
+ */
+class NoCachedAccountError extends Error {
+  override name = 'NoCachedAccountError';
+  readonly errorCode = 'no_account_found';
+  constructor() {
+    super('the stored token cache has no account for this service user');
+  }
+}
+
 async function acquireSilently(deps: IdentityDeps, user: ServiceUserRecord, force: boolean, memoSeconds: number) {
   const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName, memoSeconds);
   const app = await createMsalApp(deps, user.tenantId, plugin);
   const scopes = graphScopeUris(user.grantedScopes.filter((s) => !oidcScopes.includes(s)));
   const account = await app.getTokenCache().getAccountByHomeId(user.homeAccountId);
   if (!account) {
-    throw Object.assign(new Error('the stored token cache has no account for this service user'), { errorCode: 'no_account_found' });
+    throw new NoCachedAccountError();
   }
   const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: force });
   if (!result.fromCache) {

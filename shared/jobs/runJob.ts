@@ -94,7 +94,7 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
     }
     if (e instanceof ServiceUserUnavailableError && isFeature(e.feature)) {
       await parkJob(deps, { tenantId: e.tenantId, feature: e.feature, queue: trigger.queue, message: job, reason: e.message });
-      await audit('parked', e instanceof NeedsReauthError ? `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}` : `${e.status}: ${e.message}`);
+      await audit('parked', e instanceof NeedsReauthError ? `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}` : `${e.serviceUserStatus}: ${e.message}`);
       return;
     }
     if (e instanceof PermanentError) {

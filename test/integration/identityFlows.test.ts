@@ -439,7 +439,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     await consent(tenantId, 'chats', site);
     await signIn(tenantId, 'chats', su);
     const forbidden = () =>
-      Object.assign(new GraphRequestError(403, 'Forbidden', 'Forbidden', 'POST', '/chats'), { identity: { tenantId, feature: 'chats', kind: 'delegated' as const } });
+      new GraphRequestError(403, 'Forbidden', 'Forbidden', 'POST', '/chats', undefined, { tenantId, feature: 'chats', kind: 'delegated' });
 
     const valid = await explainGraphError(deps, forbidden());
     assert.ok(valid instanceof PermanentError && valid.code === 'graph-403', String(valid));
