@@ -186,7 +186,7 @@ async function setAppCredential(deps: IdentityDeps, body: unknown): Promise<Admi
   try {
     validateStoredCredential(value);
   } catch (e) {
-    if (e instanceof PermanentError) return error(400, e.code.replace(/-/g, '_'), e.message);
+    if (e instanceof PermanentError) return error(400, e.code, e.message);
     return error(400, 'credential_invalid', 'the credential could not be read');
   }
   await deps.secrets.set(clientCredentialSecretName, JSON.stringify(value), { contentType: 'application/json' });

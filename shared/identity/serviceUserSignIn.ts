@@ -49,7 +49,7 @@ export async function startServiceUserSignIn(
   try {
     app = await createMsalApp(deps, tenant.tenant);
   } catch (e) {
-    if (e instanceof PermanentError) return { ok: false, status: 409, code: e.code.replace(/-/g, '_'), message: e.message };
+    if (e instanceof PermanentError) return { ok: false, status: 409, code: e.code, message: e.message };
     throw e;
   }
   const url = await app.getAuthCodeUrl({

@@ -38,7 +38,7 @@ export function reauthPath(tenantId: string, feature: Feature): string {
  *   caller knows whether Graph allows the call app-only: posting chat messages does not, graph-contract §0);
  * - otherwise the feature's service user, silently from the MSAL cache in the secret store (refreshing and
  *   rotating the refresh token when the access token expired).
- * Throws `PermanentError` `not-consented` / `service-user-missing` when nothing usable is set up,
+ * Throws `PermanentError` `not_consented` / `service_user_missing` when nothing usable is set up,
  * `NeedsReauthError` when the refresh token is dead and `InvalidLicenceError` when the service user lost its
  * licence (the job runner parks both with `parkJob`).
  */
@@ -54,7 +54,7 @@ export async function getGraphToken(
     if (!tenant.appConsentedAt) {
       throw new PermanentError(
         `tenant ${tenantId} chose app-only for ${feature} but no admin consented to the app's application permissions: send ${consentPath(tenantId, feature)}&mode=app`,
-        'not-consented',
+        'not_consented',
         { tenantId, feature },
       );
     }
@@ -63,7 +63,7 @@ export async function getGraphToken(
   if (!tenant?.consentedFeatures[feature]) {
     throw new PermanentError(
       `tenant ${tenantId} has not consented to the ${feature} feature: ask a Microsoft 365 admin to open ${consentPath(tenantId, feature)}`,
-      'not-consented',
+      'not_consented',
       { tenantId, feature },
     );
   }
@@ -71,7 +71,7 @@ export async function getGraphToken(
   if (!user) {
     throw new PermanentError(
       `no service user signed in for tenant ${tenantId} feature ${feature}: open ${reauthPath(tenantId, feature)}`,
-      'service-user-missing',
+      'service_user_missing',
       { tenantId, feature },
     );
   }

@@ -126,7 +126,7 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
         }),
       );
       const issue = parseIssue(raw, fieldIds);
-      if (!issue) throw new PermanentError(`Jira returned no usable issue for ${issueKey}`, 'jira-issue-unreadable');
+      if (!issue) throw new PermanentError(`Jira returned no usable issue for ${issueKey}`, 'jira_issue_unreadable');
       return watchers ? { ...issue, watchers: await watchers } : issue;
     },
     getWatchers,
@@ -157,7 +157,7 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
           fields: { project: { key: input.projectKey }, issuetype: { name: input.issueType }, summary: input.summary, description: adf(input.description) },
         }),
       );
-      if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira-issue-unreadable');
+      if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira_issue_unreadable');
       return { id: created.id, key: created.key };
     },
     async createRequest(input) {
@@ -170,13 +170,13 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
           requestFieldValues: { summary: input.summary, description: input.description },
         }),
       );
-      if (!created.issueKey || !created.issueId) throw new PermanentError(`Jira raised no readable request in service desk ${input.serviceDeskId}`, 'jira-issue-unreadable');
+      if (!created.issueKey || !created.issueId) throw new PermanentError(`Jira raised no readable request in service desk ${input.serviceDeskId}`, 'jira_issue_unreadable');
       return { id: String(created.issueId), key: created.issueKey };
     },
     async createCustomer(email, displayName) {
       const raw = await call('create a customer', () => serviceDesk.customer.createCustomer({ email, displayName }));
       const user = parseUser(raw);
-      if (!user) throw new PermanentError('Jira created no readable customer account', 'jira-user-unreadable');
+      if (!user) throw new PermanentError('Jira created no readable customer account', 'jira_user_unreadable');
       return user;
     },
     async findUsers(query) {
@@ -305,13 +305,13 @@ async function callJira<T>(what: string, timeoutMs: number, run: () => Promise<T
       const retryAfterMs = e.retryAfterMs;
       throw new ThrottledError(`Jira throttled ${what}`, retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / 1000) : 30, { status: e.status, cause: e });
     }
-    if (isNotFoundError(e)) throw new PermanentError(`Jira: ${what}: not found or not visible to the integration's account`, 'jira-not-found', {}, { status: 404, cause: e });
+    if (isNotFoundError(e)) throw new PermanentError(`Jira: ${what}: not found or not visible to the integration's account`, 'jira_not_found', {}, { status: 404, cause: e });
     if (isApiError(e)) {
       const status = e.status;
       if (status === 401 || status === 403) {
-        throw new PermanentError(`Jira refused ${what} (${status}): check the site's Jira e-mail, API token and project permissions`, 'jira-forbidden', {}, { status, cause: e });
+        throw new PermanentError(`Jira refused ${what} (${status}): check the site's Jira e-mail, API token and project permissions`, 'jira_forbidden', {}, { status, cause: e });
       }
-      if (status >= 400 && status < 500) throw new PermanentError(`Jira rejected ${what} (${status})`, 'jira-rejected', { status }, { status, cause: e });
+      if (status >= 400 && status < 500) throw new PermanentError(`Jira rejected ${what} (${status})`, 'jira_rejected', { status }, { status, cause: e });
       // 5xx (and 408): Jira's own failure, transient; the host retries the job.
       throw new JiraRequestError(`Jira failed ${what} (${status}): ${e.message.slice(0, 200)}`, status, e);
     }

@@ -162,7 +162,7 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
       }
       if (e instanceof GraphRequestError && e.permanent) {
         const upn = graph.kind === 'delegated' ? 'the signed-in account' : 'the app';
-        throw new PermanentError(explainReadFailure(e, source, upn), 'mail-in-read-failed');
+        throw new PermanentError(explainReadFailure(e, source, upn), 'mail_in_read_failed');
       }
       throw e;
     }
@@ -187,7 +187,7 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
 /** A next/delta link is followed only on the Graph endpoint the app is configured for: the token never goes elsewhere. */
 function relative(deps: WorkflowDeps, link: string): string {
   const base = deps.config.graphBaseUrl.replace(/\/+$/, '');
-  if (!link.startsWith(`${base}/`)) throw new PermanentError('Graph returned a paging link outside the Graph endpoint; the catch-up stops', 'mail-in-bad-link');
+  if (!link.startsWith(`${base}/`)) throw new PermanentError('Graph returned a paging link outside the Graph endpoint; the catch-up stops', 'mail_in_bad_link');
   return link.slice(base.length);
 }
 

@@ -63,7 +63,7 @@ describe('once', () => {
     assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 429 })), true);
     assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 503 })), true);
     assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 504 })), false);
-    assert.equal(outcomeIsKnown(new PermanentError('jira said no', 'jira-rejected')), true);
+    assert.equal(outcomeIsKnown(new PermanentError('jira said no', 'jira_rejected')), true);
     assert.equal(outcomeIsKnown(new Error('ECONNRESET')), false);
   });
 });
