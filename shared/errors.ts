@@ -26,11 +26,13 @@ export abstract class BridgeError extends Error {
   readonly requestId?: string;
   readonly retryAfterSeconds?: number;
   readonly details: Record<string, unknown>;
+  /** An upstream error given as `cause` (a GraphRequestError explained as a PermanentError) lends its status and request id. */
   constructor(message: string, code: string, fields: ErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    const upstream = fields.cause instanceof BridgeError ? fields.cause : undefined;
     this.code = code;
-    this.status = fields.status;
-    this.requestId = fields.requestId;
+    this.status = fields.status ?? upstream?.status;
+    this.requestId = fields.requestId ?? upstream?.requestId;
     this.retryAfterSeconds = fields.retryAfterSeconds;
     this.details = fields.details ?? {};
   }

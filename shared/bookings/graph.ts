@@ -175,6 +175,7 @@ export function explainBookingsError(e: unknown, ctx: BookingsErrorContext): unk
             '(Bookings web app → the business → Staff → edit the service user → Role: Administrator); then try again.',
       'bookings_access_denied',
       details,
+      { cause: e },
     );
   }
   if (e.status === 404) {
@@ -182,6 +183,7 @@ export function explainBookingsError(e: unknown, ctx: BookingsErrorContext): unk
       `Bookings business ${ctx.businessId} (or the item) was not found ${graph}: check the business bound to the project (GET /api/manage/bookings/businesses lists them).`,
       'bookings_not_found',
       details,
+      { cause: e },
     );
   }
   if (e.status === 400 && ctx.kind === 'app') {
@@ -189,7 +191,8 @@ export function explainBookingsError(e: unknown, ctx: BookingsErrorContext): unk
       `Bookings refused to ${ctx.action} app-only ${graph}: ${e.message} App-only callers must keep the business rules (business hours, the service's length, lead time, staff selection); only a Bookings administrator acting as itself may override them.`,
       'bookings_rules_violated',
       details,
+      { cause: e },
     );
   }
-  return new PermanentError(`Bookings refused to ${ctx.action} ${graph}: ${e.message}`, 'bookings_rejected', details);
+  return new PermanentError(`Bookings refused to ${ctx.action} ${graph}: ${e.message}`, 'bookings_rejected', details, { cause: e });
 }

@@ -54,5 +54,6 @@ export async function explainGraphError(deps: IdentityDeps, e: GraphRequestError
     `Microsoft Graph refused ${e.method} ${e.path.split('?')[0]} with ${e.status} ${e.code}: ${e.graphMessage.slice(0, 300)}`,
     `graph_${e.status}`,
     { graphCode: e.code, graphRequestId: e.requestId },
+    { cause: e },
   );
 }

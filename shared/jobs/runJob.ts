@@ -98,7 +98,7 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
       return;
     }
     if (e instanceof PermanentError) {
-      log.warn('job.failed', { code: e.code, reason: e.message, ...e.details });
+      log.warn('job.failed', { code: e.code, reason: e.message, status: e.status, requestId: e.requestId, ...e.details });
       await audit('failed', `${e.code}: ${e.message}`);
       return;
     }

@@ -70,5 +70,5 @@ export function toMailError(e: unknown, ctx: MailErrorContext): unknown {
   const explained = explainMailError(e, ctx);
   if (!explained) return e;
   const g = e as GraphRequestError;
-  return new PermanentError(explained.message, explained.code, { status: g.status, graphCode: g.code, requestId: g.requestId });
+  return new PermanentError(explained.message, explained.code, { status: g.status, graphCode: g.code, requestId: g.requestId }, { cause: g });
 }

@@ -103,6 +103,7 @@ export function explainMeetingError(e: unknown, kind: 'delegated' | 'app', organ
         'Or switch the meetings feature to delegated mode.',
       'meeting_app_access_policy_missing',
       { status: e.status, graphCode: e.code, requestId: e.requestId },
+      { cause: e },
     );
   }
   if (e.status === 401 || e.status === 403) {
@@ -111,10 +112,11 @@ export function explainMeetingError(e: unknown, kind: 'delegated' | 'app', organ
         'with meetings enabled and the OnlineMeetings.ReadWrite permission (admin consent for the meetings feature, then sign the service user in again)',
       'meeting_forbidden',
       { status: e.status, graphCode: e.code, requestId: e.requestId },
+      { cause: e },
     );
   }
   if (e.status === 400) {
-    return new PermanentError(`Graph rejected the meeting request (${e.code}): ${e.message}`, 'meeting_rejected', { graphCode: e.code, requestId: e.requestId });
+    return new PermanentError(`Graph rejected the meeting request (${e.code}): ${e.message}`, 'meeting_rejected', { graphCode: e.code, requestId: e.requestId }, { cause: e });
   }
   return e;
 }

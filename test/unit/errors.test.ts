@@ -14,6 +14,7 @@ import {
   ThrottledError,
 } from '../../shared/errors.js';
 import { createGraph, GraphRequestError, type Graph } from '../../shared/graph/client.js';
+import { toMailError } from '../../shared/mail/errors.js';
 import { createJiraApi, JiraRequestError, type JiraApi } from '../../shared/jira/client.js';
 import { FakeGraph } from '../fakes/graph.js';
 import { FakeJira } from '../fakes/jira.js';
@@ -64,6 +65,15 @@ describe('error classes carry their fields', () => {
     const e = new GraphRequestError(403, 'Forbidden', 'no', 'GET', '/chats/1', 'req-3', { tenantId: 't', feature: 'chats', kind: 'delegated' });
     assert.ok(e instanceof BridgeError);
     assert.deepEqual([e.status, e.code, e.requestId, e.identity?.feature], [403, 'Forbidden', 'req-3', 'chats']);
+  });
+
+  it('an explained upstream error (given as cause) lends its status and request id: the mail explanation keeps Graph\'s', () => {
+    const graph = new GraphRequestError(403, 'ErrorSendAsDenied', 'no', 'POST', '/users/x/sendMail', 'req-4');
+    const explained = toMailError(graph, { caller: 'svc@contoso.example', from: 'desk@contoso.example', kind: 'delegated' });
+    assert.ok(explained instanceof PermanentError);
+    assert.deepEqual([explained.code, explained.status, explained.requestId, explained.cause], ['mail_send_as_denied', 403, 'req-4', graph]);
+    const own = new PermanentError('m', 'x', {}, { cause: graph, status: 400 });
+    assert.equal(own.status, 400, 'a field given wins over the cause\'s');
   });
 
   it('no field is added after construction (nothing bolted on with Object.assign)', () => {
