@@ -15,6 +15,21 @@ export function fail(status: number, code: string, message: string, headers?: Re
   return { status, body: { error: { code, message } }, headers };
 }
 
+/**
+ * A validation failure as a value (STYLE "Errors"), before it is an answer: parsers that more than one edge uses
+ * (a query parameter here, a body field there) return it, and `invalid` makes it the HTTP answer.
+ */
+export type Invalid = { ok: false; status: number; code: string; message: string };
+
+export function invalid(value: Invalid): HttpOutcome {
+  return fail(value.status, value.code, value.message);
+}
+
+/** A 302 to `location`; never cached (the links carry one-time state). */
+export function redirect(location: string, headers: Record<string, string> = {}): HttpOutcome {
+  return { status: 302, headers: { location, 'cache-control': 'no-store', ...headers } };
+}
+
 export function methodNotAllowed(allowed: readonly string[]): HttpOutcome {
   return fail(405, 'method_not_allowed', `use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
 }
