@@ -14,6 +14,7 @@ import {
   ThrottledError,
 } from '../../shared/errors.js';
 import { createGraph, GraphRequestError, type Graph } from '../../shared/graph/client.js';
+import { redact } from '../../shared/log.js';
 import { toMailError } from '../../shared/mail/errors.js';
 import { createJiraApi, JiraRequestError, type JiraApi } from '../../shared/jira/client.js';
 import { FakeGraph } from '../fakes/graph.js';
@@ -74,6 +75,11 @@ describe('error classes carry their fields', () => {
     assert.deepEqual([explained.code, explained.status, explained.requestId, explained.cause], ['mail_send_as_denied', 403, 'req-4', graph]);
     const own = new PermanentError('m', 'x', {}, { cause: graph, status: 400 });
     assert.equal(own.status, 400, 'a field given wins over the cause\'s');
+  });
+
+  it('a logged app error carries its code, status and request id (what Microsoft or Atlassian support asks for)', () => {
+    const logged = redact(new GraphRequestError(409, 'Conflict', 'exists', 'POST', '/chats', 'req-5'));
+    assert.deepEqual(logged, { name: 'GraphRequestError', message: 'Graph POST /chats failed with 409 Conflict: exists', code: 'Conflict', status: 409, requestId: 'req-5' });
   });
 
   it('no field is added after construction (nothing bolted on with Object.assign)', () => {
