@@ -3,8 +3,22 @@
 
 export interface HttpOutcome {
   status: number;
+  /** A string is sent as text, bytes (a Buffer) as they are, anything else as JSON. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Set-Cookie, in the shape the Functions host writes (the console's session). */
+  cookies?: HttpCookie[];
+}
+
+/** A cookie to set (the fields of @azure/functions `Cookie` the app uses; shared/ stays free of that library). */
+export interface HttpCookie {
+  name: string;
+  value: string;
+  path?: string;
+  maxAge?: number;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
 }
 
 export function ok(body: unknown, status = 200, headers?: Record<string, string>): HttpOutcome {
