@@ -53,8 +53,7 @@ async function consolePage(request: HttpRequest, path: string): Promise<HttpOutc
       return { status: 200, body: asset.body, headers };
     }
     case 'sign-in': {
-      const p = signInPage(signInOptions(deps.config));
-      return { status: p.status, body: p.body, headers: { ...consolePageHeaders } };
+      return signInPage(signInOptions(deps.config));
     }
     case 'local-link': {
       // Prints a fresh one-time link in the terminal of a local run; nothing is sent back to the browser.
@@ -64,8 +63,7 @@ async function consolePage(request: HttpRequest, path: string): Promise<HttpOutc
         return page({ status: 403, title: 'Not allowed', paragraphs: ['A sign-in link can be printed only in a local run, from a browser on that machine.'] });
       }
       process.stdout.write(`Console sign-in link (one use, valid for an hour): ${await createLocalSignInLink(deps)}\n`);
-      const p = signInPage(signInOptions(deps.config), 'A new sign-in link is printed in the terminal of npm start.');
-      return { status: 200, body: p.body, headers: { ...consolePageHeaders } };
+      return signInPage(signInOptions(deps.config), 'A new sign-in link is printed in the terminal of npm start.');
     }
     case 'local-sign-in': {
       const done = await completeLocalSignIn(deps, request.query.get('token'), Object.fromEntries(request.headers));
