@@ -113,7 +113,8 @@ const layers = [
       text: '^shared/text/',
       http: '^shared/http/',
     },
-    uses: { config: ['ids'] },
+    // A logged error carries its fields (status, request id), so the logger knows the error base class.
+    uses: { config: ['ids'], log: ['errors'] },
   },
 ];
 

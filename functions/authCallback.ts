@@ -5,7 +5,7 @@ import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { completeServiceUserSignIn } from '../shared/identity/serviceUserSignIn.js';
 import { completeSelfLink, stateKind } from '../shared/people/selfLink.js';
-import { pageHeaders, renderPage } from '../shared/identity/pages.js';
+import { pageOutcome } from '../shared/identity/pages.js';
 import { getRuntime } from '../shared/runtime.js';
 import { answer } from './lib/http.js';
 
@@ -15,7 +15,7 @@ export async function authCallback(request: HttpRequest, context: InvocationCont
       stateKind(request.query.get('state')) === 'self-link'
         ? await completeSelfLink(getRuntime(), request.query)
         : (await completeServiceUserSignIn(getRuntime(), request.query)).page;
-    return { status: page.status, body: renderPage(page), headers: { ...pageHeaders } };
+    return pageOutcome(page);
   });
 }
 

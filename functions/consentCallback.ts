@@ -3,14 +3,14 @@
 import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { completeConsent } from '../shared/identity/consent.js';
-import { pageHeaders, renderPage } from '../shared/identity/pages.js';
+import { pageOutcome } from '../shared/identity/pages.js';
 import { getRuntime } from '../shared/runtime.js';
 import { answer } from './lib/http.js';
 
 export async function consentCallback(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
     const { page } = await completeConsent(getRuntime(), request.query);
-    return { status: page.status, body: renderPage(page), headers: { ...pageHeaders } };
+    return pageOutcome(page);
   });
 }
 

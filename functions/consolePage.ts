@@ -7,13 +7,13 @@ import { consolePageHeaders, shellHtml } from '../shared/console/pages.js';
 import { createLocalSignInLink, signInOptions } from '../shared/console/signIn.js';
 import { getRuntime } from '../shared/runtime.js';
 import { answer } from './lib/http.js';
-import { methodNotAllowed } from '../shared/http/outcome.js';
+import { methodNotAllowed, redirect } from '../shared/http/outcome.js';
 
 export async function consolePage(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
     const session = await readSession(getRuntime(), request.headers.get('cookie') ?? undefined);
-    if (!session?.roles.includes(adminRole)) return { status: 302, headers: { location: '/api/console/sign-in', 'cache-control': 'no-store' } };
+    if (!session?.roles.includes(adminRole)) return redirect('/api/console/sign-in');
     return { status: 200, body: shellHtml(), headers: { ...consolePageHeaders } };
   });
 }

@@ -3,8 +3,8 @@
 import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { openInvitation } from '../shared/identity/invitations.js';
-import { pageHeaders, renderPage } from '../shared/identity/pages.js';
-import { methodNotAllowed } from '../shared/http/outcome.js';
+import { pageOutcome } from '../shared/identity/pages.js';
+import { methodNotAllowed, redirect } from '../shared/http/outcome.js';
 import { getRuntime } from '../shared/runtime.js';
 import { answer } from './lib/http.js';
 
@@ -12,8 +12,8 @@ export async function invitation(request: HttpRequest, context: InvocationContex
   return answer(context, async () => {
     if (request.method !== 'GET') return methodNotAllowed(['GET']);
     const r = await openInvitation(getRuntime(), request.query.get('token'));
-    if (!r.ok) return { status: r.page.status, body: renderPage(r.page), headers: { ...pageHeaders } };
-    return { status: 302, headers: { location: r.url, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } };
+    if (!r.ok) return pageOutcome(r.page);
+    return redirect(r.url, { 'referrer-policy': 'no-referrer' });
   });
 }
 

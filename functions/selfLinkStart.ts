@@ -3,15 +3,16 @@
 import './lib/invocation.js';
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { startSelfLink } from '../shared/people/selfLink.js';
-import { pageHeaders, renderPage } from '../shared/identity/pages.js';
+import { pageOutcome } from '../shared/identity/pages.js';
+import { redirect } from '../shared/http/outcome.js';
 import { getRuntime } from '../shared/runtime.js';
 import { answer } from './lib/http.js';
 
 export async function selfLinkStart(request: HttpRequest, context: InvocationContext) {
   return answer(context, async () => {
     const started = await startSelfLink(getRuntime(), request.query.get('invitation'));
-    if (!started.ok) return { status: started.page.status, body: renderPage(started.page), headers: { ...pageHeaders } };
-    return { status: 302, headers: { location: started.url, 'cache-control': 'no-store' } };
+    if (!started.ok) return pageOutcome(started.page);
+    return redirect(started.url);
   });
 }
 

@@ -10,6 +10,7 @@
 // AsyncLocalStorage keeps the scope per invocation even when several run concurrently in one worker.
 // https://nodejs.org/api/async_context.html#class-asynclocalstorage
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { BridgeError } from './errors.js';
 
 export type LogFields = Record<string, unknown>;
 
@@ -33,6 +34,10 @@ const secretValue = /(Bearer\s+[A-Za-z0-9._~+/=-]+|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(secretValue, '[redacted]');
+  if (value instanceof BridgeError) {
+    // The app's errors log their fields (the upstream status and request id Microsoft or Atlassian support asks for).
+    return { name: value.name, message: redact(value.message), code: value.code, status: value.status, requestId: value.requestId };
+  }
   if (value instanceof Error) return { name: value.name, message: redact(value.message), code: (value as { code?: unknown }).code };
   if (!value || typeof value !== 'object' || depth > 5) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));

@@ -17,15 +17,21 @@ export async function toRawRequest(request: HttpRequest): Promise<RawRequest> {
   return { method: request.method.toUpperCase(), headers, query, params: { ...request.params }, body };
 }
 
+/** The one mapping from the app's HttpOutcome to the Functions response. */
 export function toResponse(outcome: HttpOutcome): HttpResponseInit {
   const headers: Record<string, string> = { ...outcome.headers };
-  if (outcome.body === undefined) return { status: outcome.status, headers };
+  const cookies = outcome.cookies?.length ? { cookies: outcome.cookies.map((c) => ({ ...c })) } : {};
+  if (outcome.body === undefined) return { status: outcome.status, headers, ...cookies };
   if (typeof outcome.body === 'string') {
     headers['content-type'] ??= 'text/plain; charset=utf-8';
-    return { status: outcome.status, headers, body: outcome.body };
+    return { status: outcome.status, headers, body: outcome.body, ...cookies };
+  }
+  if (outcome.body instanceof Uint8Array) {
+    headers['content-type'] ??= 'application/octet-stream';
+    return { status: outcome.status, headers, body: outcome.body, ...cookies };
   }
   headers['content-type'] ??= 'application/json; charset=utf-8';
-  return { status: outcome.status, headers, body: JSON.stringify(outcome.body) };
+  return { status: outcome.status, headers, body: JSON.stringify(outcome.body), ...cookies };
 }
 
 /**

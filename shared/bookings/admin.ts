@@ -60,8 +60,8 @@ export async function adminBookings(deps: BookingsAdminDeps, request: AdminReque
 function errorOutcome(e: unknown): HttpOutcome {
   if (e instanceof NeedsReauthError) return fail(409, 'needs_reauth', `${e.message}; sign the service user in again at ${e.reauthPath}`);
   if (e instanceof PermanentError) {
-    const status = e.code === 'bookings-access-denied' ? 403 : e.code === 'bookings-not-found' ? 404 : 409;
-    return fail(status, e.code.replace(/-/g, '_'), e.message);
+    const status = e.code === 'bookings_access_denied' ? 403 : e.code === 'bookings_not_found' ? 404 : 409;
+    return fail(status, e.code, e.message);
   }
   throw e;
 }

@@ -24,23 +24,26 @@ export function explainBookingsError(e: unknown, ctx: BookingsErrorContext): unk
         : `${ctx.caller} may not ${ctx.action} in Bookings business ${ctx.businessId} ${graph}. The Bookings service user must hold a Microsoft Bookings licence ` +
             '(service plan MICROSOFTBOOKINGS) and be a staff member of the business with the role Administrator ' +
             '(Bookings web app → the business → Staff → edit the service user → Role: Administrator); then try again.',
-      'bookings-access-denied',
+      'bookings_access_denied',
       details,
+      { cause: e },
     );
   }
   if (e.status === 404) {
     return new PermanentError(
       `Bookings business ${ctx.businessId} (or the item) was not found ${graph}: check the business bound to the project (GET /api/manage/bookings/businesses lists them).`,
-      'bookings-not-found',
+      'bookings_not_found',
       details,
+      { cause: e },
     );
   }
   if (e.status === 400 && ctx.kind === 'app') {
     return new PermanentError(
       `Bookings refused to ${ctx.action} app-only ${graph}: ${e.message} App-only callers must keep the business rules (business hours, the service's length, lead time, staff selection); only a Bookings administrator acting as itself may override them.`,
-      'bookings-rules-violated',
+      'bookings_rules_violated',
       details,
+      { cause: e },
     );
   }
-  return new PermanentError(`Bookings refused to ${ctx.action} ${graph}: ${e.message}`, 'bookings-rejected', details);
+  return new PermanentError(`Bookings refused to ${ctx.action} ${graph}: ${e.message}`, 'bookings_rejected', details, { cause: e });
 }

@@ -13,7 +13,7 @@ export function chatToJiraJobHandler(deps: WorkflowDeps): JobHandler {
       case 'chat-subscription':
         return subscriptionJobRun(job, context, deps);
       default:
-        throw new PermanentError(`action ${job.action} does not belong on this queue`, 'wrong-queue');
+        throw new PermanentError(`action ${job.action} does not belong on this queue`, 'wrong_queue');
     }
   };
 }

@@ -61,7 +61,7 @@ interface Ctx {
 
 export async function chatMessageJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const p = job.params as { issueId?: string; kind?: ChatKind; chatId?: string; messageId?: string };
-  if (!p.issueId || !p.kind || !p.chatId || !p.messageId) throw new PermanentError('chat-message job needs issueId, kind, chatId and messageId', 'invalid-params');
+  if (!p.issueId || !p.kind || !p.chatId || !p.messageId) throw new PermanentError('chat-message job needs issueId, kind, chatId and messageId', 'params_invalid');
   const row = await readChatSubscription(deps, job.siteId, p.issueId, p.kind);
   if (!row || row.chatId !== p.chatId || row.state === 'deleted') return { outcome: 'ignored', detail: `chat ${p.chatId} is not followed (any more)` };
   const settings = await deps.projectSettings(job.siteId, job.issueKey.split('-')[0]!);
@@ -77,7 +77,7 @@ export async function chatMessageJob(job: JobMessage, context: JobContext, deps:
     if (e instanceof GraphRequestError && e.status === 404) return done(deps, row, p.messageId, job, 'ignored', 'the message no longer exists');
     if (e instanceof GraphRequestError && e.status === 403) {
       // Retrying cannot help: the chat-to-jira service user is not in the chat or lacks Chat.Read.
-      throw new PermanentError(`Graph refused reading message ${p.messageId} (403 ${e.code}): is the chat-to-jira service user (the same account as for chats) a member of the chat, with Chat.Read consented?`, 'message-unreadable');
+      throw new PermanentError(`Graph refused reading message ${p.messageId} (403 ${e.code}): is the chat-to-jira service user (the same account as for chats) a member of the chat, with Chat.Read consented?`, 'message_unreadable');
     }
     throw e;
   } finally {
@@ -163,7 +163,7 @@ async function runCommand(ctx: Ctx, command: Command, text: string, takeover: bo
         await jira.assignIssue(issue.key, target.accountId);
       } catch (e) {
         // Jira answers 400 when that person cannot be assigned issues in the project.
-        if (e instanceof PermanentError && e.code === 'jira-rejected') {
+        if (e instanceof PermanentError && e.code === 'jira_rejected') {
           return { result: 'refused: not assignable', answer: `<p>${escapeHtml(target.label)} cannot be assigned ${escapeHtml(issue.key)} in Jira.</p>` };
         }
         throw e;
@@ -210,7 +210,7 @@ async function authorise(ctx: Ctx, jira: JiraApi, issue: JiraIssue, action: Comm
   try {
     ok = await jira.userHasPermissions(accountId, issue.key, permissions);
   } catch (e) {
-    if (!(e instanceof PermanentError && e.code === 'jira-forbidden')) throw e;
+    if (!(e instanceof PermanentError && e.code === 'jira_forbidden')) throw e;
     // Without the right to ask, nothing is done: the action is refused, never assumed allowed.
     ctx.context.log.warn('chatToJira.permissionCheck.forbidden', { issueKey: issue.key, message: 'the bridge\'s Jira account needs Administer Projects on this project to check who may act (see README, chat → Jira)' });
     return refusal(ctx, 'permission check refused by Jira', `The bridge cannot check Jira permissions on ${issue.key}: its Jira account needs Administer Projects on that project. Ask a Jira admin.`, options.quiet);

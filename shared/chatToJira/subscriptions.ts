@@ -69,7 +69,7 @@ export type SubscriptionOp = 'ensure' | 'renew' | 'delete' | 'reauthorizationReq
 /** Runs one `chat-subscription` job. */
 export async function subscriptionJobRun(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const p = job.params as { op?: SubscriptionOp; issueId?: string; kind?: ChatKind; chatId?: string; tenantId?: string; subscriptionId?: string };
-  if (!p.op || !p.issueId || !p.kind) throw new PermanentError('chat-subscription job needs op, issueId and kind', 'invalid-params');
+  if (!p.op || !p.issueId || !p.kind) throw new PermanentError('chat-subscription job needs op, issueId and kind', 'params_invalid');
   const existing = await readChatSubscription(deps, job.siteId, p.issueId, p.kind);
   const ref: ChatRef | undefined =
     p.chatId && p.tenantId
@@ -96,7 +96,7 @@ export async function subscriptionJobRun(job: JobMessage, context: JobContext, d
     case 'missed':
       return backfillJob(deps, context, ref, 'missed');
     default:
-      throw new PermanentError(`unknown chat-subscription op ${String(p.op)}`, 'invalid-params');
+      throw new PermanentError(`unknown chat-subscription op ${String(p.op)}`, 'params_invalid');
   }
 }
 
@@ -206,7 +206,7 @@ async function recreate(deps: WorkflowDeps, context: JobContext, ref: ChatRef, r
         const lastError = `Graph refused the subscription (${e.status} ${e.code}): ${hint(e)}`;
         await writeChatSubscription(deps, { ...base, state: 'failed', lastError });
         await deps.secrets.delete(clientStateSecret).catch(() => undefined);
-        throw new PermanentError(lastError, 'subscription-refused', { chatId: ref.chatId });
+        throw new PermanentError(lastError, 'subscription_refused', { chatId: ref.chatId });
       }
       throw e;
     }

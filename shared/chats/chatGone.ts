@@ -1,7 +1,7 @@
 // A chat deleted in Teams (issue 12 item 6). Graph answers 404 for a chat that no longer exists; the job must not be
 // retried into the poison queue, nor may a new chat appear behind everyone's back. So, once, for the issue's chat:
 // confirm with GET /chats/{id} (a 404 on a sub-resource, such as a membership, does not mean the chat is gone),
-// record it on the chat link (`goneAt`), note it on the issue, and end the job with `chat-gone`. Later chat actions
+// record it on the chat link (`goneAt`), note it on the issue, and end the job with `chat_gone`. Later chat actions
 // for the issue end with the same reason; jobs that only post to the chat find no chat.
 import { PermanentError } from '../errors.js';
 import { GraphRequestError } from '../graph/client.js';
@@ -11,7 +11,7 @@ import type { JobMessage } from '../jobs/messages.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
 import { readChatLink, updateChatLink, type ChatLink } from './chatLinks.js';
 
-/** The error a chat job should end with: `chat-gone` when `e` is a 404 for the issue's chat and Graph confirms it. */
+/** The error a chat job should end with: `chat_gone` when `e` is a 404 for the issue's chat and Graph confirms it. */
 export async function recordIfChatGone(deps: WorkflowDeps, context: JobContext, job: JobMessage, e: unknown): Promise<unknown> {
   if (!(e instanceof GraphRequestError) || e.status !== 404) return e;
   const chatId = chatIdInPath(e.path);
@@ -49,7 +49,7 @@ export async function recordIfChatGone(deps: WorkflowDeps, context: JobContext, 
 export function chatGoneError(link: Pick<ChatLink, 'chatId' | 'issueKey' | 'goneAt'>): PermanentError {
   return new PermanentError(
     `the Teams chat ${link.chatId} of ${link.issueKey} no longer exists (deleted in Teams; recorded ${link.goneAt}); it is not recreated automatically`,
-    'chat-gone',
+    'chat_gone',
     { chatId: link.chatId },
   );
 }

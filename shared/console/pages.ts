@@ -2,6 +2,7 @@
 // Strict Content-Security-Policy: scripts and styles only from this app, no inline script or style, no frames,
 // forms post only here. Every value put into a page is escaped.
 import { escapeHtml, type Page } from '../identity/pages.js';
+import type { HttpOutcome } from '../http/outcome.js';
 import type { SignInOptions } from './signIn.js';
 
 export const consoleCsp = [
@@ -54,7 +55,7 @@ export function renderConsolePage(page: Page, extra = ''): string {
 }
 
 /** Where an unauthenticated visitor is sent: the ways to sign in this app offers. */
-export function signInPage(options: SignInOptions, notice?: string): { status: number; body: string } {
+export function signInPage(options: SignInOptions, notice?: string): HttpOutcome {
   const paragraphs = notice ? [notice] : [];
   let extra = '';
   if (options.entra) {
@@ -69,7 +70,8 @@ export function signInPage(options: SignInOptions, notice?: string): { status: n
     return {
       status: 503,
       body: renderConsolePage({ status: 503, title: 'Console sign-in is not set up', paragraphs: ['Set ENTRA_CLIENT_ID, a client credential and ENTRA_TENANT_ID (the Bicep does this when createEntraApp is on), or run locally with npm start.'] }),
+      headers: { ...consolePageHeaders },
     };
   }
-  return { status: 200, body: renderConsolePage({ status: 200, title: 'Sign in to the bridge console', paragraphs }, extra) };
+  return { status: 200, body: renderConsolePage({ status: 200, title: 'Sign in to the bridge console', paragraphs }, extra), headers: { ...consolePageHeaders } };
 }

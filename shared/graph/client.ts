@@ -17,7 +17,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import { DeadlineError, PermanentError, ThrottledError } from '../errors.js';
+import { BridgeError, DeadlineError, PermanentError, ThrottledError } from '../errors.js';
 import { createLogger, invocationSink, noteRequestId } from '../log.js';
 
 // Graph's answers are logged here, once per HTTP attempt, so throttling (which the retry rule may absorb inline)
@@ -82,19 +82,22 @@ export interface GraphIdentity {
  *   only after a token refresh (the runner does it).
  * - anything else (500, 502...) is transient: the host retries it.
  */
-export class GraphRequestError extends Error {
+export class GraphRequestError extends BridgeError {
   override name = 'GraphRequestError';
-  /** The client's identity (set by `createGraph` when it was given one). */
-  identity?: GraphIdentity;
+  /** Graph's own error code (`Forbidden`, `ErrorSendAsDenied`), as Graph spells it: branch on it, never on the message. */
+  declare readonly code: string;
+  declare readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     readonly graphMessage: string,
     readonly method: string,
     readonly path: string,
-    readonly requestId?: string,
+    requestId?: string,
+    /** The client's identity (`createGraph` passes the one it was given). */
+    readonly identity?: GraphIdentity,
   ) {
-    super(`Graph ${method} ${path} failed with ${status} ${code}: ${graphMessage}`);
+    super(`Graph ${method} ${path} failed with ${status} ${code}: ${graphMessage}`, code, { status, requestId });
   }
 
   get permanent(): boolean {
@@ -174,7 +177,7 @@ export function createGraph(options: GraphClientOptions): Graph {
     // (GRAPH_BASE_URL), so the token never goes elsewhere, and from here on it is a path like any other.
     if (/^https?:\/\//i.test(path)) {
       if (!path.startsWith(`${baseUrl}/`)) {
-        throw new PermanentError('Graph returned a paging link outside the Graph endpoint (GRAPH_BASE_URL); it is not followed', 'graph-link-outside-endpoint');
+        throw new PermanentError('Graph returned a paging link outside the Graph endpoint (GRAPH_BASE_URL); it is not followed', 'graph_link_outside_endpoint');
       }
       path = path.slice(baseUrl.length);
     }
@@ -203,18 +206,17 @@ export function createGraph(options: GraphClientOptions): Graph {
     const parsed: unknown = text ? safeJson(text) : undefined;
     const requestId = response.headers.get('request-id') ?? undefined;
     if (!response.ok) {
-      const error = toError(method, path, response, parsed, requestId);
+      const error = toError(method, path, response, parsed, requestId, options.identity);
       if (!throttlingStatuses.has(response.status)) {
         // 4xx are often expected (a lookup that finds nothing); 5xx are Graph's own failures.
         (response.status >= 500 ? log.warn : log.info)('graph.error', {
           status: response.status,
-          code: (error as { code?: string }).code,
+          code: error.code,
           method,
           resource: resourceOf(path),
           requestId,
         });
       }
-      if (error instanceof GraphRequestError) error.identity = options.identity;
       throw error;
     }
     return { status: response.status, body: parsed as T, headers: response.headers, requestId };
@@ -240,18 +242,20 @@ export function createGraph(options: GraphClientOptions): Graph {
   };
 }
 
-function toError(method: string, path: string, response: Response, body: unknown, requestId?: string): Error {
+/** Graph's error answer as the app's error, made once, here: callers branch on its fields, never re-parse it. */
+function toError(method: string, path: string, response: Response, body: unknown, requestId: string | undefined, identity: GraphIdentity | undefined): GraphRequestError | ThrottledError {
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const code = error?.code ?? `http${response.status}`;
   const message = error?.message ?? response.statusText;
   if (response.status === 429 || response.status === 503 || response.status === 504) {
     const wait = retryAfterSeconds(response.headers);
-    return Object.assign(new ThrottledError(`Graph ${method} ${path} throttled (${response.status} ${code})`, wait), {
+    return new ThrottledError(`Graph ${method} ${path} throttled (${response.status} ${code})`, wait, {
       status: response.status,
       requestId,
+      details: { graphCode: code },
     });
   }
-  return new GraphRequestError(response.status, code, message, method, path, requestId);
+  return new GraphRequestError(response.status, code, message, method, path, requestId, identity);
 }
 
 /** `chats` for `/chats/19:...`, `https://graph/v1.0/users/x` → `users`: the resource kind without ids. */

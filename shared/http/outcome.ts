@@ -3,8 +3,22 @@
 
 export interface HttpOutcome {
   status: number;
+  /** A string is sent as text, bytes (a Buffer) as they are, anything else as JSON. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Set-Cookie, in the shape the Functions host writes (the console's session). */
+  cookies?: HttpCookie[];
+}
+
+/** A cookie to set (the fields of @azure/functions `Cookie` the app uses; shared/ stays free of that library). */
+export interface HttpCookie {
+  name: string;
+  value: string;
+  path?: string;
+  maxAge?: number;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
 }
 
 export function ok(body: unknown, status = 200, headers?: Record<string, string>): HttpOutcome {
@@ -13,6 +27,21 @@ export function ok(body: unknown, status = 200, headers?: Record<string, string>
 
 export function fail(status: number, code: string, message: string, headers?: Record<string, string>): HttpOutcome {
   return { status, body: { error: { code, message } }, headers };
+}
+
+/**
+ * A validation failure as a value (STYLE "Errors"), before it is an answer: parsers that more than one edge uses
+ * (a query parameter here, a body field there) return it, and `invalid` makes it the HTTP answer.
+ */
+export type Invalid = { ok: false; status: number; code: string; message: string };
+
+export function invalid(value: Invalid): HttpOutcome {
+  return fail(value.status, value.code, value.message);
+}
+
+/** A 302 to `location`; never cached (the links carry one-time state). */
+export function redirect(location: string, headers: Record<string, string> = {}): HttpOutcome {
+  return { status: 302, headers: { location, 'cache-control': 'no-store', ...headers } };
 }
 
 export function methodNotAllowed(allowed: readonly string[]): HttpOutcome {

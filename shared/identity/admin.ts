@@ -4,6 +4,7 @@
 // Requests arrive already authenticated by the function key; input is validated here and answered with precise
 // 4xx errors naming the field.
 import { NeedsReauthError, PermanentError } from '../errors.js';
+import { fail, invalid, type HttpOutcome } from '../http/outcome.js';
 import { deleteParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { deleteServiceUser, listServiceUsers, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import {
@@ -33,23 +34,17 @@ export interface AdminRequest {
   body: unknown;
 }
 
-export interface AdminResponse {
-  status: number;
-  body?: unknown;
-}
 
-const error = (status: number, code: string, message: string): AdminResponse => ({ status, body: { error: { code, message } } });
-
-function tenantParam(value: string | undefined): string | AdminResponse {
-  if (!value || !guidPattern.test(value)) return error(400, 'tenant_invalid', 'the tenant in the path must be a tenant id (GUID)');
+function tenantParam(value: string | undefined): string | HttpOutcome {
+  if (!value || !guidPattern.test(value)) return fail(400, 'tenant_invalid', 'the tenant in the path must be a tenant id (GUID)');
   return value.toLowerCase();
 }
 
 // ---- /api/manage/tenants ----------------------------------------------------------------------------------------
 
-export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promise<AdminResponse> {
+export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promise<HttpOutcome> {
   const [first, action, extra] = req.segments;
-  if (extra !== undefined) return error(404, 'not_found', 'no such admin route');
+  if (extra !== undefined) return fail(404, 'not_found', 'no such admin route');
   if (first === 'app-credential' && action === undefined) {
     if (req.method === 'PUT') return setAppCredential(deps, req.body);
     if (req.method === 'DELETE') {
@@ -57,12 +52,12 @@ export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promi
       resetAppOnlyClients();
       return { status: 204 };
     }
-    return error(405, 'method_not_allowed', 'app-credential supports PUT and DELETE');
+    return fail(405, 'method_not_allowed', 'app-credential supports PUT and DELETE', { Allow: 'PUT, DELETE' });
   }
   if (first === undefined) {
-    if (req.method !== 'GET') return error(405, 'method_not_allowed', 'use GET to list tenant connections');
+    if (req.method !== 'GET') return fail(405, 'method_not_allowed', 'use GET to list tenant connections', { Allow: 'GET' });
     const site = req.query.get('site');
-    if (site !== null && !siteIdPattern.test(site)) return error(400, 'site_invalid', 'query parameter site must be a Jira site id');
+    if (site !== null && !siteIdPattern.test(site)) return fail(400, 'site_invalid', 'query parameter site must be a Jira site id');
     const tenantIds = site !== null ? await listTenantsForSite(deps, site) : (await listTenants(deps.tables)).map((t) => t.tenantId);
     return { status: 200, body: { site: site ?? undefined, tenants: await Promise.all(tenantIds.map((id) => describeTenant(deps, id))) } };
   }
@@ -71,17 +66,17 @@ export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promi
 
   if (action === undefined && req.method === 'GET') {
     const t = await readTenant(deps.tables, tenantId);
-    if (!t) return error(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
+    if (!t) return fail(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
     return { status: 200, body: await describeTenant(deps, tenantId) };
   }
   if (action === undefined && req.method === 'DELETE') return disconnect(deps, tenantId, req.query.get('site'));
   if (action === 'test' && req.method === 'POST') {
     const feature = parseFeature(req.query.get('feature') ?? (req.body as { feature?: string } | undefined)?.feature);
-    if (!feature.ok) return error(feature.status, feature.code, feature.message);
+    if (!feature.ok) return invalid(feature);
     return { status: 200, body: await testConnection(deps, tenantId, feature.feature) };
   }
   if (action === 'modes' && req.method === 'PUT') return setMode(deps, tenantId, req.body);
-  return error(404, 'not_found', `no admin route ${req.method} /api/manage/tenants/${tenantId}${action ? `/${action}` : ''}`);
+  return fail(404, 'not_found', `no admin route ${req.method} /api/manage/tenants/${tenantId}${action ? `/${action}` : ''}`);
 }
 
 async function describeTenant(deps: IdentityDeps, tenantId: string) {
@@ -122,14 +117,14 @@ export function publicServiceUser(u: ServiceUserRecord | undefined) {
  * users, their token caches and parked jobs go too. Nothing is sent to Graph: chats, meetings and messages in
  * Teams stay as they are. (Revoking the app's consent itself is done by a Microsoft 365 admin in Entra.)
  */
-export async function disconnect(deps: IdentityDeps, tenantId: string, site: string | null): Promise<AdminResponse> {
-  if (site !== null && !siteIdPattern.test(site)) return error(400, 'site_invalid', 'query parameter site must be a Jira site id');
+export async function disconnect(deps: IdentityDeps, tenantId: string, site: string | null): Promise<HttpOutcome> {
+  if (site !== null && !siteIdPattern.test(site)) return fail(400, 'site_invalid', 'query parameter site must be a Jira site id');
   const sites = site !== null ? [site] : await listSitesForTenant(deps, tenantId);
   if (site !== null && !(await readSiteTenantLink(deps.tables, site, tenantId))) {
-    return error(404, 'connection_not_found', `site ${site} is not connected to tenant ${tenantId}`);
+    return fail(404, 'connection_not_found', `site ${site} is not connected to tenant ${tenantId}`);
   }
   if (site === null && !(await readTenant(deps.tables, tenantId)) && sites.length === 0) {
-    return error(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
+    return fail(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
   }
   for (const s of sites) await unlinkSiteTenant(deps.tables, s, tenantId);
   await unfollowTenant(deps, tenantId, sites);
@@ -149,13 +144,13 @@ export async function disconnect(deps: IdentityDeps, tenantId: string, site: str
   return { status: 200, body: { tenantId, disconnectedSites: sites, remainingSites: remaining, removedServiceUsers, tenantRemoved: remaining.length === 0 } };
 }
 
-async function setMode(deps: IdentityDeps, tenantId: string, body: unknown): Promise<AdminResponse> {
+async function setMode(deps: IdentityDeps, tenantId: string, body: unknown): Promise<HttpOutcome> {
   const b = (body ?? {}) as { feature?: unknown; mode?: unknown };
   const feature = parseFeature(typeof b.feature === 'string' ? b.feature : undefined);
-  if (!feature.ok) return error(400, 'feature_invalid', 'body.feature must be one of chats, meetings, bookings, mail, chat-to-jira');
-  if (b.mode !== 'app' && b.mode !== 'delegated') return error(400, 'mode_invalid', 'body.mode must be "app" or "delegated"');
+  if (!feature.ok) return fail(400, 'feature_invalid', 'body.feature must be one of chats, meetings, bookings, mail, chat-to-jira');
+  if (b.mode !== 'app' && b.mode !== 'delegated') return fail(400, 'mode_invalid', 'body.mode must be "app" or "delegated"');
   const t = await readTenant(deps.tables, tenantId);
-  if (!t) return error(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
+  if (!t) return fail(404, 'tenant_not_found', `tenant ${tenantId} is not connected`);
   const mode = b.mode;
   const next = await updateTenant(deps.tables, tenantId, (c) => ({ ...c, modes: { ...c.modes, [feature.feature]: mode } }), deps.clock.now());
   deps.log.info('tenant.modeChanged', { tenantId, feature: feature.feature, mode });
@@ -178,17 +173,17 @@ async function setMode(deps: IdentityDeps, tenantId: string, body: unknown): Pro
   };
 }
 
-async function setAppCredential(deps: IdentityDeps, body: unknown): Promise<AdminResponse> {
+async function setAppCredential(deps: IdentityDeps, body: unknown): Promise<HttpOutcome> {
   const b = (body ?? {}) as { clientSecret?: unknown; certificatePem?: unknown };
   let value: StoredClientCredential;
   if (typeof b.clientSecret === 'string' && b.certificatePem === undefined) value = { kind: 'secret', clientSecret: b.clientSecret };
   else if (typeof b.certificatePem === 'string' && b.clientSecret === undefined) value = { kind: 'certificate', pem: b.certificatePem };
-  else return error(400, 'credential_invalid', 'body must have exactly one of clientSecret (string) or certificatePem (PEM certificate and private key)');
+  else return fail(400, 'credential_invalid', 'body must have exactly one of clientSecret (string) or certificatePem (PEM certificate and private key)');
   try {
     validateStoredCredential(value);
   } catch (e) {
-    if (e instanceof PermanentError) return error(400, e.code.replace(/-/g, '_'), e.message);
-    return error(400, 'credential_invalid', 'the credential could not be read');
+    if (e instanceof PermanentError) return fail(400, e.code, e.message);
+    return fail(400, 'credential_invalid', 'the credential could not be read');
   }
   await deps.secrets.set(clientCredentialSecretName, JSON.stringify(value), { contentType: 'application/json' });
   resetAppOnlyClients();
@@ -267,15 +262,15 @@ export async function testConnection(deps: IdentityDeps, tenantId: string, featu
 
 // ---- /api/manage/service-users ----------------------------------------------------------------------------------
 
-export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): Promise<AdminResponse> {
+export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): Promise<HttpOutcome> {
   const [first, second, action, extra] = req.segments;
-  if (extra !== undefined) return error(404, 'not_found', 'no such admin route');
+  if (extra !== undefined) return fail(404, 'not_found', 'no such admin route');
   if (first === undefined) {
-    if (req.method !== 'GET') return error(405, 'method_not_allowed', 'use GET to list service users');
+    if (req.method !== 'GET') return fail(405, 'method_not_allowed', 'use GET to list service users', { Allow: 'GET' });
     const tenant = req.query.get('tenant');
     const tenantIds = tenant !== null ? [tenantParam(tenant)] : (await listTenants(deps.tables)).map((t) => t.tenantId);
     const bad = tenantIds.find((t) => typeof t !== 'string');
-    if (bad) return bad as AdminResponse;
+    if (bad) return bad as HttpOutcome;
     const out = [];
     for (const id of tenantIds as string[]) out.push(...(await listServiceUsers(deps.tables, id)).map((u) => ({ tenantId: id, feature: u.feature, ...publicServiceUser(u) })));
     return { status: 200, body: { serviceUsers: out } };
@@ -283,20 +278,20 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
   const tenantId = tenantParam(first);
   if (typeof tenantId !== 'string') return tenantId;
   if (second === undefined) {
-    if (req.method !== 'GET') return error(405, 'method_not_allowed', 'use GET to list a tenant\'s service users');
+    if (req.method !== 'GET') return fail(405, 'method_not_allowed', 'use GET to list a tenant\'s service users', { Allow: 'GET' });
     return { status: 200, body: { serviceUsers: (await listServiceUsers(deps.tables, tenantId)).map((u) => ({ tenantId, feature: u.feature, ...publicServiceUser(u) })) } };
   }
   const feature = parseFeature(second);
-  if (!feature.ok) return error(400, 'feature_invalid', 'the feature in the path must be one of chats, meetings, bookings, mail, chat-to-jira');
+  if (!feature.ok) return fail(400, 'feature_invalid', 'the feature in the path must be one of chats, meetings, bookings, mail, chat-to-jira');
   const f = feature.feature;
   const user = await readServiceUser(deps.tables, tenantId, f);
 
   if (action === undefined && req.method === 'GET') {
-    if (!user) return error(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
+    if (!user) return fail(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
     return { status: 200, body: { tenantId, feature: f, ...publicServiceUser(user), parkedJobs: (await listParkedJobs(deps.tables, tenantId, f)).length } };
   }
   if (action === undefined && req.method === 'DELETE') {
-    if (!user) return error(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
+    if (!user) return fail(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
     await deleteServiceUser(deps.tables, tenantId, f);
     const stillUsed = (await listServiceUsers(deps.tables, tenantId)).some((u) => u.cacheSecretName === user.cacheSecretName);
     if (!stillUsed) await deleteTokenCache(deps.secrets, user.cacheSecretName);
@@ -304,12 +299,12 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
     return { status: 200, body: { tenantId, feature: f, removed: true, tokenCacheDeleted: !stillUsed } };
   }
   if (action === 'refresh' && req.method === 'POST') {
-    if (!user) return error(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
+    if (!user) return fail(404, 'service_user_not_found', `no service user for tenant ${tenantId} feature ${f}`);
     let accessToken: string;
     try {
       accessToken = (await refreshDelegated(deps, user, { force: true })).accessToken;
     } catch (e) {
-      if (e instanceof NeedsReauthError) return error(409, 'needs_reauth', e.message);
+      if (e instanceof NeedsReauthError) return fail(409, 'needs_reauth', e.message);
       throw e;
     }
     // Re-validate too: after an admin restores a licence, this is how they bring the parked jobs back at once.
@@ -317,8 +312,8 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
     return { status: 200, body: { tenantId, feature: f, ...publicServiceUser(await readServiceUser(deps.tables, tenantId, f)), resumed } };
   }
   if (action === 'resume' && req.method === 'POST') {
-    if (user?.status !== 'active') return error(409, 'service_user_not_active', `the service user for tenant ${tenantId} feature ${f} is not active; sign it in first`);
+    if (user?.status !== 'active') return fail(409, 'service_user_not_active', `the service user for tenant ${tenantId} feature ${f} is not active; sign it in first`);
     return { status: 200, body: { tenantId, feature: f, resumed: await resumeParkedJobs(deps, tenantId, f) } };
   }
-  return error(404, 'not_found', `no admin route ${req.method} /api/manage/service-users/${tenantId}/${f}${action ? `/${action}` : ''}`);
+  return fail(404, 'not_found', `no admin route ${req.method} /api/manage/service-users/${tenantId}/${f}${action ? `/${action}` : ''}`);
 }

@@ -11,6 +11,7 @@ import { describeAuthError, graphDefaultScope } from './msal.js';
 import { featureGraphScopes, graphScopeUris } from './features.js';
 import { features, isFeature, type Feature } from '../features.js';
 import { renderPage, type Page } from './pages.js';
+import { fail, invalid, methodNotAllowed, ok, redirect, type HttpOutcome, type Invalid } from '../http/outcome.js';
 import { consumeState, createState, describeStateFailure } from './state.js';
 import { getAppOnlyToken, reauthPath, type IdentityDeps } from './tokens.js';
 import { linkSiteTenant, updateTenant } from '../storage/tenantConnections.js';
@@ -22,7 +23,7 @@ export { guidPattern, siteIdPattern };
 // A verified domain (contoso.com, contoso.onmicrosoft.com) also names a tenant on the authority URL.
 const domainPattern = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-export type Invalid = { ok: false; status: number; code: string; message: string };
+export type { Invalid };
 
 export function parseTenant(value: string | null | undefined, field = 'tenant', allowOrganizations = true): { ok: true; tenant: string } | Invalid {
   const v = (value ?? '').trim();
@@ -144,6 +145,20 @@ export async function startConsent(
   url.searchParams.set('redirect_uri', `${deps.config.publicBaseUrl}/api/consent/callback`);
   url.searchParams.set('state', state);
   return { ok: true, url: url.toString(), expiresInSeconds: deps.config.oauthStateTtlSeconds, tenantId: tenant.tenant, multiTenant: tenant.multiTenant };
+}
+
+/**
+ * GET /api/consent/start as an HTTP answer: the link as JSON (`format=json`, for a Jira admin to send on) or a
+ * redirect to it; a refusal names the query parameter.
+ */
+export async function answerConsentStart(deps: IdentityDeps, method: string, query: URLSearchParams): Promise<HttpOutcome> {
+  if (method !== 'GET') return methodNotAllowed(['GET']);
+  const format = query.get('format');
+  if (format !== null && format !== 'json' && format !== 'redirect') return fail(400, 'format_invalid', 'query parameter format must be "json" or "redirect"');
+  const r = await startConsent(deps, { tenant: query.get('tenant'), feature: query.get('feature'), site: query.get('site'), mode: query.get('mode'), multiTenant: query.get('multiTenant') });
+  if (!r.ok) return invalid(r);
+  if (format === 'json') return ok({ url: r.url, expiresInSeconds: r.expiresInSeconds, tenantId: r.tenantId, multiTenant: r.multiTenant });
+  return redirect(r.url);
 }
 
 /** What the identity platform's error codes mean to the admin who just clicked (Entra v2-admin-consent, auth-code-flow). */

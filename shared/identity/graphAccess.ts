@@ -38,7 +38,7 @@ export async function explainGraphError(deps: IdentityDeps, e: GraphRequestError
         const { accessToken } = await refreshDelegated(deps, user, { force: e.status === 401 });
         if (e.status === 401) return e; // a fresh token exists now: the retry will use it
         const validation = await validateServiceUser(deps, accessToken, identity.feature);
-        if (!validation.ok && validation.code !== 'not-verifiable') {
+        if (!validation.ok && validation.code !== 'not_verifiable') {
           await markInvalidLicence(deps, user, validation.reason);
           return invalidLicence(deps, identity.tenantId, identity.feature, validation.reason);
         }
@@ -52,7 +52,8 @@ export async function explainGraphError(deps: IdentityDeps, e: GraphRequestError
   if (!e.permanent) return e;
   return new PermanentError(
     `Microsoft Graph refused ${e.method} ${e.path.split('?')[0]} with ${e.status} ${e.code}: ${e.graphMessage.slice(0, 300)}`,
-    `graph-${e.status}`,
+    `graph_${e.status}`,
     { graphCode: e.code, graphRequestId: e.requestId },
+    { cause: e },
   );
 }

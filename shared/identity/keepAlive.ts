@@ -83,18 +83,18 @@ export async function revalidateServiceUser(
   const log = deps.log.with({ tenantId: user.tenantId, feature: user.feature });
   const validation = await validateServiceUser(deps, accessToken, user.feature).catch((e: unknown) => ({
     ok: false as const,
-    code: 'not-verifiable' as const,
+    code: 'not_verifiable' as const,
     reason: e instanceof Error ? e.message : String(e),
   }));
   const at = now.toISOString();
   const next: Partial<ServiceUserRecord> = validation.ok
     ? { status: 'active', statusReason: undefined, lastRefreshAt: at, lastRefreshError: undefined }
-    : validation.code === 'not-verifiable'
+    : validation.code === 'not_verifiable'
       ? { lastRefreshAt: at, lastRefreshError: validation.reason }
       : { status: 'invalid-licence', statusReason: validation.reason, lastRefreshAt: at };
   const saved = await patchServiceUser(deps.tables, user.tenantId, user.feature, (c) => (c.objectId === user.objectId ? { ...c, ...next, updatedAt: at } : undefined));
   const status = saved?.status ?? user.status;
-  if (!validation.ok && validation.code !== 'not-verifiable' && user.status !== 'invalid-licence') {
+  if (!validation.ok && validation.code !== 'not_verifiable' && user.status !== 'invalid-licence') {
     log.warn('serviceUser.invalid', { reason: validation.reason, message: `service user for tenant ${user.tenantId} feature ${user.feature} cannot act: ${validation.reason}` });
   }
   let resumed = 0;

@@ -58,7 +58,7 @@ export async function resolveClientCredential(deps: MsalDeps): Promise<ClientCre
     if (!pem) {
       throw new PermanentError(
         `the secret ${entra.clientCertificateSecretName} named by ENTRA_CLIENT_CERTIFICATE_SECRET_NAME does not exist`,
-        'client-credential-missing',
+        'client_credential_missing',
       );
     }
     return { clientCertificate: certificateFromPem(pem) };
@@ -72,7 +72,7 @@ export async function resolveClientCredential(deps: MsalDeps): Promise<ClientCre
   if (entra.clientSecret) return { clientSecret: entra.clientSecret };
   throw new PermanentError(
     'no Entra client credential: set ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE_SECRET_NAME, or store one with PUT /api/manage/tenants/app-credential',
-    'client-credential-missing',
+    'client_credential_missing',
   );
 }
 
@@ -81,15 +81,15 @@ export function certificateFromPem(pem: string): NonNullable<ClientCredential['c
   const certMatch = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
   const keyMatch = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem);
   if (!certMatch || !keyMatch) {
-    throw new PermanentError('the client certificate must be PEM with a CERTIFICATE and a PRIVATE KEY block', 'client-certificate-invalid');
+    throw new PermanentError('the client certificate must be PEM with a CERTIFICATE and a PRIVATE KEY block', 'client_certificate_invalid');
   }
   const cert = new X509Certificate(certMatch[0]);
   // Entra client assertions are RS256/PS256: MSAL signs with an RSA key only.
   if (createPrivateKey(keyMatch[0]).asymmetricKeyType !== 'rsa') {
-    throw new PermanentError('the client certificate must have an RSA private key (Entra app certificates are RSA)', 'client-certificate-invalid');
+    throw new PermanentError('the client certificate must have an RSA private key (Entra app certificates are RSA)', 'client_certificate_invalid');
   }
   if (!cert.checkPrivateKey(createPrivateKey(keyMatch[0]))) {
-    throw new PermanentError('the private key does not belong to the certificate', 'client-certificate-invalid');
+    throw new PermanentError('the private key does not belong to the certificate', 'client_certificate_invalid');
   }
   return {
     thumbprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase(),
@@ -101,7 +101,7 @@ export function certificateFromPem(pem: string): NonNullable<ClientCredential['c
 /** Checks a credential an admin wants to store, so a typo fails at the admin API and not in a job. */
 export function validateStoredCredential(value: StoredClientCredential): void {
   if (value.kind === 'certificate') certificateFromPem(value.pem);
-  else if (!value.clientSecret || value.clientSecret.length < 8) throw new PermanentError('clientSecret is too short', 'client-secret-invalid');
+  else if (!value.clientSecret || value.clientSecret.length < 8) throw new PermanentError('clientSecret is too short', 'client_secret_invalid');
 }
 
 export function authorityFor(config: Config, tenant: string): string {
@@ -121,7 +121,7 @@ export async function createMsalApp(
   wrapNetwork?: (base: INetworkModule) => INetworkModule,
 ): Promise<ConfidentialClientApplication> {
   const clientId = deps.config.entra.clientId;
-  if (!clientId) throw new PermanentError('ENTRA_CLIENT_ID is not set: the Microsoft 365 connection needs an Entra app registration', 'client-id-missing');
+  if (!clientId) throw new PermanentError('ENTRA_CLIENT_ID is not set: the Microsoft 365 connection needs an Entra app registration', 'client_id_missing');
   const host = new URL(deps.config.authorityHost).host;
   const publicHosts = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
   const log = deps.log;

@@ -1,5 +1,6 @@
 // The small HTML pages a Microsoft 365 admin sees after a consent or sign-in redirect. Every value is escaped:
 // `error_description`, tenant ids and the like come back from a redirect anyone can forge.
+import type { HttpOutcome } from '../http/outcome.js';
 import { escapeHtml } from '../text/html.js';
 
 export interface Page {
@@ -11,6 +12,11 @@ export interface Page {
 
 // The one escaper is shared/text/html.ts (the same one chat messages use); re-exported for existing callers.
 export { escapeHtml };
+
+/** A page as the HTTP answer (the one mapping every page-answering route uses). */
+export function pageOutcome(page: Page): HttpOutcome {
+  return { status: page.status, body: renderPage(page), headers: { ...pageHeaders } };
+}
 
 export function renderPage(page: Page): string {
   const links = (page.links ?? [])

@@ -3,6 +3,7 @@
 // A re-authentication of the same account brings every feature it serves back and resumes their parked jobs.
 import { CryptoProvider } from '@azure/msal-node';
 import { PermanentError } from '../errors.js';
+import { invalid, methodNotAllowed, ok, redirect, type HttpOutcome } from '../http/outcome.js';
 import { listServiceUsers, readServiceUser, writeServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import { readTenant } from '../storage/tenantConnections.js';
 import { parseFeature, parseTenant, type Invalid } from './consent.js';
@@ -50,7 +51,7 @@ export async function startServiceUserSignIn(
   try {
     app = await createMsalApp(deps, tenant.tenant);
   } catch (e) {
-    if (e instanceof PermanentError) return { ok: false, status: 409, code: e.code.replace(/-/g, '_'), message: e.message };
+    if (e instanceof PermanentError) return { ok: false, status: 409, code: e.code, message: e.message };
     throw e;
   }
   const url = await app.getAuthCodeUrl({
@@ -66,6 +67,14 @@ export async function startServiceUserSignIn(
     ...(loginHint ? { loginHint } : { prompt: 'select_account' }),
   });
   return { ok: true, url };
+}
+
+/** GET /api/service-user/start as an HTTP answer: the sign-in link as JSON (`format=json`) or a redirect to it. */
+export async function answerServiceUserStart(deps: IdentityDeps, method: string, query: URLSearchParams): Promise<HttpOutcome> {
+  if (method !== 'GET') return methodNotAllowed(['GET']);
+  const r = await startServiceUserSignIn(deps, { tenant: query.get('tenant'), feature: query.get('feature'), loginHint: query.get('login_hint') });
+  if (!r.ok) return invalid(r);
+  return query.get('format') === 'json' ? ok({ url: r.url }) : redirect(r.url);
 }
 
 export interface SignInResult {

@@ -39,7 +39,7 @@ export function reauthPath(tenantId: string, feature: Feature): string {
  *   caller knows whether Graph allows the call app-only: posting chat messages does not, graph-contract §0);
  * - otherwise the feature's service user, silently from the MSAL cache in the secret store (refreshing and
  *   rotating the refresh token when the access token expired).
- * Throws `PermanentError` `not-consented` / `service-user-missing` when nothing usable is set up,
+ * Throws `PermanentError` `not_consented` / `service_user_missing` when nothing usable is set up,
  * `NeedsReauthError` when the refresh token is dead and `InvalidLicenceError` when the service user lost its
  * licence (the job runner parks both with `parkJob`).
  */
@@ -55,7 +55,7 @@ export async function getGraphToken(
     if (!tenant.appConsentedAt) {
       throw new PermanentError(
         `tenant ${tenantId} chose app-only for ${feature} but no admin consented to the app's application permissions: send ${consentPath(tenantId, feature)}&mode=app`,
-        'not-consented',
+        'not_consented',
         { tenantId, feature },
       );
     }
@@ -64,7 +64,7 @@ export async function getGraphToken(
   if (!tenant?.consentedFeatures[feature]) {
     throw new PermanentError(
       `tenant ${tenantId} has not consented to the ${feature} feature: ask a Microsoft 365 admin to open ${consentPath(tenantId, feature)}`,
-      'not-consented',
+      'not_consented',
       { tenantId, feature },
     );
   }
@@ -72,7 +72,7 @@ export async function getGraphToken(
   if (!user) {
     throw new PermanentError(
       `no service user signed in for tenant ${tenantId} feature ${feature}: open ${reauthPath(tenantId, feature)}`,
-      'service-user-missing',
+      'service_user_missing',
       { tenantId, feature },
     );
   }
@@ -110,13 +110,26 @@ export async function refreshDelegated(
   }
 }
 
+/**
+ * The token cache no longer holds the service user's account: only a new sign-in brings it back. It carries MSAL's
+ * own `errorCode` for this case (ClientAuthErrorCodes.noAccountFound) as a field, so isReauthError (msal.ts)
+ * decides on it like on any MSAL error.
+ */
+class NoCachedAccountError extends Error {
+  override name = 'NoCachedAccountError';
+  readonly errorCode = 'no_account_found';
+  constructor() {
+    super('the stored token cache has no account for this service user');
+  }
+}
+
 async function acquireSilently(deps: IdentityDeps, user: ServiceUserRecord, force: boolean, memoSeconds: number) {
   const plugin = new SecretStoreCachePlugin(deps.secrets, user.cacheSecretName, memoSeconds);
   const app = await createMsalApp(deps, user.tenantId, plugin);
   const scopes = graphScopeUris(user.grantedScopes.filter((s) => !oidcScopes.includes(s)));
   const account = await app.getTokenCache().getAccountByHomeId(user.homeAccountId);
   if (!account) {
-    throw Object.assign(new Error('the stored token cache has no account for this service user'), { errorCode: 'no_account_found' });
+    throw new NoCachedAccountError();
   }
   const result = await app.acquireTokenSilent({ account, scopes, forceRefresh: force });
   if (!result.fromCache) {

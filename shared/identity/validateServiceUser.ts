@@ -23,7 +23,7 @@ export interface ServiceUserProfile {
 
 export type Validation =
   | { ok: true; profile: ServiceUserProfile; userPurpose?: string }
-  | { ok: false; code: 'account-disabled' | 'shared-mailbox' | 'no-licence' | 'not-verifiable'; reason: string; profile?: ServiceUserProfile };
+  | { ok: false; code: 'account_disabled' | 'shared_mailbox' | 'no_licence' | 'not_verifiable'; reason: string; profile?: ServiceUserProfile };
 
 /**
  * A Graph answer or the status and code of Graph's refusal: each check explains a refusal itself (graph-contract
@@ -52,7 +52,7 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
   const graph = checkClient(deps.config, accessToken);
   const me = await attempt(() => getMyProfile(graph));
   if (!me.ok) {
-    return { ok: false, code: 'not-verifiable', reason: `reading the account's profile (GET /me) failed with ${me.status} ${me.code ?? ''}`.trim() };
+    return { ok: false, code: 'not_verifiable', reason: `reading the account's profile (GET /me) failed with ${me.status} ${me.code ?? ''}`.trim() };
   }
   const profile: ServiceUserProfile = {
     id: me.body.id,
@@ -61,7 +61,7 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
     accountEnabled: me.body.accountEnabled ?? undefined,
   };
   if (profile.accountEnabled === false) {
-    return { ok: false, code: 'account-disabled', reason: `${profile.userPrincipalName} is disabled (sign-in blocked)`, profile };
+    return { ok: false, code: 'account_disabled', reason: `${profile.userPrincipalName} is disabled (sign-in blocked)`, profile };
   }
 
   // userPurpose is the source of truth for shared mailboxes (graph-contract §6); `shared`, `room` and `equipment`
@@ -73,20 +73,20 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
     if (userPurpose && userPurpose !== 'user' && userPurpose !== 'linked') {
       return {
         ok: false,
-        code: 'shared-mailbox',
+        code: 'shared_mailbox',
         reason: `${profile.userPrincipalName} is a ${userPurpose} mailbox; a service user must be a licensed user account, not a shared or resource mailbox`,
         profile,
       };
     }
   } else if (feature === 'mail') {
-    return { ok: false, code: 'not-verifiable', reason: `the mailbox of ${profile.userPrincipalName} could not be read (${mailbox.status} ${mailbox.code ?? ''}); mail needs an Exchange Online mailbox`.trim(), profile };
+    return { ok: false, code: 'not_verifiable', reason: `the mailbox of ${profile.userPrincipalName} could not be read (${mailbox.status} ${mailbox.code ?? ''}); mail needs an Exchange Online mailbox`.trim(), profile };
   }
 
   const licence = featureLicence[feature];
   if (licence) {
     const details = await attempt(() => listMyLicenseDetails(graph));
     if (!details.ok) {
-      return { ok: false, code: 'not-verifiable', reason: `the licences of ${profile.userPrincipalName} could not be read (${details.status} ${details.code ?? ''})`.trim(), profile };
+      return { ok: false, code: 'not_verifiable', reason: `the licences of ${profile.userPrincipalName} could not be read (${details.status} ${details.code ?? ''})`.trim(), profile };
     }
     const wanted = new Set<string>(servicePlanIds[licence]);
     const provisioned = details.body.some((l) =>
@@ -96,7 +96,7 @@ export async function validateServiceUser(deps: { config: Config }, accessToken:
       const plan = licence === 'teams' ? 'Microsoft Teams (service plan TEAMS1)' : 'Microsoft Bookings (service plan MICROSOFTBOOKINGS)';
       return {
         ok: false,
-        code: 'no-licence',
+        code: 'no_licence',
         reason: `${profile.userPrincipalName} has no provisioned ${plan} licence, which the ${feature} feature needs; assign one in the Microsoft 365 admin center and sign in again`,
         profile,
       };

@@ -4,7 +4,7 @@
 // throttled, the rest is transient.
 import { createCloudClient, createServiceDeskClient } from 'jira.js';
 import { isApiError, isNotFoundError, isRateLimitError } from 'jira.js/core';
-import { DeadlineError, PermanentError, ThrottledError } from '../errors.js';
+import { BridgeError, DeadlineError, PermanentError, ThrottledError } from '../errors.js';
 import { createLogger, invocationSink } from '../log.js';
 
 // Jira's refusals are logged once per call with the status; jira.js exposes no response headers, so Atlassian's
@@ -126,7 +126,7 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
         }),
       );
       const issue = parseIssue(raw, fieldIds);
-      if (!issue) throw new PermanentError(`Jira returned no usable issue for ${issueKey}`, 'jira-issue-unreadable');
+      if (!issue) throw new PermanentError(`Jira returned no usable issue for ${issueKey}`, 'jira_issue_unreadable');
       return watchers ? { ...issue, watchers: await watchers } : issue;
     },
     getWatchers,
@@ -157,7 +157,7 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
           fields: { project: { key: input.projectKey }, issuetype: { name: input.issueType }, summary: input.summary, description: adf(input.description) },
         }),
       );
-      if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira-issue-unreadable');
+      if (!created.key || !created.id) throw new PermanentError(`Jira created no readable issue in ${input.projectKey}`, 'jira_issue_unreadable');
       return { id: created.id, key: created.key };
     },
     async createRequest(input) {
@@ -170,13 +170,13 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
           requestFieldValues: { summary: input.summary, description: input.description },
         }),
       );
-      if (!created.issueKey || !created.issueId) throw new PermanentError(`Jira raised no readable request in service desk ${input.serviceDeskId}`, 'jira-issue-unreadable');
+      if (!created.issueKey || !created.issueId) throw new PermanentError(`Jira raised no readable request in service desk ${input.serviceDeskId}`, 'jira_issue_unreadable');
       return { id: String(created.issueId), key: created.issueKey };
     },
     async createCustomer(email, displayName) {
       const raw = await call('create a customer', () => serviceDesk.customer.createCustomer({ email, displayName }));
       const user = parseUser(raw);
-      if (!user) throw new PermanentError('Jira created no readable customer account', 'jira-user-unreadable');
+      if (!user) throw new PermanentError('Jira created no readable customer account', 'jira_user_unreadable');
       return user;
     },
     async findUsers(query) {
@@ -273,6 +273,19 @@ export function adf(text: string) {
 }
 
 /**
+ * A Jira error answer that is neither permanent nor throttling (5xx, 408): transient, the host retries the job.
+ * Made once, in callJira, so callers see the app's error types only: PermanentError (`jira_not_found`,
+ * `jira_forbidden`, `jira_rejected`), ThrottledError, DeadlineError or this, each with Jira's `status`.
+ */
+export class JiraRequestError extends BridgeError {
+  override name = 'JiraRequestError';
+  declare readonly status: number;
+  constructor(message: string, status: number, cause?: unknown) {
+    super(message, 'jira_failed', { status, cause });
+  }
+}
+
+/**
  * One Jira call under a deadline, with Jira's errors mapped to the app's. jira.js 6 calls the global `fetch` with
  * no signal and has no timeout option (node_modules/jira.js/dist/core/createClient.js `doRequest`), so the call
  * cannot be aborted from here: the job stops waiting at the deadline and the socket closes when Jira answers or
@@ -290,15 +303,17 @@ async function callJira<T>(what: string, timeoutMs: number, run: () => Promise<T
     if (isApiError(e)) (e.status === 404 ? log.info : log.warn)('jira.error', { status: e.status, call: what });
     if (isRateLimitError(e)) {
       const retryAfterMs = e.retryAfterMs;
-      throw new ThrottledError(`Jira throttled ${what}`, retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / 1000) : 30);
+      throw new ThrottledError(`Jira throttled ${what}`, retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / 1000) : 30, { status: e.status, cause: e });
     }
-    if (isNotFoundError(e)) throw new PermanentError(`Jira: ${what}: not found or not visible to the integration's account`, 'jira-not-found');
+    if (isNotFoundError(e)) throw new PermanentError(`Jira: ${what}: not found or not visible to the integration's account`, 'jira_not_found', {}, { status: 404, cause: e });
     if (isApiError(e)) {
       const status = e.status;
       if (status === 401 || status === 403) {
-        throw new PermanentError(`Jira refused ${what} (${status}): check the site's Jira e-mail, API token and project permissions`, 'jira-forbidden');
+        throw new PermanentError(`Jira refused ${what} (${status}): check the site's Jira e-mail, API token and project permissions`, 'jira_forbidden', {}, { status, cause: e });
       }
-      if (status >= 400 && status < 500) throw new PermanentError(`Jira rejected ${what} (${status})`, 'jira-rejected', { status });
+      if (status >= 400 && status < 500) throw new PermanentError(`Jira rejected ${what} (${status})`, 'jira_rejected', { status }, { status, cause: e });
+      // 5xx (and 408): Jira's own failure, transient; the host retries the job.
+      throw new JiraRequestError(`Jira failed ${what} (${status}): ${e.message.slice(0, 200)}`, status, e);
     }
     throw e;
   } finally {

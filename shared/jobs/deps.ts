@@ -24,9 +24,9 @@ export function createWorkflowDeps(runtime: Runtime): WorkflowDeps {
     ...runtime,
     async jiraFor(siteId) {
       const site = await getSite(runtime, siteId);
-      if (!site) throw new PermanentError(`site ${siteId} is not registered`, 'unknown-site');
+      if (!site) throw new PermanentError(`site ${siteId} is not registered`, 'unknown_site');
       const apiToken = await runtime.secrets.get(siteSecretNames.jiraApiToken(siteId));
-      if (!apiToken) throw new PermanentError(`site ${siteId} has no Jira API token in the secret store: register the site again`, 'jira-credential-missing');
+      if (!apiToken) throw new PermanentError(`site ${siteId} has no Jira API token in the secret store: register the site again`, 'jira_credential_missing');
       return createJiraApi({ baseUrl: site.jiraBaseUrl, email: site.jiraEmail, apiToken }, { timeoutMs: runtime.config.timeouts.jiraMs });
     },
     async graphFor(tenantId, feature, options) {

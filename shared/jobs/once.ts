@@ -50,8 +50,7 @@ export function outcomeIsKnown(e: unknown): boolean {
   if (e instanceof GraphRequestError) return e.status >= 400 && e.status < 500;
   if (e instanceof ThrottledError) {
     // 429 and 503 mean "not processed"; a 504 gateway timeout may have reached the service.
-    const status = (e as { status?: number }).status;
-    return status === undefined || status === 429 || status === 503;
+    return e.status === undefined || e.status === 429 || e.status === 503;
   }
   return e instanceof PermanentError;
 }

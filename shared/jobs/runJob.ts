@@ -94,11 +94,11 @@ export async function runJob(raw: unknown, trigger: QueueTrigger, handler: JobHa
     }
     if (e instanceof ServiceUserUnavailableError && isFeature(e.feature)) {
       await parkJob(deps, { tenantId: e.tenantId, feature: e.feature, queue: trigger.queue, message: job, reason: e.message });
-      await audit('parked', e instanceof NeedsReauthError ? `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}` : `${e.status}: ${e.message}`);
+      await audit('parked', e instanceof NeedsReauthError ? `${e.message}; re-authenticate at ${deps.config.publicBaseUrl}${e.reauthPath}` : `${e.serviceUserStatus}: ${e.message}`);
       return;
     }
     if (e instanceof PermanentError) {
-      log.warn('job.failed', { code: e.code, reason: e.message, ...e.details });
+      log.warn('job.failed', { code: e.code, reason: e.message, status: e.status, requestId: e.requestId, ...e.details });
       await audit('failed', `${e.code}: ${e.message}`);
       return;
     }

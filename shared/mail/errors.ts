@@ -25,7 +25,7 @@ export function explainMailError(e: unknown, ctx: MailErrorContext): MailErrorEx
     case 'ErrorSendAsDenied':
       // outlook-send-mail-from-other-user.md: Send As / Send on Behalf are Exchange rights, granted outside Graph.
       return {
-        code: 'mail-send-as-denied',
+        code: 'mail_send_as_denied',
         message:
           `${ctx.caller} may not send as ${ctx.from} ${graph}. In the Exchange admin center open the mailbox ${ctx.from} → ` +
           `Delegation and give ${ctx.caller} "Send as" (or "Send on behalf"), e.g. ` +
@@ -41,34 +41,34 @@ export function explainMailError(e: unknown, ctx: MailErrorContext): MailErrorEx
     case 'Request_ResourceNotFound':
     case 'ErrorInvalidUser':
       return {
-        code: 'mail-mailbox-missing',
+        code: 'mail_mailbox_missing',
         message: `${ctx.from} has no Exchange Online mailbox Graph can send from ${graph}: give the account an Exchange Online licence (or use an existing shared mailbox) and try again.`,
       };
     case 'ErrorInvalidRecipients':
-      return { code: 'mail-recipients-invalid', message: `Exchange refused the recipients ${graph}: check the project's stakeholder list and the addresses in the request.` };
+      return { code: 'mail_recipients_invalid', message: `Exchange refused the recipients ${graph}: check the project's stakeholder list and the addresses in the request.` };
     case 'ErrorMessageSubmissionBlocked':
       return {
-        code: 'mail-sender-blocked',
+        code: 'mail_sender_blocked',
         message: `Exchange blocked ${ctx.from} from sending ${graph}, typically after outbound spam detection: a Microsoft 365 admin must release the account (Microsoft Defender → Restricted entities).`,
       };
     case 'ErrorQuotaExceeded':
-      return { code: 'mail-quota-exceeded', message: `the mailbox ${ctx.from} is full ${graph}: free space or raise its quota.` };
+      return { code: 'mail_quota_exceeded', message: `the mailbox ${ctx.from} is full ${graph}: free space or raise its quota.` };
   }
   if (e.status === 401 || e.status === 403) {
     return {
-      code: 'mail-forbidden',
+      code: 'mail_forbidden',
       message:
         ctx.kind === 'app'
           ? `the app may not send as ${ctx.from} ${graph}: the tenant must consent to the application permission Mail.Send, and an Exchange application access policy or RBAC for Applications scope, if any, must include ${ctx.from}.`
           : `${ctx.caller} may not send mail ${graph}: the mail feature needs Mail.Send (and Mail.Send.Shared for a shared mailbox); consent to the mail feature and sign the service user in again.`,
     };
   }
-  return { code: 'mail-rejected', message: `Graph refused the mail ${graph}: ${e.message}` };
+  return { code: 'mail_rejected', message: `Graph refused the mail ${graph}: ${e.message}` };
 }
 
 export function toMailError(e: unknown, ctx: MailErrorContext): unknown {
   const explained = explainMailError(e, ctx);
   if (!explained) return e;
   const g = e as GraphRequestError;
-  return new PermanentError(explained.message, explained.code, { status: g.status, graphCode: g.code, requestId: g.requestId });
+  return new PermanentError(explained.message, explained.code, { status: g.status, graphCode: g.code, requestId: g.requestId }, { cause: g });
 }

@@ -44,7 +44,7 @@ export async function resolveSender(deps: Pick<Runtime, 'tables'>, graph: GraphS
     if (!mailbox) {
       throw new PermanentError(
         'app-only mail needs a sender mailbox: set the project\'s stakeholderMailFrom (a shared mailbox) or sign in a mail service user whose mailbox is used',
-        'mail-sender-missing',
+        'mail_sender_missing',
       );
     }
     return { kind: 'app', mailbox, address: mailbox, caller: 'the app (app-only Mail.Send)' };

@@ -153,7 +153,7 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
       }
       if (e instanceof GraphRequestError && e.permanent) {
         const upn = graph.kind === 'delegated' ? 'the signed-in account' : 'the app';
-        throw new PermanentError(explainReadFailure(e, source, upn), 'mail-in-read-failed');
+        throw new PermanentError(explainReadFailure(e, source, upn), 'mail_in_read_failed');
       }
       throw e;
     }

@@ -75,7 +75,7 @@ function requireOrganizer(organizerId: string | undefined): string {
   if (!organizerId) {
     throw new PermanentError(
       'app-only meetings need an organizer: sign in the meetings service user once (its account organizes the meetings) or switch the meetings feature back to delegated mode',
-      'meeting-organizer-missing',
+      'meeting_organizer_missing',
     );
   }
   return organizerId;
@@ -94,20 +94,22 @@ export function explainMeetingError(e: unknown, kind: 'delegated' | 'app', organ
         `Grant-CsApplicationAccessPolicy -PolicyName JiraBridge-Meetings -Identity "${organizerId ?? '<organizer object id>'}" ` +
         '(changes can take up to 30 minutes), and the tenant must have consented to OnlineMeetings.ReadWrite.All. ' +
         'Or switch the meetings feature to delegated mode.',
-      'meeting-app-access-policy-missing',
+      'meeting_app_access_policy_missing',
       { status: e.status, graphCode: e.code, requestId: e.requestId },
+      { cause: e },
     );
   }
   if (e.status === 401 || e.status === 403) {
     return new PermanentError(
       `Teams refused to create the meeting as the meetings service user (${e.status} ${e.code}): the account needs a Teams licence ` +
         'with meetings enabled and the OnlineMeetings.ReadWrite permission (admin consent for the meetings feature, then sign the service user in again)',
-      'meeting-forbidden',
+      'meeting_forbidden',
       { status: e.status, graphCode: e.code, requestId: e.requestId },
+      { cause: e },
     );
   }
   if (e.status === 400) {
-    return new PermanentError(`Graph rejected the meeting request (${e.code}): ${e.message}`, 'meeting-rejected', { graphCode: e.code, requestId: e.requestId });
+    return new PermanentError(`Graph rejected the meeting request (${e.code}): ${e.message}`, 'meeting_rejected', { graphCode: e.code, requestId: e.requestId }, { cause: e });
   }
   return e;
 }

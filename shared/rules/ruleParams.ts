@@ -1,6 +1,6 @@
 // Rule parameters are checked when a project is saved, with the same per-action schema the job applies when it runs
 // (shared/jira/automation.ts customDataSchemas, read by parseParams in the workflows), so a mistyped rule is a 400
-// naming the rule and the field at PUT time rather than a job failing with params-invalid on the next Jira event.
+// naming the rule and the field at PUT time rather than a job failing with params_invalid on the next Jira event.
 // Only validated here: what is stored is what the admin wrote, and the job parses it again (dates are normalised
 // there). Unknown fields are refused, as they are in Automation custom data, so a typo cannot be silently ignored.
 import type { z } from 'zod';

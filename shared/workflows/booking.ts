@@ -98,7 +98,7 @@ export async function bookingJob(job: JobMessage, context: JobContext, deps: Wor
   if (!settings.bookings) {
     throw new PermanentError(
       `project ${job.issueKey.split('-')[0]} has no Bookings business: bind one with PUT /api/manage/bookings/projects/${job.siteId}/${job.issueKey.split('-')[0]}`,
-      'bookings-not-bound',
+      'bookings_not_bound',
     );
   }
   const jira = await deps.jiraFor(job.siteId);
@@ -218,7 +218,7 @@ async function createFor(
   const ec = (action: string) => errorContext(action, businessId);
   const serviceId = params.serviceId ?? settings.bookings?.serviceId;
   if (!serviceId) {
-    throw new PermanentError('no Bookings service given: pass serviceId in the request or bind a default service to the project', 'bookings-service-missing');
+    throw new PermanentError('no Bookings service given: pass serviceId in the request or bind a default service to the project', 'bookings_service_missing');
   }
 
   const [business, services, staff] = await Promise.all([
@@ -228,7 +228,7 @@ async function createFor(
   ]);
   const service = services.find((s) => s.id === serviceId);
   if (!service) {
-    throw new PermanentError(`Bookings business ${businessId} has no service ${serviceId}: GET /api/manage/bookings/businesses/${businessId} lists its services`, 'bookings-service-not-found');
+    throw new PermanentError(`Bookings business ${businessId} has no service ${serviceId}: GET /api/manage/bookings/businesses/${businessId} lists its services`, 'bookings_service_not_found');
   }
   // Business hours mean something only in the business's time zone; it is needed when the rules are applied
   // (app-only with a given start) or a slot is chosen (no start), and refused with the reason when unusable.
@@ -236,7 +236,7 @@ async function createFor(
   const zone = ianaZone(business.bookingPageSettings?.businessTimeZone);
   const rulesOf = (): BusinessRules => {
     if (!zone.ok) {
-      throw new PermanentError(`Bookings business ${businessId} cannot be scheduled by its business hours: ${zone.message}; or pass an explicit start (delegated mode)`, 'bookings-time-zone-unknown');
+      throw new PermanentError(`Bookings business ${businessId} cannot be scheduled by its business hours: ${zone.message}; or pass an explicit start (delegated mode)`, 'bookings_time_zone_unknown');
     }
     return { businessHours: business.businessHours ?? [], policy, timeZone: zone.zone };
   };
@@ -248,7 +248,7 @@ async function createFor(
   if (!customerEmail) {
     throw new PermanentError(
       `the customer of ${issue.key} has no visible e-mail address: pass customerEmail (e.g. {{reporter.emailAddress}}) in the Automation request`,
-      'booking-customer-email-missing',
+      'booking_customer_email_missing',
     );
   }
   reservation.customerEmail = customerEmail;
@@ -258,7 +258,7 @@ async function createFor(
   let staffIds: string[] = [];
   if (params.staffMemberId) {
     if (!staff.some((s) => s.id === params.staffMemberId)) {
-      throw new PermanentError(`staff member ${params.staffMemberId} is not staff of Bookings business ${businessId}`, 'bookings-staff-not-found');
+      throw new PermanentError(`staff member ${params.staffMemberId} is not staff of Bookings business ${businessId}`, 'bookings_staff_not_found');
     }
     staffIds = [params.staffMemberId];
   } else if (issue.assignee) {
@@ -267,7 +267,7 @@ async function createFor(
   }
   if (graph.kind === 'app' && policy.allowStaffSelection === false && staffIds.length) {
     if (params.staffMemberId) {
-      throw new PermanentError(`Bookings business ${businessId} does not allow staff selection, which app-only booking must respect; leave staffMemberId out`, 'booking-outside-business-rules');
+      throw new PermanentError(`Bookings business ${businessId} does not allow staff selection, which app-only booking must respect; leave staffMemberId out`, 'booking_outside_business_rules');
     }
     staffIds = [];
   }
@@ -279,7 +279,7 @@ async function createFor(
     if (violation) {
       throw new PermanentError(
         `${start.toISOString()} cannot be booked app-only because ${violation}; app-only booking must keep the business rules (choose another time, or leave start out for the next free slot)`,
-        'booking-outside-business-rules',
+        'booking_outside_business_rules',
       );
     }
   } else {
@@ -288,7 +288,7 @@ async function createFor(
       .filter((a) => staffIds.length === 0 || (a.staffMemberIds ?? []).some((id) => staffIds.includes(id)))
       .map((a) => ({ start: instant(a.startDateTime).getTime(), end: instant(a.endDateTime).getTime() }));
     const slot = nextAllowedSlot(rulesOf(), length, deps.clock.now(), busy);
-    if (!slot) throw new PermanentError(`Bookings business ${businessId} has no free slot within its booking window`, 'booking-no-slot');
+    if (!slot) throw new PermanentError(`Bookings business ${businessId} has no free slot within its booking window`, 'booking_no_slot');
     start = slot;
   }
 

@@ -35,7 +35,7 @@ function chatJobDispatch(deps: WorkflowDeps): JobHandler {
       case 'sync-members':
         return syncMembersJob(job, context, deps);
       default:
-        throw new PermanentError(`action ${job.action} does not belong on this queue`, 'wrong-queue');
+        throw new PermanentError(`action ${job.action} does not belong on this queue`, 'wrong_queue');
     }
   };
 }

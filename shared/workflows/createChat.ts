@@ -66,7 +66,7 @@ export interface EnsuredChat {
 
 export async function createChatJob(job: JobMessage, context: JobContext, deps: WorkflowDeps): Promise<JobResult> {
   const kind = chatKindOf[job.action];
-  if (!kind) throw new PermanentError(`action ${job.action} does not create a chat`, 'wrong-action');
+  if (!kind) throw new PermanentError(`action ${job.action} does not create a chat`, 'wrong_action');
   const chat = await ensureChatForIssue(deps, context, {
     siteId: job.siteId,
     issueKey: job.issueKey,
@@ -108,8 +108,8 @@ export async function ensureChatForIssue(deps: WorkflowDeps, context: JobContext
 export async function requireProject(deps: WorkflowDeps, siteId: string, issueKey: string): Promise<ProjectSettings> {
   const projectKey = issueKey.split('-')[0]!;
   const settings = await deps.projectSettings(siteId, projectKey);
-  if (!settings) throw new PermanentError(`project ${projectKey} is not configured for site ${siteId}`, 'project-not-configured');
-  if (!settings.enabled) throw new PermanentError(`project ${projectKey} is switched off`, 'project-disabled');
+  if (!settings) throw new PermanentError(`project ${projectKey} is not configured for site ${siteId}`, 'project_not_configured');
+  if (!settings.enabled) throw new PermanentError(`project ${projectKey} is switched off`, 'project_disabled');
   return settings;
 }
 
@@ -201,7 +201,7 @@ async function createOnce(
     await updateChatLink(deps, reported, { released: true });
     throw new PermanentError(
       `no one on ${issue.key} could be mapped to a Microsoft 365 user (${mapping.unmapped.length} unmapped); add mappings and run the action again`,
-      'chat-no-members',
+      'chat_no_members',
     );
   }
   // Reading the people (Jira, then Graph lookups) may have used most of the lease, each call within its own
@@ -238,7 +238,7 @@ async function createOnce(
   if (!saved) {
     // Only possible if this worker stalled past the lease and another adopted or created the chat meanwhile.
     context.log.error('chat.duplicate-suspected', { chatId: chat.id, issueKey: issue.key });
-    throw new PermanentError(`chat ${chat.id} was created but another worker changed the link first`, 'chat-link-conflict');
+    throw new PermanentError(`chat ${chat.id} was created but another worker changed the link first`, 'chat_link_conflict');
   }
   if (chat.pending.length) await queueMemberSync(deps, request);
   context.log.info('chat.created', { chatId: chat.id, members: chat.members.length, pendingMembers: chat.pending.length, unmapped: mapping.unmapped.length });
@@ -270,7 +270,7 @@ interface CreatedChat {
 }
 
 async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: GraphSession, topic: string, people: MappedUser[]): Promise<CreatedChat> {
-  if (!graph.serviceUserObjectId) throw new PermanentError('chats are created by the service user; app-only mode cannot create them', 'service-user-required');
+  if (!graph.serviceUserObjectId) throw new PermanentError('chats are created by the service user; app-only mode cannot create them', 'service_user_required');
   const others = people.filter((p) => p.entraObjectId.toLowerCase() !== graph.serviceUserObjectId!.toLowerCase());
   const body = (members: MappedUser[]): NewGroupChat => ({
     chatType: 'group',
@@ -301,7 +301,7 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
       refused.push(`${first.displayName ?? first.accountId}: ${e.code}`);
     }
   }
-  throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat-members-refused');
+  throw new PermanentError(`Microsoft Teams refused to create the chat with any of its people (${refused.join('; ')})`, 'chat_members_refused');
 }
 
 /** What the workflow keeps of a created chat (Graph's nullable properties as absent ones). */
@@ -425,7 +425,7 @@ async function firstMessageExists(graph: GraphSession, chatId: string, jiraBaseU
 
 async function reread(deps: WorkflowDeps, link: Entity<ChatLink>): Promise<Entity<ChatLink>> {
   const fresh = await readChatLink(deps, link.siteId, link.issueId);
-  if (!fresh) throw new PermanentError('the chat link disappeared', 'chat-link-missing');
+  if (!fresh) throw new PermanentError('the chat link disappeared', 'chat_link_missing');
   return fresh;
 }
 

@@ -22,7 +22,7 @@ interface DeliveryRow {
 
 export async function fanOutEvent(raw: unknown, context: Pick<JobContext, 'log'>, deps: Pick<Runtime, 'tables' | 'queues' | 'clock'>): Promise<JobResult> {
   const parsed = eventMessageSchema.safeParse(raw);
-  if (!parsed.success) throw new PermanentError(`invalid event message: ${parsed.error.issues[0]?.message}`, 'invalid-message');
+  if (!parsed.success) throw new PermanentError(`invalid event message: ${parsed.error.issues[0]?.message}`, 'invalid_message');
   const event = parsed.data;
   addLogDimensions({ jobId: event.jobId, siteId: event.siteId, issueKey: event.issueKey, deliveryId: event.deliveryId, queue: queueNames.jiraEvents });
 

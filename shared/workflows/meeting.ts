@@ -112,7 +112,7 @@ export function meetingTimes(params: Pick<MeetingParams, 'start' | 'end'>, now: 
   const start = params.start ? new Date(params.start) : now;
   const end = params.end ? new Date(params.end) : new Date(start.getTime() + defaultMeetingMinutes * 60_000);
   if (end.getTime() <= start.getTime()) {
-    throw new PermanentError(`the meeting must end after it starts (start ${start.toISOString()}, end ${end.toISOString()})`, 'meeting-times-invalid');
+    throw new PermanentError(`the meeting must end after it starts (start ${start.toISOString()}, end ${end.toISOString()})`, 'meeting_times_invalid');
   }
   return { start, end };
 }
@@ -186,7 +186,7 @@ export function parseParams(schema: z.ZodType, params: unknown, action: string):
   const parsed = schema.safeParse(params ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new PermanentError(`${action} parameters: ${issue.path.join('.') || 'params'}: ${issue.message}`, 'params-invalid');
+    throw new PermanentError(`${action} parameters: ${issue.path.join('.') || 'params'}: ${issue.message}`, 'params_invalid');
   }
   return parsed.data;
 }

@@ -170,7 +170,7 @@ describe('Microsoft Bookings', () => {
         ] as const) {
           await assert.rejects(bookingJob(h.job('booking', 'HELP-2', { start }), h.context(), h.deps), (e: unknown) => {
             assert.ok(e instanceof PermanentError);
-            assert.equal(e.code, 'booking-outside-business-rules');
+            assert.equal(e.code, 'booking_outside_business_rules');
             assert.match(e.message, reason);
             return true;
           });
@@ -268,7 +268,7 @@ describe('Microsoft Bookings', () => {
         request('MARS-1');
         await assert.rejects(bookingJob(h.job('booking', 'MARS-1'), h.context(), h.deps), (e: unknown) => {
           assert.ok(e instanceof PermanentError);
-          assert.equal(e.code, 'bookings-time-zone-unknown');
+          assert.equal(e.code, 'bookings_time_zone_unknown');
           assert.match(e.message, /"Mars Standard Time" is not one this app can convert/);
           return true;
         });
@@ -320,7 +320,7 @@ describe('Microsoft Bookings', () => {
       h.graph.failNext({ method: 'POST', pathPattern: /\/appointments$/, status: 403, code: 'ErrorAccessDenied' });
       await assert.rejects(bookingJob(h.job('booking', 'HELP-8'), h.context(), h.deps), (e: unknown) => {
         assert.ok(e instanceof PermanentError);
-        assert.equal(e.code, 'bookings-access-denied');
+        assert.equal(e.code, 'bookings_access_denied');
         assert.match(e.message, /Role: Administrator/);
         assert.match(e.message, /MICROSOFTBOOKINGS/);
         return true;
@@ -331,7 +331,7 @@ describe('Microsoft Bookings', () => {
 
     it('asks for the customer e-mail when Jira hides it, and takes it from the request', async () => {
       request('HELP-9', { emailVisible: false, assignee: false });
-      await assert.rejects(bookingJob(h.job('booking', 'HELP-9'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'booking-customer-email-missing' && /customerEmail/.test(e.message));
+      await assert.rejects(bookingJob(h.job('booking', 'HELP-9'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'booking_customer_email_missing' && /customerEmail/.test(e.message));
       await bookingJob(h.job('booking', 'HELP-9', { customerEmail: 'hidden@customer.example', customerName: 'Hidden Customer' }), h.context(), h.deps);
       const appointment = appointmentsFor('HELP-9')[0]!;
       assert.deepEqual(appointment.customers[0], {
@@ -346,7 +346,7 @@ describe('Microsoft Bookings', () => {
     it('tells the admin to bind a business when the project has none', async () => {
       await h.configure('NOB');
       h.jira.addJsmIssue({ key: 'NOB-1', summary: 'x', kind: 'serviceRequest' });
-      await assert.rejects(bookingJob(h.job('booking', 'NOB-1'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'bookings-not-bound' && /PUT \/api\/manage\/bookings\/projects\//.test(e.message));
+      await assert.rejects(bookingJob(h.job('booking', 'NOB-1'), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'bookings_not_bound' && /PUT \/api\/manage\/bookings\/projects\//.test(e.message));
     });
   });
 });

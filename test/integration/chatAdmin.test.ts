@@ -89,7 +89,7 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     const note = bridge.jira.issue('OPS-4')!.comments;
     assert.equal(note.length, 1, 'the issue says who could not be mapped');
     const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-4`);
-    assert.ok(audit.body.entries.some((e: { outcome: string; detail: string }) => e.outcome === 'failed' && /chat-no-members/.test(e.detail)));
+    assert.ok(audit.body.entries.some((e: { outcome: string; detail: string }) => e.outcome === 'failed' && /chat_no_members/.test(e.detail)));
 
     const unmapped = await bridge.admin('GET', `user-mappings/${tenant}?unmapped=true`);
     assert.ok(unmapped.body.unmapped.some((u: { accountId: string; reason: string }) => u.accountId === hidden.accountId && /hides their e-mail/.test(u.reason)));
@@ -251,7 +251,7 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     const audit = await bridge.admin('GET', `audit/${bridge.siteId}/OPS-30`);
     const sync = audit.body.entries.filter((e: { action: string }) => e.action === 'sync-members');
     assert.deepEqual(sync.map((e: { outcome: string }) => e.outcome), ['failed'], JSON.stringify(sync));
-    assert.match(sync[0].detail, /graph-403: Microsoft Graph refused GET \/chats\/.+\/members with 403 Forbidden/);
+    assert.match(sync[0].detail, /graph_403: Microsoft Graph refused GET \/chats\/.+\/members with 403 Forbidden/);
     const su = await bridge.admin('GET', `service-users/${bridge.tenantId}/chats`);
     assert.equal(su.body.status, 'active', 'the service user itself is fine');
     assert.equal(su.body.parkedJobs, 0);

@@ -224,7 +224,7 @@ describe('chat lifecycle and job outcomes', () => {
     const audit = await listAudit(h.deps, h.siteId, key);
     const outcomes = audit.map((a) => a.outcome).sort();
     assert.deepEqual(outcomes, ['deferred', 'done', 'error', 'failed', 'parked']);
-    assert.match(audit.find((a) => a.outcome === 'failed')!.detail!, /jira-not-found/);
+    assert.match(audit.find((a) => a.outcome === 'failed')!.detail!, /jira_not_found/);
     assert.match(audit.find((a) => a.outcome === 'parked')!.detail!, /re-authenticate at https:\/\/bridge\.example\.test\/api\/service-user\/start/);
   });
 
@@ -238,7 +238,7 @@ describe('chat lifecycle and job outcomes', () => {
     let audit = await listAudit(h.deps, h.siteId, key);
     const failed = audit.find((a) => a.action === 'chat-update' && a.outcome === 'failed');
     assert.ok(failed, JSON.stringify(audit));
-    assert.match(failed.detail!, /graph-409: Microsoft Graph refused POST \/chats\/.+\/messages with 409 Conflict/);
+    assert.match(failed.detail!, /graph_409: Microsoft Graph refused POST \/chats\/.+\/messages with 409 Conflict/);
     assert.equal(failed.graphRequestIds?.length, 1, 'with the request id a support case needs');
     assert.equal(chat.messages.length, 1);
 
@@ -261,7 +261,7 @@ describe('chat lifecycle and job outcomes', () => {
     assert.ok(row?.goneAt, 'the link row says the chat is gone');
     assert.equal(row.chatId, chat.id, 'and which chat it was');
     let audit = await listAudit(h.deps, h.siteId, key);
-    assert.match(audit.find((a) => a.action === 'chat-update')?.detail ?? '', /chat-gone: .*no longer exists/);
+    assert.match(audit.find((a) => a.action === 'chat-update')?.detail ?? '', /chat_gone: .*no longer exists/);
     const notes = () => h.jira.issue(key)!.comments.filter((c) => /no longer exists/.test(JSON.stringify(c.body)));
     assert.equal(notes().length, 1, 'the issue is told');
     assert.equal(notes()[0]!.jsdPublic, false, 'as an internal note');
@@ -271,7 +271,7 @@ describe('chat lifecycle and job outcomes', () => {
     await runJob(job('incident-chat', key), { queue, dequeueCount: 1 }, handler, h.deps);
     assert.equal(h.graph.count('POST', '/chats'), creates);
     audit = await listAudit(h.deps, h.siteId, key);
-    assert.ok(audit.some((a) => a.action === 'incident-chat' && a.outcome === 'failed' && /chat-gone/.test(a.detail ?? '')), JSON.stringify(audit));
+    assert.ok(audit.some((a) => a.action === 'incident-chat' && a.outcome === 'failed' && /chat_gone/.test(a.detail ?? '')), JSON.stringify(audit));
     await runJob(job('sync-members', key), { queue, dequeueCount: 1 }, handler, h.deps);
     assert.equal(notes().length, 1, 'noted once');
   });

@@ -328,7 +328,7 @@ describe('chat → Jira workflows', () => {
     const gone: WorkflowDeps = {
       ...deps,
       graphFor: async () => {
-        throw new PermanentError('no service user signed in', 'service-user-missing');
+        throw new PermanentError('no service user signed in', 'service_user_missing');
       },
     };
     const handler = chatToJiraJobHandler(gone);

@@ -436,10 +436,10 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     await consent(tenantId, 'chats', site);
     await signIn(tenantId, 'chats', su);
     const forbidden = () =>
-      Object.assign(new GraphRequestError(403, 'Forbidden', 'Forbidden', 'POST', '/chats'), { identity: { tenantId, feature: 'chats', kind: 'delegated' as const } });
+      new GraphRequestError(403, 'Forbidden', 'Forbidden', 'POST', '/chats', undefined, { tenantId, feature: 'chats', kind: 'delegated' });
 
     const valid = await explainGraphError(deps, forbidden());
-    assert.ok(valid instanceof PermanentError && valid.code === 'graph-403', String(valid));
+    assert.ok(valid instanceof PermanentError && valid.code === 'graph_403', String(valid));
 
     const licences = su.licenseDetails;
     su.licenseDetails = [];
@@ -479,7 +479,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
 
     for (const u of users) assert.equal(cacheOf(tenantId, u), undefined, `no token stored for ${u.displayName}`);
     assert.equal(await readServiceUser(deps.tables, tenantId, 'chats'), undefined);
-    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'service-user-missing');
+    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'service_user_missing');
   });
 
   it('a missing optional scope degrades only its capability, visibly; a missing required scope refuses the sign-in', async () => {
@@ -512,7 +512,7 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
     const set = await adminTenants(deps, { method: 'PUT', segments: [tenantId, 'modes'], query: new URLSearchParams(), body: { feature: 'meetings', mode: 'app' } });
     assert.equal(set.status, 200);
     assert.match(JSON.stringify(set.body), /mode=app/, 'warns that application permissions are not consented yet');
-    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'meetings', allowAppOnly: true }), (e: unknown) => e instanceof PermanentError && e.code === 'not-consented');
+    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'meetings', allowAppOnly: true }), (e: unknown) => e instanceof PermanentError && e.code === 'not_consented');
 
     assert.equal((await consent(tenantId, 'meetings', site, 'app')).outcome, 'connected');
     const consentUrl = entra.requestsTo('adminconsent').at(-1)!;
@@ -571,11 +571,11 @@ describe('Microsoft 365 connection (consent, service users, tokens)', () => {
 
   it('getGraphToken says what is missing: no consent, no service user', async () => {
     const { tenantId, site } = newTenant();
-    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'not-consented');
+    await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => e instanceof PermanentError && e.code === 'not_consented');
     await consent(tenantId, 'chats', site);
     await assert.rejects(getGraphToken(deps, { tenantId, feature: 'chats' }), (e: unknown) => {
       assert.ok(e instanceof PermanentError);
-      assert.equal(e.code, 'service-user-missing');
+      assert.equal(e.code, 'service_user_missing');
       assert.match(e.message, /\/api\/console#\/microsoft-365\?tenant=/);
       return true;
     });

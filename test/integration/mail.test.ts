@@ -49,7 +49,7 @@ describe('mail test connection', () => {
     assert.equal(r.body.ok, false);
     const send = step(r.body, 'send');
     assert.equal(send.ok, false);
-    assert.match(send.detail, /^mail-send-as-denied: /);
+    assert.match(send.detail, /^mail_send_as_denied: /);
     assert.match(send.detail, /Delegation/);
     assert.match(send.detail, /Mail\.Send\.Shared/);
     assert.equal(h.graph.outbox.length, before);

@@ -106,7 +106,7 @@ describe('meeting jobs', () => {
     try {
       await assert.rejects(meetingJob(h.job('meeting', 'INC-5'), h.context(), h.deps), (e: unknown) => {
         assert.ok(e instanceof PermanentError);
-        assert.equal(e.code, 'meeting-app-access-policy-missing');
+        assert.equal(e.code, 'meeting_app_access_policy_missing');
         assert.match(e.message, /New-CsApplicationAccessPolicy/);
         assert.match(e.message, new RegExp(`Grant-CsApplicationAccessPolicy .*${h.serviceUser.id}`));
         return true;
@@ -121,7 +121,7 @@ describe('meeting jobs', () => {
     const before = h.graph.count('POST', /onlineMeetings/);
     await assert.rejects(
       meetingJob(h.job('meeting', 'INC-6', { start: '2026-11-24T15:00:00Z', end: '2026-11-24T14:00:00Z' }), h.context(), h.deps),
-      (e: unknown) => e instanceof PermanentError && e.code === 'meeting-times-invalid' && /2026-11-24T15:00/.test(e.message),
+      (e: unknown) => e instanceof PermanentError && e.code === 'meeting_times_invalid' && /2026-11-24T15:00/.test(e.message),
     );
     assert.equal(h.graph.count('POST', /onlineMeetings/), before, 'nothing was sent to Graph');
   });

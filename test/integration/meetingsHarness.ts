@@ -83,7 +83,7 @@ export async function startHarness(options: { now?: string; graph?: FakeGraphOpt
       return createJiraApi({ baseUrl: jira.baseUrl, email: jira.credentials.email, apiToken: jira.credentials.apiToken });
     },
     async graphFor(tid, feature, opts) {
-      if (unavailable.has(feature)) throw new PermanentError(`tenant ${tid} has not consented to the ${feature} feature`, 'not-consented');
+      if (unavailable.has(feature)) throw new PermanentError(`tenant ${tid} has not consented to the ${feature} feature`, 'not_consented');
       const app = opts?.allowAppOnly === true && modes[feature] === 'app';
       const token = app ? graph.appToken(appRoles, tid) : makeTestToken({ tid, oid: serviceUser.id, scp: delegatedScopes });
       const client = createGraph({ baseUrl: g.baseUrl, getAccessToken: async () => token });

@@ -104,7 +104,7 @@ describe('stakeholder updates', () => {
     const job = h.job('stakeholder-update', 'UPD-4', { message: 'Shared mailbox update' });
     await assert.rejects(stakeholderUpdateJob(job, h.context(), h.deps), (e: unknown) => {
       assert.ok(e instanceof PermanentError);
-      assert.equal(e.code, 'mail-send-as-denied');
+      assert.equal(e.code, 'mail_send_as_denied');
       assert.match(e.message, /Send as/);
       assert.match(e.message, /Add-RecipientPermission -Identity "servicedesk@contoso\.example" -Trustee "bridge\.service@contoso\.example"/);
       return true;
@@ -139,6 +139,6 @@ describe('stakeholder updates', () => {
 
   it('rejects a rule without a message, naming the field', async () => {
     await setUp('UPD-6', {}, false);
-    await assert.rejects(stakeholderUpdateJob(h.job('stakeholder-update', 'UPD-6', {}), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'params-invalid' && /message/.test(e.message));
+    await assert.rejects(stakeholderUpdateJob(h.job('stakeholder-update', 'UPD-6', {}), h.context(), h.deps), (e: unknown) => e instanceof PermanentError && e.code === 'params_invalid' && /message/.test(e.message));
   });
 });

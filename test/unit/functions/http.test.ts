@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import functionsLibrary from '@azure/functions';
 import { loadConfig } from '../../../shared/config.js';
-import { answer } from '../../../functions/lib/http.js';
+import { answer, toResponse } from '../../../functions/lib/http.js';
 
 // The library is CommonJS and Node's ESM loader cannot see this class as a named export.
 const { InvocationContext } = functionsLibrary;
@@ -35,5 +35,23 @@ describe('answer', () => {
     });
     assert.equal(response.status, 500);
     assert.match(String(response.body), /internal_error/);
+  });
+});
+
+describe('toResponse (the one mapping from HttpOutcome)', () => {
+  it('JSON, text, bytes and cookies: each as the host expects it', () => {
+    const json = toResponse({ status: 400, body: { error: { code: 'x_invalid', message: 'm' } } });
+    assert.equal(json.body, '{"error":{"code":"x_invalid","message":"m"}}');
+    assert.equal((json.headers as Record<string, string>)['content-type'], 'application/json; charset=utf-8');
+    const text = toResponse({ status: 200, body: '<p>hi</p>', headers: { 'content-type': 'text/html; charset=utf-8' } });
+    assert.equal(text.body, '<p>hi</p>');
+    assert.equal((text.headers as Record<string, string>)['content-type'], 'text/html; charset=utf-8');
+    const bytes = Buffer.from('console.log(1)');
+    const asset = toResponse({ status: 200, body: bytes, headers: { 'content-type': 'text/javascript' } });
+    assert.equal(asset.body, bytes, 'bytes are sent as they are, not as JSON');
+    const cookie = { name: 'bridge_session', value: 'v', path: '/api/console', maxAge: 60, httpOnly: true, secure: true, sameSite: 'Lax' as const };
+    const signedIn = toResponse({ status: 303, headers: { location: '/api/console' }, cookies: [cookie] });
+    assert.deepEqual(signedIn.cookies, [cookie]);
+    assert.equal(toResponse({ status: 204 }).cookies, undefined);
   });
 });

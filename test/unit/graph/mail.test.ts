@@ -95,7 +95,7 @@ describe('graph/mail', () => {
     const before = fake.requests.length;
     await assert.rejects(
       messagesDelta(graph, 'https://graph.example.net/v1.0/me/mailFolders/inbox/messages/delta?$deltatoken=x'),
-      (e: unknown) => e instanceof PermanentError && e.code === 'graph-link-outside-endpoint',
+      (e: unknown) => e instanceof PermanentError && e.code === 'graph_link_outside_endpoint',
     );
     assert.equal(fake.requests.length, before);
   });

@@ -46,7 +46,7 @@ describe('msal helpers', () => {
     assert.ok((await resolveClientCredential({ config: withCert, secrets, log })).clientCertificate);
     await assert.rejects(
       resolveClientCredential({ config: loadConfig(baseEnv), secrets: new MemorySecretStore(), log }),
-      (e: unknown) => e instanceof PermanentError && e.code === 'client-credential-missing',
+      (e: unknown) => e instanceof PermanentError && e.code === 'client_credential_missing',
     );
   });
 

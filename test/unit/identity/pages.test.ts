@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeHtml, renderPage } from '../../../shared/identity/pages.js';
+import { escapeHtml, pageHeaders, pageOutcome, renderPage } from '../../../shared/identity/pages.js';
 
 describe('callback pages', () => {
   it('escape every value they echo', () => {
@@ -14,5 +14,10 @@ describe('callback pages', () => {
     assert.ok(!/<img|<b>|<i>/.test(html));
     assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
     assert.match(html, /<meta name="robots" content="noindex">/);
+  });
+
+  it('become the HTTP answer in one place: the page status, the rendered HTML, the page headers', () => {
+    const page = { status: 410, title: 'Gone', paragraphs: ['This link has been used.'] };
+    assert.deepEqual(pageOutcome(page), { status: 410, body: renderPage(page), headers: { ...pageHeaders } });
   });
 });

@@ -38,12 +38,12 @@ describe('validating a service user through the Graph client', () => {
   it('refuses a shared mailbox and an unlicensed account with the reason an admin can act on', async () => {
     const shared = graph.addUser({ displayName: 'Support Desk', mailboxSettings: { userPurpose: 'shared' } });
     const sharedResult = await validateServiceUser({ config }, graph.delegatedToken(shared), 'chats');
-    assert.ok(!sharedResult.ok && sharedResult.code === 'shared-mailbox');
+    assert.ok(!sharedResult.ok && sharedResult.code === 'shared_mailbox');
     assert.match(sharedResult.reason, /is a shared mailbox; a service user must be a licensed user account/);
 
     const unlicensed = graph.addUser({ displayName: 'No Licence', licenseDetails: [] });
     const unlicensedResult = await validateServiceUser({ config }, graph.delegatedToken(unlicensed), 'chats');
-    assert.ok(!unlicensedResult.ok && unlicensedResult.code === 'no-licence');
+    assert.ok(!unlicensedResult.ok && unlicensedResult.code === 'no_licence');
     assert.match(unlicensedResult.reason, /has no provisioned Microsoft Teams \(service plan TEAMS1\) licence, which the chats feature needs/);
   });
 
@@ -51,16 +51,16 @@ describe('validating a service user through the Graph client', () => {
     const user = graph.addUser({ displayName: 'Locked Out' });
     graph.failNext({ method: 'GET', pathPattern: '/me', status: 403, code: 'Authorization_RequestDenied' });
     const profile = await validateServiceUser({ config }, graph.delegatedToken(user), 'chats');
-    assert.deepEqual(profile, { ok: false, code: 'not-verifiable', reason: 'reading the account\'s profile (GET /me) failed with 403 Authorization_RequestDenied' });
+    assert.deepEqual(profile, { ok: false, code: 'not_verifiable', reason: 'reading the account\'s profile (GET /me) failed with 403 Authorization_RequestDenied' });
 
     graph.failNext({ method: 'GET', pathPattern: '/me/mailboxSettings', status: 404, code: 'MailboxNotEnabledForRESTAPI' });
     const mail = await validateServiceUser({ config }, graph.delegatedToken(user), 'mail');
-    assert.ok(!mail.ok && mail.code === 'not-verifiable');
+    assert.ok(!mail.ok && mail.code === 'not_verifiable');
     assert.match(mail.reason, /could not be read \(404 MailboxNotEnabledForRESTAPI\); mail needs an Exchange Online mailbox/);
 
     graph.failNext({ method: 'GET', pathPattern: '/me/licenseDetails', status: 500, code: 'generalException' });
     const licences = await validateServiceUser({ config }, graph.delegatedToken(user), 'chats');
-    assert.ok(!licences.ok && licences.code === 'not-verifiable');
+    assert.ok(!licences.ok && licences.code === 'not_verifiable');
     assert.match(licences.reason, /the licences of .+ could not be read \(500 generalException\)$/);
   });
 });

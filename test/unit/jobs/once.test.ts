@@ -62,10 +62,10 @@ describe('once', () => {
   it('classifies outcomes: 4xx, 429 and 503 are known; 500, 504 and network errors are not', () => {
     assert.equal(outcomeIsKnown(new GraphRequestError(400, 'BadRequest', 'm', 'POST', '/x')), true);
     assert.equal(outcomeIsKnown(new GraphRequestError(500, 'generalException', 'm', 'POST', '/x')), false);
-    assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 429 })), true);
-    assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 503 })), true);
-    assert.equal(outcomeIsKnown(Object.assign(new ThrottledError('t', 5), { status: 504 })), false);
-    assert.equal(outcomeIsKnown(new PermanentError('jira said no', 'jira-rejected')), true);
+    assert.equal(outcomeIsKnown(new ThrottledError('t', 5, { status: 429 })), true);
+    assert.equal(outcomeIsKnown(new ThrottledError('t', 5, { status: 503 })), true);
+    assert.equal(outcomeIsKnown(new ThrottledError('t', 5, { status: 504 })), false);
+    assert.equal(outcomeIsKnown(new PermanentError('jira said no', 'jira_rejected')), true);
     assert.equal(outcomeIsKnown(new Error('ECONNRESET')), false);
   });
 });

@@ -76,14 +76,14 @@ describe('mail errors', () => {
   it('turns ErrorSendAsDenied into the Exchange steps to fix it', () => {
     const e = toMailError(graphError(403, 'ErrorSendAsDenied'), ctx);
     assert.ok(e instanceof PermanentError);
-    assert.equal(e.code, 'mail-send-as-denied');
+    assert.equal(e.code, 'mail_send_as_denied');
     assert.match(e.message, /Add-RecipientPermission -Identity "desk@x\.example" -Trustee "svc@x\.example" -AccessRights SendAs/);
     assert.equal(e.details.requestId, 'req-1');
   });
 
   it('explains missing mailboxes, blocked senders and missing permissions; leaves 5xx to the retry', () => {
-    assert.equal(explainMailError(graphError(404, 'MailboxNotEnabledForRESTAPI'), ctx)?.code, 'mail-mailbox-missing');
-    assert.equal(explainMailError(graphError(403, 'ErrorMessageSubmissionBlocked'), ctx)?.code, 'mail-sender-blocked');
+    assert.equal(explainMailError(graphError(404, 'MailboxNotEnabledForRESTAPI'), ctx)?.code, 'mail_mailbox_missing');
+    assert.equal(explainMailError(graphError(403, 'ErrorMessageSubmissionBlocked'), ctx)?.code, 'mail_sender_blocked');
     assert.match(explainMailError(graphError(403, 'ErrorAccessDenied'), ctx)!.message, /Mail\.Send/);
     assert.match(explainMailError(graphError(403, 'ErrorAccessDenied'), { ...ctx, kind: 'app' })!.message, /application access policy/);
     assert.equal(explainMailError(graphError(503, 'serviceNotAvailable'), ctx), undefined);

@@ -41,7 +41,7 @@ describe('ruleParamsProblem', () => {
     assert.equal(ruleParamsProblem([{ when: 'created', action: 'meeting', params: good }]), undefined);
     assert.doesNotThrow(() => parseParams(customDataSchemas.meeting, good, 'meeting'));
     const bad = { subject: 'x'.repeat(256) };
-    assert.throws(() => parseParams(customDataSchemas.meeting, bad, 'meeting'), /params-invalid|subject/);
+    assert.throws(() => parseParams(customDataSchemas.meeting, bad, 'meeting'), /params_invalid|subject/);
     assert.match(ruleParamsProblem([{ when: 'created', action: 'meeting', params: bad }]) ?? '', /params\.subject: /);
   });
 });

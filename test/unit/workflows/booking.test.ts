@@ -31,11 +31,11 @@ describe('booking workflow helpers', () => {
   it('explains refusals: role and licence for delegated, consent for app-only, rules for app-only 400s', () => {
     const ctx = { businessId: 'b@x.example', action: 'create an appointment', caller: 'svc@x.example', kind: 'delegated' as const };
     const denied = explainBookingsError(new GraphRequestError(403, 'ErrorAccessDenied', 'm', 'POST', '/p'), ctx);
-    assert.ok(denied instanceof PermanentError && denied.code === 'bookings-access-denied' && /Role: Administrator/.test(denied.message));
+    assert.ok(denied instanceof PermanentError && denied.code === 'bookings_access_denied' && /Role: Administrator/.test(denied.message));
     const app = explainBookingsError(new GraphRequestError(403, 'Forbidden', 'm', 'POST', '/p'), { ...ctx, kind: 'app' });
     assert.ok(app instanceof PermanentError && /BookingsAppointment\.ReadWrite\.All/.test(app.message));
     const rules = explainBookingsError(new GraphRequestError(400, 'BadRequest', 'outside hours', 'POST', '/p'), { ...ctx, kind: 'app' });
-    assert.ok(rules instanceof PermanentError && rules.code === 'bookings-rules-violated');
+    assert.ok(rules instanceof PermanentError && rules.code === 'bookings_rules_violated');
     const transient = new GraphRequestError(502, 'BadGateway', 'm', 'POST', '/p');
     assert.equal(explainBookingsError(transient, ctx), transient);
   });

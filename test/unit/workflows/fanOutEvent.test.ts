@@ -167,7 +167,7 @@ describe('fanOutEvent', () => {
   it('a malformed message is a permanent failure and sends nothing', async () => {
     const { queues, sent } = fakeQueues();
     for (const raw of [{}, { ...eventMessage('s'), actions: [] }, { ...eventMessage('s'), actions: [{ action: 'teleport' }] }, { ...eventMessage('s'), v: 2 }]) {
-      await assert.rejects(fanOutEvent(raw, { log: memoryLogger() }, { tables, queues, clock }), (e) => e instanceof PermanentError && e.code === 'invalid-message');
+      await assert.rejects(fanOutEvent(raw, { log: memoryLogger() }, { tables, queues, clock }), (e) => e instanceof PermanentError && e.code === 'invalid_message');
     }
     assert.deepEqual(sent, []);
   });

@@ -22,7 +22,7 @@ describe('meeting workflow helpers', () => {
     const now = new Date('2026-11-23T09:00:00Z');
     assert.deepEqual(meetingTimes({}, now), { start: now, end: new Date('2026-11-23T10:00:00Z') });
     assert.deepEqual(meetingTimes({ start: '2026-11-24T10:00:00+01:00' }, now), { start: new Date('2026-11-24T09:00:00Z'), end: new Date('2026-11-24T10:00:00Z') });
-    assert.throws(() => meetingTimes({ start: '2026-11-24T10:00:00Z', end: '2026-11-24T10:00:00Z' }, now), (e: unknown) => e instanceof PermanentError && e.code === 'meeting-times-invalid');
+    assert.throws(() => meetingTimes({ start: '2026-11-24T10:00:00Z', end: '2026-11-24T10:00:00Z' }, now), (e: unknown) => e instanceof PermanentError && e.code === 'meeting_times_invalid');
   });
 
   it('invites attendees by object id, or by UPN for manual mappings', () => {
@@ -49,10 +49,10 @@ describe('meeting workflow helpers', () => {
     const refused = new GraphRequestError(403, 'Unauthorized', 'App x is not authorized', 'POST', '/users/u/onlineMeetings/createOrGet');
     const app = explainMeetingError(refused, 'app', 'u-1');
     assert.ok(app instanceof PermanentError);
-    assert.equal(app.code, 'meeting-app-access-policy-missing');
+    assert.equal(app.code, 'meeting_app_access_policy_missing');
     assert.match(app.message, /Grant-CsApplicationAccessPolicy -PolicyName JiraBridge-Meetings -Identity "u-1"/);
     const delegated = explainMeetingError(refused, 'delegated');
-    assert.ok(delegated instanceof PermanentError && delegated.code === 'meeting-forbidden' && /Teams licence/.test(delegated.message));
+    assert.ok(delegated instanceof PermanentError && delegated.code === 'meeting_forbidden' && /Teams licence/.test(delegated.message));
     const transient = new GraphRequestError(500, 'generalException', 'x', 'POST', '/me/onlineMeetings/createOrGet');
     assert.equal(explainMeetingError(transient, 'delegated'), transient);
   });

@@ -11,7 +11,7 @@ describe('stakeholder update record', () => {
     assert.match(sent, /Teams chat: posted/);
     assert.match(sent, /Message:\nAll good$/);
 
-    const failed = commentText('x', { status: 'failed', from: 'desk@x.example', to: ['a@x.example'], error: new PermanentError('no Send As', 'mail-send-as-denied') }, undefined);
+    const failed = commentText('x', { status: 'failed', from: 'desk@x.example', to: ['a@x.example'], error: new PermanentError('no Send As', 'mail_send_as_denied') }, undefined);
     assert.match(failed, /Mail: NOT sent to a@x\.example: no Send As/);
     assert.match(failed, /Teams chat: no chat for the issue/);
 
