@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Test runner behind `npm test` (README) and CI.
+// Test runner behind `npm test` (docs/development.md) and CI.
 //
 //   node scripts/test.mjs                                  every dist/test/**/*.test.js
 //   node scripts/test.mjs dist/test/unit/fakes/            a directory (dist or source path)

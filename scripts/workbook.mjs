@@ -41,7 +41,7 @@ export function buildWorkbook() {
     {
       type: 1,
       content: {
-        json: '## Jira bridge: operations\nWhat the bridge did and what failed. Type an issue key to follow its trail from the webhook to the chat. README "Operations" explains each alert and what to do first.',
+        json: '## Jira bridge: operations\nWhat the bridge did and what failed. Type an issue key to follow its trail from the webhook to the chat. docs/operations.md explains each alert and what to do first.',
       },
       name: 'title',
     },

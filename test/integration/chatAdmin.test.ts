@@ -143,7 +143,7 @@ describe('chats over HTTP: repeats, dry run, mappings, poison replay', () => {
     };
     const samFlow = await signIn(sam.id);
     const malloryFlow = await signIn(mallory.id);
-    // The sign-in asks for exactly what the README says: openid profile (no Graph scope, no offline_access).
+    // The sign-in asks for exactly what docs/setup.md says: openid profile (no Graph scope, no offline_access).
     assert.deepEqual(samFlow.authorize.searchParams.get('scope')?.split(' ').sort(), ['openid', 'profile']);
 
     const tokenRequestsBefore = bridge.entra.requestsTo('token').length;

@@ -36,7 +36,7 @@ describe('meetings, stakeholder updates and Bookings through the app', () => {
     assert.equal(jira.issue('MTG-1')!.remoteLinks.filter((l) => l.object.url === meetings[0]!.joinWebUrl).length, 1);
   });
 
-  it('the README meeting recipe works with what Jira renders: {{now.plusMinutes(5)}} → 2020-08-18T02:40:37.0+0000', async () => {
+  it('the docs/jira-automation.md meeting recipe works with what Jira renders: {{now.plusMinutes(5)}} → 2020-08-18T02:40:37.0+0000', async () => {
     const { graph, jira } = bridge;
     jira.addJsmIssue({ key: 'MTG-2', summary: 'Dated' });
     await bridge.configureProject('MTG');

@@ -161,7 +161,7 @@ describe('parseAutomationBody: smart values that render empty', () => {
   });
 });
 
-describe('README recipes, rendered the way Jira renders them', () => {
+describe('docs/jira-automation.md recipes, rendered the way Jira renders them', () => {
   // Jira pastes a smart value into the body as-is (../shared/contracts/jira-automation.md, "Text inside JSON"):
   // free text holds quotes and line breaks; `.asJsonString` renders a complete JSON string; a date renders as
   // jiraDateTime; an unassigned issue's accountId renders empty.
@@ -175,10 +175,10 @@ describe('README recipes, rendered the way Jira renders them', () => {
       return freeText;
     });
   }
-  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
-  const recipes = /Copy-paste examples[^\n]*\n\n```json\n([\s\S]*?)```/.exec(readme)?.[1]?.trim().split('\n') ?? [];
+  const recipesDoc = readFileSync(path.join(repoRoot(), 'docs', 'jira-automation.md'), 'utf8');
+  const recipes = /Copy-paste examples[^\n]*\n\n```json\n([\s\S]*?)```/.exec(recipesDoc)?.[1]?.trim().split('\n') ?? [];
 
-  it('the README has the recipes', () => assert.ok(recipes.length >= 5, `found ${recipes.length}`));
+  it('docs/jira-automation.md has the recipes', () => assert.ok(recipes.length >= 5, `found ${recipes.length}`));
   for (const recipe of recipes) {
     it(`renders to valid JSON that an action accepts: ${recipe}`, () => {
       const text = render(recipe.replace('<bookings service id>', 'svc-1'));
