@@ -21,6 +21,7 @@ import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { mailInRetention, receivedTooLongAgo } from './retention.js';
 import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
 
@@ -57,6 +58,7 @@ const fullSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachmen
 interface ListedMessage {
   id: string;
   internetMessageId?: string;
+  receivedDateTime?: string;
   '@removed'?: unknown;
 }
 
@@ -169,6 +171,13 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
     for (const listed of page.body.value ?? []) {
       if (listed['@removed'] !== undefined || !listed.id) continue;
       summary.seen++;
+      if (receivedTooLongAgo(listed.receivedDateTime, deps.clock.now())) {
+        // Its claim may have been deleted by the retention (./retention.ts): turned away, never handled twice.
+        summary.skipped++;
+        const key = messageKey(listed);
+        await audit(deps, source, owner, key, 'ignored', `mail ${key.slice(0, 12)} skipped: received more than ${mailInRetention.acceptDays} days ago (listed again after a delta restart or a change)`);
+        continue;
+      }
       const outcome = await handleOnce(deps, graph, jira, source, listed, owner);
       if (outcome === 'duplicate') summary.duplicates++;
       else if (outcome === 'unknown') summary.unknown++;

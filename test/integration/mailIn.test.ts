@@ -3,6 +3,7 @@
 // re-authentication. Real tables and queues on Azurite, the fake Graph (every request schema-checked) and the fake
 // Jira over HTTP(S).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AdminRequest } from '../../shared/admin/admin.js';
 import { NeedsReauthError } from '../../shared/errors.js';
@@ -11,11 +12,13 @@ import { resumeParkedJobs } from '../../shared/identity/tokens.js';
 import { listAudit } from '../../shared/jobs/audit.js';
 import { adminMailIn } from '../../shared/mailIn/admin.js';
 import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
+import { pruneMailInRecords } from '../../shared/mailIn/retention.js';
 import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
 import { bridgeMessageId } from '../../shared/mail/stakeholderMail.js';
 import { saveMapping } from '../../shared/people/mapping.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
+import { listPartition, tableNames } from '../../shared/storage/tables.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
 import type { WorkflowDeps } from '../../shared/workflows/deps.js';
@@ -385,5 +388,45 @@ describe('mail → Jira', () => {
     const s = await runMailInJob(deps, message.body, { queue: queueNames.mailIn, dequeueCount: 1 });
     assert.equal(s?.issues, 1);
     assert.equal(issuesOf(project)[0]!.fields.summary, 'While parked');
+  });
+  // Last in this file: the prune runs on the whole (shared) table with this file's clock, a month ahead.
+  it('retention deletes claims after 30 days and rate windows after 48 hours, keeps recent ones, and a message whose claim went is not ingested again', async () => {
+    await addSource();
+    const table = await deps.tables.table(tableNames.mailInMessages);
+    const hash = (id: string) => createHash('sha256').update(id).digest('hex');
+    const rows = async (pk: string) => (await listPartition<{ claimedAt?: string }>(table, pk)).map((r) => r.rowKey).sort();
+    const from = { address: 'kept@customer.example' };
+    h.graph.mailIn.deliver(inbox, { subject: 'Old', from, internetMessageId: '<old@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    h.clock.advance(10 * 24 * 3600_000);
+    h.graph.mailIn.deliver(inbox, { subject: 'Middle', from, internetMessageId: '<middle@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    h.clock.advance(21 * 24 * 3600_000 + 3600_000); // "Old" was claimed 31 days ago, "Middle" 21 days ago
+    h.graph.mailIn.deliver(inbox, { subject: 'New', from, internetMessageId: '<new@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    const claimPk = `${h.siteId}:${project}`;
+    const ratePk = `rate:${h.siteId}:${project}`;
+    assert.deepEqual(await rows(claimPk), [hash('<middle@customer.example>'), hash('<new@customer.example>'), hash('<old@customer.example>')].sort());
+    assert.equal((await rows(ratePk)).length, 3, 'one rate window per hour the sender wrote in');
+
+    // In batches: a run stops at its budget and says more is due.
+    const first = await pruneMailInRecords(deps, { maxDeletes: 1 });
+    assert.equal(first.claims + first.rateWindows, 1);
+    assert.equal(first.more, true);
+    const rest = await pruneMailInRecords(deps);
+    assert.equal(rest.more, false);
+    assert.deepEqual(await rows(claimPk), [hash('<middle@customer.example>'), hash('<new@customer.example>')].sort(), 'only the 31-day-old claim went');
+    const hour = h.clock.now().toISOString().slice(0, 13);
+    assert.deepEqual((await rows(ratePk)).map((rk) => rk.split(':').slice(1).join(':')), [hour], 'only the current hour’s rate window stays');
+    assert.deepEqual(await pruneMailInRecords(deps), { claims: 0, rateWindows: 0, more: false }, 'nothing left to prune');
+
+    // The folder's sync state is reset: the catch-up starts afresh and lists all three messages again. "Old" has no
+    // claim any more, and is turned away as too old instead of becoming a second issue.
+    h.graph.mailIn.resetSyncState();
+    const again = await poll();
+    assert.deepEqual({ seen: again?.seen, issues: again?.issues, duplicates: again?.duplicates, skipped: again?.skipped }, { seen: 3, issues: 0, duplicates: 2, skipped: 1 });
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary).sort(), ['Middle', 'New', 'Old']);
+    const audit = await listAudit(deps, h.siteId, `${project}-mail`);
+    assert.ok(audit.some((a) => a.outcome === 'ignored' && /received more than 29 days ago/.test(a.detail ?? '')), JSON.stringify(audit));
   });
 });
