@@ -21,6 +21,7 @@ import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { addCcParticipants, type Recipient } from './participants.js';
 import { mailInRetention, receivedTooLongAgo } from './retention.js';
 import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
@@ -53,7 +54,7 @@ export function folderPath(source: Pick<MailSource, 'mailbox' | 'folder'>): stri
 // modest pages (message-delta.md: Prefer odata.maxpagesize).
 const preferHeaders = { Prefer: 'odata.maxpagesize=25, IdType="ImmutableId"' };
 const listSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments';
-const fullSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments,body,internetMessageHeaders';
+const fullSelect = 'internetMessageId,subject,from,ccRecipients,receivedDateTime,hasAttachments,body,internetMessageHeaders';
 
 interface ListedMessage {
   id: string;
@@ -67,6 +68,7 @@ interface FullMessage {
   internetMessageId?: string;
   subject?: string | null;
   from?: { emailAddress?: { name?: string; address?: string } } | null;
+  ccRecipients?: Recipient[];
   receivedDateTime?: string;
   hasAttachments?: boolean;
   body?: { contentType?: string; content?: string };
@@ -272,7 +274,7 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   if (issue) {
     const isServiceDesk = issue.projectType === 'service_desk';
     const account = isServiceDesk ? await senderAccount(deps, jira, source, sender!) : undefined;
-    const customerSide = !!account && (issue.reporter?.accountId === account.accountId || issue.requestParticipants.some((p) => p.accountId === account.accountId));
+    const customerSide = !!account && (issue.reporter?.accountId === account.accountId || (await isRequestParticipant(jira, issue, account.accountId)));
     const comment = `Mail from ${from}:\n\n${text || '(no text)'}${listedLines}`;
     if (isServiceDesk && customerSide) await jira.addPublicReply(issue.key, comment);
     else await jira.addInternalComment(issue.key, comment, isServiceDesk);
@@ -285,7 +287,9 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
     const raised = await raiseRequest(deps, jira, source, sender!, senderName, summary, description);
     if (raised.key) {
       await jira.addAttachments(raised.key, attachments.files);
-      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+      const participants = await addCcParticipants(deps, jira, source, raised.key, message.ccRecipients, sender!, (address) => senderAccount(deps, jira, source, address));
+      const note = [raised.note, participants].filter(Boolean).join('; ') || undefined;
+      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note };
     }
     const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
     await jira.addAttachments(created.key, attachments.files);
@@ -321,6 +325,21 @@ async function raiseRequest(
   }
   const created = await jira.createRequest({ serviceDeskId: source.serviceDeskId!, requestTypeId: source.requestTypeId!, summary, description, raiseOnBehalfOf: account.accountId });
   return { key: created.key, note };
+}
+
+/**
+ * Whether the account is a participant of the request. The issue's Request participants field is read with the
+ * default field id (a mail source has no project settings to name the site's), which is a different custom field on
+ * many sites; JSM's own participant list needs no field id.
+ */
+async function isRequestParticipant(jira: JiraApi, issue: JiraIssue, accountId: string): Promise<boolean> {
+  if (issue.requestParticipants.some((p) => p.accountId === accountId)) return true;
+  try {
+    return (await jira.getRequestParticipants(issue.key)).some((p) => p.accountId === accountId);
+  } catch (e) {
+    if (e instanceof PermanentError) return false; // not a customer request (an agent-made issue in a service project)
+    throw e;
+  }
 }
 
 async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | undefined> {
