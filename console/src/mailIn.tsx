@@ -209,7 +209,8 @@ function MailInSignIn({ site, tenant }: { site: string; tenant: string }) {
       <h3>Sign in with Microsoft</h3>
       <p>
         Mail is read by a signed-in account (its own mailbox, or a shared mailbox it has Full Access to). Consent asks only for the mail-in permissions (Mail.Read, and
-        Mail.ReadWrite / Mail.Read.Shared to mark or move mail and to read a shared mailbox). A Microsoft 365 admin consents for the tenant, then the mailbox account signs in.
+        Mail.ReadWrite / Mail.Read.Shared to mark or move mail and to read a shared mailbox). Either a Microsoft 365 admin consents for the tenant and the mailbox account then
+        signs in, or, where the tenant lets users consent, the mailbox owner just signs in and consents for their own account.
       </p>
       <div class="row">
         <button type="button" disabled={busy || !tenant || !site} onClick={() => void invite('consent')}>Create admin consent link</button>
