@@ -91,7 +91,9 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
     const description = (query.get('error_description') ?? '').slice(0, 500);
     log.warn('signIn.failed', { tenantId, feature, error, userConsent });
     return reject(error === 'access_denied' ? 403 : 400, 'The service user was not signed in', [
-      error === 'access_denied' && userConsent
+      // Said whenever the owner may have been asked to consent: an earlier owner's consent recorded for the tenant
+      // does not cover this account, so the bridge cannot tell a blocked prompt from a declined one.
+      error === 'access_denied' && userConsentFeatures.has(feature)
         ? `The permissions for ${feature} were not granted. If Microsoft said "Need admin approval", tenant ${tenantId} does not let users consent to apps themselves (Entra ID → Enterprise applications → Consent and permissions → User consent settings): ask a Microsoft 365 admin to open the admin consent link for ${feature}, then sign in again. If you declined, sign in again and accept.`
         : error === 'access_denied'
         ? 'The sign-in was cancelled or the permissions were declined.'

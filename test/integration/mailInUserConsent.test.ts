@@ -23,8 +23,13 @@ describe('mail → Jira with user consent', () => {
   let bridge: Bridge;
   let owner: FakeUser;
   before(async () => {
-    // Chats has admin consent (as in most tenants); mail-in has none.
-    bridge = await startBridge({ features: ['chats'] });
+    bridge = await startBridge({ features: [] });
+    // Test files share Azurite and the fake tenant id: start from a tenant no one connected (an earlier file's
+    // mail-in consent or account would otherwise still be recorded), then admin consent for chats only (as in most
+    // tenants); mail-in has none.
+    const reset = await bridge.admin('DELETE', `tenants/${bridge.tenantId}`);
+    assert.ok(reset.status === 200 || reset.status === 404, JSON.stringify(reset.body));
+    await bridge.connectFeature('chats');
     owner = bridge.graph.addUser({ displayName: 'Mailbox Owner', userPrincipalName: 'helpdesk.owner@contoso.example' });
     bridge.entra.addUser(owner);
   });
