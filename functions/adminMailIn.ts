@@ -1,5 +1,5 @@
-// /api/manage/mail-in/{siteId}/{projectKey}[/test|/poll]: a project's mail source (mail → Jira), its "test
-// connection" and an on-demand catch-up. Logic in shared/mailIn/admin.ts.
+// /api/manage/mail-in/{siteId}[/{projectKey}[/test|/poll]]: a site's mail sources, a project's mail source (mail →
+// Jira), its "test connection" and an on-demand catch-up. Logic in shared/mailIn/admin.ts.
 import './lib/invocation.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminMailIn as handle } from '../shared/mailIn/admin.js';
@@ -16,4 +16,4 @@ export async function adminMailIn(request: HttpRequest, context: InvocationConte
   });
 }
 
-manageHttp('adminMailIn', 'manage/mail-in/{siteId}/{projectKey}/{action?}', adminMailIn);
+manageHttp('adminMailIn', 'manage/mail-in/{siteId}/{projectKey?}/{action?}', adminMailIn);

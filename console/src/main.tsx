@@ -3,6 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { describe, loadSession, signOut, type Session } from './api.js';
+import { MailIn } from './mailIn.js';
 import { Microsoft365, Operations, Overview, People, Projects, Sites } from './screens.js';
 
 const screens = [
@@ -11,6 +12,7 @@ const screens = [
   { path: 'microsoft-365', title: 'Microsoft 365' },
   { path: 'projects', title: 'Projects' },
   { path: 'people', title: 'People' },
+  { path: 'mail-in', title: 'Mail → Jira' },
   { path: 'operations', title: 'Operations' },
 ] as const;
 
@@ -59,6 +61,7 @@ function App() {
         {screen === 'microsoft-365' && <Microsoft365 />}
         {screen === 'projects' && <Projects />}
         {screen === 'people' && <People />}
+        {screen === 'mail-in' && <MailIn />}
         {screen === 'operations' && <Operations />}
       </main>
     </>

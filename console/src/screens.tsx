@@ -3,10 +3,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Session } from './api.js';
 import { Copy, Field, Notice, Problem, Secret, Select, useAction } from './ui.js';
 
-export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira'];
+export const features = ['chats', 'meetings', 'bookings', 'mail', 'chat-to-jira', 'mail-in'];
 const automationActions = ['incident-chat', 'customer-chat', 'epic-chat', 'chat', 'sync-members', 'meeting', 'stakeholder-update', 'booking', 'close-chat'];
 
-function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined, unknown, () => void] {
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined, unknown, () => void] {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [n, setN] = useState(0);

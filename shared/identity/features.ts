@@ -26,6 +26,15 @@ export function featureGraphScopes(feature: Feature): string[] {
   return [...new Set([...baseScopes.filter((x) => !oidcScopes.includes(x)), ...s.required, ...Object.keys(s.optional)])];
 }
 
+/**
+ * Features a mailbox owner may connect with their own (user) consent where the tenant allows it: every delegated
+ * permission they ask for is marked "Admin consent required: No" in the Microsoft Graph permissions reference
+ * (Mail.Read, Mail.ReadWrite, Mail.Read.Shared, Mail.ReadWrite.Shared, User.Read, MailboxSettings.Read). Their
+ * sign-in starts without an admin's consent; Entra asks the user to consent, or shows "Need admin approval" when the
+ * tenant does not let users consent. Every other feature needs an admin's consent first.
+ */
+export const userConsentFeatures: ReadonlySet<Feature> = new Set<Feature>(['mail-in']);
+
 /** Licence a feature's service user needs (graph-contract §6): Teams for chat features, Bookings for Bookings. */
 export const featureLicence: Readonly<Record<Feature, 'teams' | 'bookings' | undefined>> = {
   chats: 'teams',

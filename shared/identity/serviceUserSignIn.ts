@@ -5,9 +5,9 @@ import { CryptoProvider } from '@azure/msal-node';
 import { PermanentError } from '../errors.js';
 import { invalid, methodNotAllowed, ok, redirect, type HttpOutcome } from '../http/outcome.js';
 import { listServiceUsers, readServiceUser, writeServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
-import { readTenant } from '../storage/tenantConnections.js';
+import { readTenant, updateTenant } from '../storage/tenantConnections.js';
 import { parseFeature, parseTenant, type Invalid } from './consent.js';
-import { bareScopes, featureGraphScopes, featureScopes, graphScopeUris, oidcScopes } from './features.js';
+import { bareScopes, featureGraphScopes, featureScopes, graphScopeUris, oidcScopes, userConsentFeatures } from './features.js';
 import { type Feature } from '../features.js';
 import { createMsalApp, deleteTokenCache, describeAuthError, SecretStoreCachePlugin, storeTokenCache, tokenCacheSecretName } from './msal.js';
 import type { Page } from './pages.js';
@@ -37,7 +37,8 @@ export async function startServiceUserSignIn(
     return { ok: false, status: 400, code: 'login_hint_invalid', message: 'query parameter login_hint must be the service account\'s sign-in name (user@domain)' };
   }
   const record = await readTenant(deps.tables, tenant.tenant);
-  if (!record?.consentedFeatures[feature.feature]) {
+  // A user-consent feature signs in without an admin's consent: the account's owner consents for themselves.
+  if (!record?.consentedFeatures[feature.feature] && !userConsentFeatures.has(feature.feature)) {
     return {
       ok: false,
       status: 409,
@@ -94,11 +95,17 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
   }
   const { tenant: tenantId, feature, codeVerifier } = check.record;
   const error = query.get('error');
+  // No admin consent for a user-consent feature: the account's owner was asked to consent for themselves.
+  const userConsent = userConsentFeatures.has(feature) && !(await readTenant(deps.tables, tenantId))?.consentedFeatures[feature];
   if (error) {
     const description = (query.get('error_description') ?? '').slice(0, 500);
-    log.warn('signIn.failed', { tenantId, feature, error });
+    log.warn('signIn.failed', { tenantId, feature, error, userConsent });
     return reject(error === 'access_denied' ? 403 : 400, 'The service user was not signed in', [
-      error === 'access_denied'
+      // Said whenever the owner may have been asked to consent: an earlier owner's consent recorded for the tenant
+      // does not cover this account, so the bridge cannot tell a blocked prompt from a declined one.
+      error === 'access_denied' && userConsentFeatures.has(feature)
+        ? `The permissions for ${feature} were not granted. If Microsoft said "Need admin approval", tenant ${tenantId} does not let users consent to apps themselves (Entra ID → Enterprise applications → Consent and permissions → User consent settings): ask a Microsoft 365 admin to open the admin consent link for ${feature}, then sign in again. If you declined, sign in again and accept.`
+        : error === 'access_denied'
         ? 'The sign-in was cancelled or the permissions were declined.'
         : error === 'consent_required'
           ? 'The account cannot consent to the permissions this feature needs. A Microsoft 365 admin must grant admin consent for the feature first.'
@@ -166,6 +173,11 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
     updatedAt: now,
   };
   await writeServiceUser(deps.tables, record);
+  if (userConsent) {
+    // The owner's own consent covers their account's token; record the feature as consented so tokens are issued.
+    await updateTenant(deps.tables, tenantId, (t) => ({ ...t, consentedFeatures: { ...t.consentedFeatures, [feature]: t.consentedFeatures[feature] ?? now } }), deps.clock.now());
+    log.info('serviceUser.userConsent', { tenantId, feature, serviceUserObjectId: profile.id });
+  }
 
   // The same account serving other features of this tenant shares the cache just written: bring those back too.
   const others = (await listServiceUsers(deps.tables, tenantId)).filter((u) => u.objectId === profile.id && u.feature !== feature);
@@ -193,6 +205,7 @@ export async function completeServiceUserSignIn(deps: IdentityDeps, query: URLSe
       title: `Service user signed in for ${feature}`,
       paragraphs: [
         `${profile.userPrincipalName} now acts for the ${feature} feature in tenant ${tenantId}. Its token is stored in the app's secret store and kept alive automatically.`,
+        ...(userConsent ? [`The permissions were granted by ${profile.userPrincipalName} for their own account (user consent); no admin consent was needed.`] : []),
         ...degraded.map((d) => `Limited: ${d.capability} is unavailable because the tenant has not granted ${d.scope}. An admin can grant it by consenting to ${feature} again.`),
         ...(resumed ? [`${resumed} waiting job(s) were resumed.`] : []),
       ],

@@ -71,6 +71,17 @@ export interface JiraApi {
    * `email`, `displayName`; Atlassian requires *Jira Administrator* of the caller).
    */
   createCustomer(email: string, displayName: string): Promise<JiraUser>;
+  /**
+   * Adds request participants to a JSM customer request (POST /rest/servicedeskapi/request/{key}/participant, JSM
+   * Cloud REST "Add request participants": body `accountIds`; needs permission to manage participants; 400 for an
+   * invalid request, 404 when the request does not exist or is hidden).
+   */
+  addRequestParticipants(issueKey: string, accountIds: string[]): Promise<void>;
+  /**
+   * A JSM customer request's participants (GET /rest/servicedeskapi/request/{key}/participant, paged), read without
+   * the site-specific id of the Request participants field. `PermanentError` (404) when it is not a customer request.
+   */
+  getRequestParticipants(issueKey: string): Promise<JiraUser[]>;
   /** Uploads files to an issue (POST /rest/api/3/issue/{key}/attachments, multipart). */
   addAttachments(issueKey: string, files: Array<{ filename: string; content: Buffer }>): Promise<void>;
 }
@@ -182,6 +193,21 @@ export function createJiraApi(site: JiraSiteCredentials, options: JiraClientOpti
     async findUsers(query) {
       const raw = await call('search users', () => cloud.userSearch.findUsers({ query, maxResults: 10 }));
       return (raw as unknown[]).map(parseUser).filter((u): u is JiraUser => Boolean(u));
+    },
+    async addRequestParticipants(issueKey, accountIds) {
+      if (!accountIds.length) return;
+      await call(`add participants to ${issueKey}`, () => serviceDesk.request.addRequestParticipants({ issueIdOrKey: issueKey, accountIds }));
+    },
+    async getRequestParticipants(issueKey) {
+      const out: JiraUser[] = [];
+      // Pages of 50 (the API's default limit); a request with more than 500 participants is not a mail thread.
+      for (let start = 0; start < 500; start += 50) {
+        const page = await call(`get participants of ${issueKey}`, () => serviceDesk.request.getRequestParticipants({ issueIdOrKey: issueKey, start, limit: 50 }));
+        const values = ((page as { values?: unknown[] }).values ?? []).map(parseUser).filter((u): u is JiraUser => Boolean(u));
+        out.push(...values);
+        if ((page as { isLastPage?: boolean }).isLastPage !== false || !values.length) break;
+      }
+      return out;
     },
     async addAttachments(issueKey, files) {
       if (!files.length) return;

@@ -1,4 +1,5 @@
 // /api/manage/mail-in/{siteId}/{projectKey}[/{action}]: a project's mail source (mail → Jira).
+//   GET     …/mail-in/{siteId}  the site's sources (as GET of one shows them), for the console's list
 //   GET     the source (no delta link: it is an opaque Graph URL of no use to an admin)
 //   PUT     create or replace it (JSON, ./sources.ts mailSourceInputSchema)
 //   DELETE  remove it (handled-message records stay, so re-adding it never handles a message twice)
@@ -19,7 +20,7 @@ import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure, mailboxName } from './explain.js';
 import { pollMessage } from './ingest.js';
 import { readMailSubscription, removeMailSubscription } from './subscription.js';
-import { deleteMailSource, getMailSource, mailSourceInputSchema, publicMailSource, putMailSource, type MailSource } from './sources.js';
+import { deleteMailSource, getMailSource, listMailSourcesOfSite, mailSourceInputSchema, publicMailSource, putMailSource, type MailSource } from './sources.js';
 
 const projectKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as SUP');
 const siteIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'must be a registered site id');
@@ -33,6 +34,11 @@ export interface MailInStep {
 export async function adminMailIn(deps: WorkflowDeps, request: AdminRequest): Promise<HttpOutcome> {
   const site = siteIdSchema.safeParse(request.params.siteId ?? '');
   if (!site.success) return fail(400, 'invalid_request', `siteId: ${site.error.issues[0]!.message}`);
+  if (!request.params.projectKey) {
+    if (request.method !== 'GET') return methodNotAllowed(['GET']);
+    const sources = await listMailSourcesOfSite(deps.tables, site.data);
+    return ok({ siteId: site.data, sources: await Promise.all(sources.map((source) => withNotifications(deps, source))) });
+  }
   const project = projectKeySchema.safeParse(request.params.projectKey ?? '');
   if (!project.success) return fail(400, 'invalid_request', `projectKey: ${project.error.issues[0]!.message}`);
   const siteId = site.data;
@@ -43,10 +49,7 @@ export async function adminMailIn(deps: WorkflowDeps, request: AdminRequest): Pr
     if (request.method === 'GET') {
       const source = await getMailSource(deps, siteId, projectKey);
       if (!source) return fail(404, 'unknown_mail_source', `project ${projectKey} of site ${siteId} has no mail source`);
-      // The folder subscription as an admin needs it (no subscription id, no secret name): until when, or why not.
-      const sub = await readMailSubscription(deps, siteId, projectKey);
-      const notifications = sub ? { state: sub.state, expiresAt: sub.expiresAt, lastEvent: sub.lastEvent, lastError: sub.lastError } : { state: 'none' };
-      return ok({ ...publicMailSource(source), notifications });
+      return ok(await withNotifications(deps, source));
     }
     if (request.method === 'PUT') {
       if (!(await getSite(deps, siteId))) return fail(404, 'unknown_site', `no site is registered with id ${siteId}`);
@@ -75,6 +78,13 @@ export async function adminMailIn(deps: WorkflowDeps, request: AdminRequest): Pr
     return ok({ queued: true }, 202);
   }
   return ok(await testMailSource(deps, source));
+}
+
+/** The source as an admin sees it, with its folder subscription (no subscription id, no secret name): until when, or why not. */
+async function withNotifications(deps: WorkflowDeps, source: MailSource) {
+  const sub = await readMailSubscription(deps, source.siteId, source.projectKey);
+  const notifications = sub ? { state: sub.state, expiresAt: sub.expiresAt, lastEvent: sub.lastEvent, lastError: sub.lastError } : { state: 'none' };
+  return { ...publicMailSource(source), notifications };
 }
 
 /** Reads the folder the way the catch-up does and explains each failure in words an admin can act on. */

@@ -22,6 +22,8 @@ import { insertEntity, readEntity, replaceIfMatch, tableNames } from '../storage
 import type { WorkflowDeps } from '../jobs/deps.js';
 import { explainReadFailure } from './explain.js';
 import { bodyText, issueKeyInReferences, issueKeyInSubject, skipReason, type Header } from './content.js';
+import { addCcParticipants, type Recipient } from './participants.js';
+import { mailInRetention, receivedTooLongAgo } from './retention.js';
 import { ensureMailSubscription, reauthorizeMailSubscription, removeMailSubscription } from './subscription.js';
 import { getMailSource, listMailSources, recordPoll, type MailSource } from './sources.js';
 
@@ -43,11 +45,12 @@ export function pollMessage(source: Pick<MailSource, 'siteId' | 'projectKey'>, r
 
 // What the catch-up reads of a message: little while listing, everything it turns into Jira once it handles one.
 const listSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments';
-const fullSelect = 'internetMessageId,subject,from,receivedDateTime,hasAttachments,body,internetMessageHeaders';
+const fullSelect = 'internetMessageId,subject,from,ccRecipients,receivedDateTime,hasAttachments,body,internetMessageHeaders';
 
 interface ListedMessage {
   id: string;
   internetMessageId?: string;
+  receivedDateTime?: string;
   '@removed'?: unknown;
 }
 
@@ -56,6 +59,7 @@ interface FullMessage {
   internetMessageId?: string;
   subject?: string | null;
   from?: { emailAddress?: { name?: string; address?: string } } | null;
+  ccRecipients?: Recipient[];
   receivedDateTime?: string;
   hasAttachments?: boolean;
   body?: { contentType?: string; content?: string };
@@ -160,6 +164,13 @@ export async function pollSource(deps: WorkflowDeps, source: MailSource & { etag
     for (const listed of page.value as ListedMessage[]) {
       if (listed['@removed'] !== undefined || !listed.id) continue;
       summary.seen++;
+      if (receivedTooLongAgo(listed.receivedDateTime, deps.clock.now())) {
+        // Its claim may have been deleted by the retention (./retention.ts): turned away, never handled twice.
+        summary.skipped++;
+        const key = messageKey(listed);
+        await audit(deps, source, owner, key, 'ignored', `mail ${key.slice(0, 12)} skipped: received more than ${mailInRetention.acceptDays} days ago (listed again after a delta restart or a change)`);
+        continue;
+      }
       const outcome = await handleOnce(deps, graph, jira, source, listed, owner);
       if (outcome === 'duplicate') summary.duplicates++;
       else if (outcome === 'unknown') summary.unknown++;
@@ -246,7 +257,7 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
   if (issue) {
     const isServiceDesk = issue.projectType === 'service_desk';
     const account = isServiceDesk ? await senderAccount(deps, jira, source, sender!) : undefined;
-    const customerSide = !!account && (issue.reporter?.accountId === account.accountId || issue.requestParticipants.some((p) => p.accountId === account.accountId));
+    const customerSide = !!account && (issue.reporter?.accountId === account.accountId || (await isRequestParticipant(jira, issue, account.accountId)));
     const comment = `Mail from ${from}:\n\n${text || '(no text)'}${listedLines}`;
     if (isServiceDesk && customerSide) await jira.addPublicReply(issue.key, comment);
     else await jira.addInternalComment(issue.key, comment, isServiceDesk);
@@ -259,7 +270,9 @@ async function handleMessage(deps: WorkflowDeps, graph: Graph, jira: JiraApi, so
     const raised = await raiseRequest(deps, jira, source, sender!, senderName, summary, description);
     if (raised.key) {
       await jira.addAttachments(raised.key, attachments.files);
-      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note: raised.note };
+      const participants = await addCcParticipants(deps, jira, source, raised.key, message.ccRecipients, sender!, (address) => senderAccount(deps, jira, source, address));
+      const note = [raised.note, participants].filter(Boolean).join('; ') || undefined;
+      return { result: 'issue', as: 'request', issueKey: raised.key, uploaded: attachments.files.length, listed: attachments.listed.length, note };
     }
     const created = await jira.createIssue({ projectKey: source.projectKey, issueType: source.issueType, summary, description });
     await jira.addAttachments(created.key, attachments.files);
@@ -295,6 +308,21 @@ async function raiseRequest(
   }
   const created = await jira.createRequest({ serviceDeskId: source.serviceDeskId!, requestTypeId: source.requestTypeId!, summary, description, raiseOnBehalfOf: account.accountId });
   return { key: created.key, note };
+}
+
+/**
+ * Whether the account is a participant of the request. The issue's Request participants field is read with the
+ * default field id (a mail source has no project settings to name the site's), which is a different custom field on
+ * many sites; JSM's own participant list needs no field id.
+ */
+async function isRequestParticipant(jira: JiraApi, issue: JiraIssue, accountId: string): Promise<boolean> {
+  if (issue.requestParticipants.some((p) => p.accountId === accountId)) return true;
+  try {
+    return (await jira.getRequestParticipants(issue.key)).some((p) => p.accountId === accountId);
+  } catch (e) {
+    if (e instanceof PermanentError) return false; // not a customer request (an agent-made issue in a service project)
+    throw e;
+  }
 }
 
 async function existingIssue(jira: JiraApi, key: string): Promise<JiraIssue | undefined> {

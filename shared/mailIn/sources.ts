@@ -3,7 +3,7 @@
 // same row, written with the row's ETag so a settings change and a poll never overwrite each other's columns.
 import { z } from 'zod';
 import type { Runtime } from '../runtime.js';
-import { deleteEntity, readEntity, replaceIfMatch, tableNames, upsertEntity, type Entity, type TableAccess } from '../storage/tables.js';
+import { deleteEntity, listPartition, readEntity, replaceIfMatch, tableNames, upsertEntity, type Entity, type TableAccess } from '../storage/tables.js';
 
 const tenantId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (GUID)');
 const domain = z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a mail domain such as spam.example');
@@ -99,6 +99,12 @@ export async function listMailSources(tables: TableAccess): Promise<Array<MailSo
     if (row) out.push({ ...fromRow(decode(e.partitionKey as string), decode(e.rowKey as string), row), etag: row.etag });
   }
   return out;
+}
+
+/** The sources of one site (the manage API's and console's list: one partition, never on a request path of mail). */
+export async function listMailSourcesOfSite(tables: TableAccess, siteId: string): Promise<MailSource[]> {
+  const rows = await listPartition<Row>(await tables.table(tableNames.mailSources), siteId);
+  return rows.map((row) => fromRow(siteId, row.rowKey, row)).sort((a, b) => a.projectKey.localeCompare(b.projectKey));
 }
 
 const decode = (k: string) => k.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

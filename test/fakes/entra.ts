@@ -28,6 +28,14 @@ export interface FakeEntraTenant {
   delegatedGrants: Set<string>;
   /** Application permissions granted through `/.default` admin consent. */
   appRoles: string[];
+  /**
+   * The tenant's user consent setting (Entra ID → Enterprise applications → Consent and permissions). When set, an
+   * authorize request for delegated permissions neither an admin nor the user has granted shows the consent prompt:
+   * `allow` lets the user consent for themselves (to permissions that need no admin), `block` shows "Need admin
+   * approval" (AADSTS90094), from which the user can only return to the app without consent. Unset: the prompt is
+   * not modelled (the token simply carries what was granted), as the older tests expect.
+   */
+  userConsent?: 'allow' | 'block';
 }
 
 export interface FakeEntraUser {
@@ -89,6 +97,12 @@ interface IssuedRefreshToken {
 }
 
 const oidc = new Set(['openid', 'profile', 'offline_access', 'email']);
+/**
+ * Delegated Graph permissions marked "Admin consent required: Yes" in the Microsoft Graph permissions reference
+ * (learn.microsoft.com/graph/permissions-reference), among those this app may ask for; a user cannot consent to them.
+ * The Mail.* ones of mail-in, User.Read and MailboxSettings.Read need no admin.
+ */
+const adminOnlyScopes = new Set(['user.read.all', 'directory.read.all']);
 const GRAPH = 'https://graph.microsoft.com/';
 
 export class FakeEntra {
@@ -107,6 +121,8 @@ export class FakeEntra {
   consentBehaviour: ConsentBehaviour = 'accept';
   /** Tenant an admin "belongs to" when the consent link names `organizations`. */
   organizationsTenant?: string;
+  /** Delegated permissions users granted for themselves (user consent: an oauth2PermissionGrant with consentType Principal), per user id, lower-case. */
+  readonly userGrants = new Map<string, Set<string>>();
 
   private clientKey?: KeyObject;
   private readonly codes = new Map<string, IssuedCode>();
@@ -134,6 +150,7 @@ export class FakeEntra {
       consented: seed.consented ?? false,
       delegatedGrants: new Set([...(seed.delegatedGrants ?? [])].map((s) => s.toLowerCase())),
       appRoles: seed.appRoles ?? [],
+      userConsent: seed.userConsent,
     };
     this.tenants.set(tenant.id, tenant);
     return tenant;
@@ -360,6 +377,25 @@ export class FakeEntra {
     if (user.tenantId !== tenant.id) {
       return fail('invalid_request', `AADSTS50020: User account '${user.userPrincipalName}' from identity provider does not exist in tenant '${tenant.id}'.`);
     }
+    if (tenant.userConsent) {
+      // What neither an admin (tenant-wide) nor this user granted yet needs consent now.
+      const grants = this.userGrants.get(user.id) ?? new Set<string>();
+      const missing = scopes.map((s) => (s.startsWith(GRAPH) ? s.slice(GRAPH.length) : s)).filter((s) => !oidc.has(s)).map((s) => s.toLowerCase()).filter((s) => !tenant.delegatedGrants.has(s) && !grants.has(s));
+      if (missing.length) {
+        if (tenant.userConsent === 'block' || missing.some((s) => adminOnlyScopes.has(s))) {
+          // "Need admin approval" (AADSTS90094: "An administrator of <tenant> has set a policy that prevents you from
+          // granting <app> the permissions it is requesting", learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/troubleshoot-consent-issues).
+          // Its only way back to the app is "Return to the application without granting consent", which redirects
+          // with access_denied (auth-code-flow "Error codes": the resource owner denied consent).
+          back.searchParams.set('error_subcode', 'cancel');
+          return fail('access_denied', 'AADSTS65004: User declined to consent to access the app.');
+        }
+        // The user accepts the prompt: a grant for this user only, and the app's service principal now exists.
+        for (const s of missing) grants.add(s);
+        this.userGrants.set(user.id, grants);
+        tenant.consented = true;
+      }
+    }
     const code = `code.${randomBytes(24).toString('base64url')}`;
     this.codes.set(code, {
       userId: user.id,
@@ -469,9 +505,10 @@ export class FakeEntra {
     const user = this.users.get(userId)!;
     // The token endpoint returns the scopes actually granted, which may be fewer than requested when an admin has
     // not granted (or revoked) some (OAuth 2.0 RFC 6749 §5.1 `scope`).
+    const own = this.userGrants.get(userId);
     const granted = requested.filter(Boolean).filter((s) => {
       const bare = s.startsWith(GRAPH) ? s.slice(GRAPH.length) : s;
-      return oidc.has(bare) || tenant.delegatedGrants.has(bare.toLowerCase());
+      return oidc.has(bare) || tenant.delegatedGrants.has(bare.toLowerCase()) || !!own?.has(bare.toLowerCase());
     });
     const graphScopes = granted.map((s) => (s.startsWith(GRAPH) ? s.slice(GRAPH.length) : s)).filter((s) => !oidc.has(s));
     const now = nowSeconds();

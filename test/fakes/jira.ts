@@ -6,7 +6,7 @@
 //   GET|POST /rest/api/3/issue/{idOrKey}/remotelink
 //   GET  /rest/api/3/user?accountId=              GET /rest/api/3/user/search?query=  GET /rest/api/3/myself
 //   GET  /rest/api/3/field
-//   GET  /rest/servicedeskapi/request/{idOrKey}   GET …/participant                   GET|POST …/comment
+//   GET  /rest/servicedeskapi/request/{idOrKey}   GET|POST …/participant              GET|POST …/comment
 //   POST /rest/servicedeskapi/request             POST /rest/servicedeskapi/customer
 //
 // Bodies follow Atlassian's REST v3 / JSM reference shapes (and pass jira.js's zod schemas; the unit test runs the
@@ -607,6 +607,23 @@ export class FakeJira {
   }
 
   /**
+   * POST /rest/servicedeskapi/request/{idOrKey}/participant (JSM Cloud REST "Add request participants",
+   * developer.atlassian.com/cloud/jira/service-desk/rest/api-group-request/#api-rest-servicedeskapi-request-issueidorkey-participant-post):
+   * body RequestParticipantUpdateDTO `accountIds` (`usernames` "is no longer available": refused here); answers 200
+   * with the request's participants (PagedDTOUserDTO), 400 for an invalid request, 404 for a request that does not
+   * exist or is hidden (checked by the caller). Someone already a participant stays one, once. The error wording is
+   * this fake's.
+   */
+  private addParticipants(issue: FakeJiraIssue, body: unknown): void {
+    const b = (body ?? {}) as { accountIds?: unknown; usernames?: unknown };
+    if (Array.isArray(b.usernames) && b.usernames.length) throw bad({}, ['usernames is no longer supported: use accountIds.']);
+    if (!Array.isArray(b.accountIds) || !b.accountIds.length || b.accountIds.some((id) => typeof id !== 'string')) throw bad({}, ['accountIds must be a non-empty list of account ids.']);
+    const unknown = (b.accountIds as string[]).filter((id) => !this.users.get(id)?.active);
+    if (unknown.length) throw bad({}, [`The following users do not exist: ${unknown.join(', ')}`]);
+    for (const id of b.accountIds as string[]) if (!issue.participants.includes(id)) issue.participants.push(id);
+  }
+
+  /**
    * POST /rest/servicedeskapi/customer (JSM Cloud REST "Create customer",
    * developer.atlassian.com/cloud/jira/service-desk/rest/api-group-customer/#api-rest-servicedeskapi-customer-post):
    * body `email` and `displayName`; requires the Jira Administrator global permission (403 otherwise). An address
@@ -813,7 +830,8 @@ export class FakeJira {
       if (!issue) throw new JiraError(404, { errorMessages: ['Request does not exist or you do not have permission to see it.'], errors: {} });
       if (!issue.requestType) throw new JiraError(404, { errorMessages: [`The issue ${issue.key} is not a customer request.`], errors: {} });
       if (at('rest', 'servicedeskapi', 'request', '*') && method === 'GET') return { status: 200, body: this.customerRequestBody(issue) };
-      if (at('rest', 'servicedeskapi', 'request', '*', 'participant') && method === 'GET') {
+      if (at('rest', 'servicedeskapi', 'request', '*', 'participant') && method === 'POST') this.addParticipants(issue, body);
+      if (at('rest', 'servicedeskapi', 'request', '*', 'participant') && (method === 'GET' || method === 'POST')) {
         const users = issue.participants.map((id) => this.users.get(id)).filter((u): u is FakeJiraUser => Boolean(u));
         return { status: 200, body: this.paged(users.map((u) => this.jsmUser(u)), `${this.baseUrl}/rest/servicedeskapi/request/${issue.id}/participant`) };
       }

@@ -212,6 +212,87 @@ describe('admin console in the browser', () => {
     await screenshot(page, '09-operations-mail-test');
   });
 
+  it('mail → Jira: a source is added, listed, tested (explained failure, then success after signing in with Microsoft), checked, edited and deleted', async () => {
+    const { entra, graph, serviceUser, tenantId } = bridge;
+    const support = graph.addUser({ displayName: 'Support', userPrincipalName: 'support@contoso.example', mail: 'support@contoso.example' });
+    page.on('dialog', (d) => void d.accept());
+    await show('mail-in');
+    await page.selectOption('select[name=mailInSite]', SITE);
+    await page.waitForSelector('[data-testid=mail-in-empty]');
+    await page.fill('input[name=mailInProject]', 'help');
+    await page.fill('input[name=mailInTenant]', tenantId);
+    await page.selectOption('select[name=mailInAfter]', 'move');
+    await page.fill('input[name=mailInMoveTo]', 'archive');
+    await page.fill('input[name=mailInMaxAttachment]', '5');
+    await page.fill('textarea[name=mailInBlocked]', 'spam.example\nbulk.example');
+    await page.fill('input[name=mailInRate]', '7');
+    await page.click('button:has-text("Save mail source")');
+    await page.waitForSelector('text=Mail source for HELP saved.');
+    const card = '[data-testid=mail-source-HELP]';
+    const listed = (await page.textContent(card))!;
+    assert.match(listed, /Folder inbox of the signed-in account’s mailbox/);
+    assert.match(listed, /moved to archive/);
+    assert.match(listed, /up to 5 MB; at most 7 per sender per hour; blocked: spam\.example, bulk\.example/);
+    const stored = await bridge.admin('GET', `mail-in/${SITE}/HELP`);
+    assert.equal(stored.body.maxAttachmentBytes, 5 * 1024 * 1024);
+    assert.deepEqual(stored.body.blockedDomains, ['spam.example', 'bulk.example']);
+
+    // Not connected yet: test connection says what is missing, in words.
+    await page.click(`${card} button:has-text("Test connection")`);
+    const failed = (await (await page.waitForSelector(`${card} [data-testid=mail-in-test]`)).textContent())!;
+    assert.match(failed, /does not work yet/);
+    assert.match(failed, /✗ Consent: no consent for the mail-in feature/);
+    assert.match(failed, /✗ Signed-in account: no account is signed in for mail-in/);
+    await screenshot(page, '10-mail-in-not-connected');
+
+    // Sign in with Microsoft: admin consent for mail-in, then the mailbox account's sign-in, both as the API makes them.
+    await page.click('button:has-text("Create admin consent link")');
+    const consentLink = (await page.textContent('[data-testid=mail-in-link]'))!.trim();
+    assert.ok(consentLink.startsWith(`${bridge.baseUrl}/api/invitation?token=`), consentLink);
+    const m365 = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    await m365.goto(consentLink);
+    assert.match((await m365.textContent('h1'))!, /connected for the mail-in feature/);
+    const consentRequest = entra.requestsTo('adminconsent').at(-1)!;
+    const asked = consentRequest.query.scope!.split(' ').map((s) => s.replace('https://graph.microsoft.com/', ''));
+    assert.deepEqual(asked.filter((s) => !['User.Read', 'MailboxSettings.Read'].includes(s)).sort(), ['Mail.Read', 'Mail.Read.Shared', 'Mail.ReadWrite', 'Mail.ReadWrite.Shared']);
+    await page.click('button:has-text("Create mailbox sign-in link")');
+    await page.waitForSelector('text=Mailbox sign-in link for mail-in');
+    entra.signInAs(serviceUser.id);
+    await m365.goto((await page.textContent('[data-testid=mail-in-link]'))!.trim());
+    assert.match((await m365.textContent('h1'))!, /signed in for mail-in/i);
+    await m365.context().close();
+
+    await page.click(`${card} button:has-text("Test connection")`);
+    await page.waitForSelector(`${card} [data-testid=mail-in-test] :text("The connection works.")`);
+    const works = (await page.textContent(`${card} [data-testid=mail-in-test]`))!;
+    assert.match(works, new RegExp(`✓ Folder: read folder "Inbox" of the mailbox of ${serviceUser.userPrincipalName}: 0 messages, 0 unread`));
+
+    // Edit: a shared mailbox the account has no Full Access to fails with what to do about it.
+    await page.click(`${card} button:has-text("Edit")`);
+    await page.waitForSelector('h3:has-text("Edit the mail source of HELP")');
+    assert.equal(await page.inputValue('input[name=mailInRate]'), '7');
+    await page.selectOption('select[name=mailInMailbox]', 'shared');
+    await page.fill('input[name=mailInShared]', support.userPrincipalName);
+    await page.click('button:has-text("Save mail source")');
+    await page.waitForSelector('text=Mail source for HELP saved.');
+    await page.waitForSelector(`${card} :text("the shared mailbox support@contoso.example")`);
+    await page.click(`${card} button:has-text("Test connection")`);
+    await page.waitForSelector(`${card} [data-testid=mail-in-test] :text("does not work yet")`);
+    const noAccess = (await page.textContent(`${card} [data-testid=mail-in-test]`))!;
+    assert.match(noAccess, /✗ Folder: bridge\.service@contoso\.example has no access to the shared mailbox support@contoso\.example: grant it Full Access/);
+    await screenshot(page, '11-mail-in-shared-no-access');
+
+    // Check now queues a catch-up; it runs on the queue trigger.
+    await page.click(`${card} button:has-text("Check now")`);
+    await page.waitForSelector(`${card} :text("A check of the folder was queued")`);
+    await bridge.app.waitForIdle(undefined, 30_000);
+
+    await page.click(`${card} button:has-text("Delete")`);
+    await page.waitForSelector('[data-testid=mail-in-empty]');
+    assert.equal((await bridge.admin('GET', `mail-in/${SITE}/HELP`)).status, 404);
+    graph.assertNoViolations();
+  });
+
   it('a forged cross-site POST is refused (Origin check), and so is a same-origin one without the CSRF token', async () => {
     // Another origin on the same machine: the same *site* as far as SameSite goes (ports do not count), so the
     // browser sends the session cookie along; the Origin check is what refuses it.
@@ -292,7 +373,7 @@ describe('admin console in the browser', () => {
     const errors: string[] = [];
     p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     p.on('pageerror', (e) => errors.push(e.message));
-    for (const screen of ['overview', 'sites', 'microsoft-365', 'projects', 'people', 'operations']) {
+    for (const screen of ['overview', 'sites', 'microsoft-365', 'projects', 'people', 'mail-in', 'operations']) {
       await p.goto(`${bridge.baseUrl}/api/console#/${screen}`);
       await p.waitForSelector('main h2');
       // Every visible input has a label the screen reader announces.

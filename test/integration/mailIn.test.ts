@@ -3,6 +3,7 @@
 // re-authentication. Real tables and queues on Azurite, the fake Graph (every request schema-checked) and the fake
 // Jira over HTTP(S).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AdminRequest } from '../../shared/admin/request.js';
 import { NeedsReauthError } from '../../shared/errors.js';
@@ -11,11 +12,13 @@ import { resumeParkedJobs } from '../../shared/identity/tokens.js';
 import { listAudit } from '../../shared/jobs/audit.js';
 import { adminMailIn } from '../../shared/mailIn/admin.js';
 import { pollMessage, runMailInJob } from '../../shared/mailIn/ingest.js';
+import { pruneMailInRecords } from '../../shared/mailIn/retention.js';
 import { deleteMailSource, getMailSource } from '../../shared/mailIn/sources.js';
 import { bridgeMessageId } from '../../shared/mail/stakeholderMail.js';
 import { saveMapping } from '../../shared/people/mapping.js';
 import { listParkedJobs } from '../../shared/storage/parkedJobs.js';
 import { queueNames } from '../../shared/storage/queues.js';
+import { listPartition, tableNames } from '../../shared/storage/tables.js';
 import { writeServiceUser } from '../../shared/storage/serviceUsers.js';
 import { updateTenant } from '../../shared/storage/tenantConnections.js';
 import type { WorkflowDeps } from '../../shared/jobs/deps.js';
@@ -253,6 +256,65 @@ describe('mail → Jira', () => {
     assert.ok(raised.requestType);
   });
 
+  it('a new mail raising a JSM request adds the Cc recipients with Jira accounts as participants, and their replies are public', async () => {
+    h.jira.addServiceDesk({ id: `8${n}`, projectKey: project, requestTypes: [{ id: '26', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `8${n}`, requestTypeId: '26', blockedDomains: ['blocked.example'] });
+    const reporter = h.jira.addUser({ displayName: 'Rita Reporter', emailAddress: `rita${n}@customer.example`, accountType: 'customer' });
+    const colleague = h.jira.addUser({ displayName: 'Dana Colleague', emailAddress: `dana${n}@customer.example`, accountType: 'customer' });
+    // Each of these has a Jira account too, and is still left out: blocked domain, the bridge's own mailbox, the sender.
+    h.jira.addUser({ displayName: 'Blocked Person', emailAddress: `b${n}@blocked.example`, accountType: 'customer' });
+    h.jira.addUser({ displayName: 'Bridge Mailbox', emailAddress: inbox.userPrincipalName, accountType: 'atlassian' });
+    h.graph.mailIn.deliver(inbox, {
+      subject: 'Projector broken in room 4',
+      from: { name: 'Rita Reporter', address: `rita${n}@customer.example` },
+      cc: [
+        { name: 'Dana', address: `Dana${n}@Customer.example` },
+        { address: `dana${n}@customer.example` },
+        { address: `nobody${n}@customer.example` },
+        { address: `b${n}@blocked.example` },
+        { address: inbox.userPrincipalName },
+        { address: `rita${n}@customer.example` },
+      ],
+      contentType: 'text',
+      body: 'It shows nothing.',
+    });
+    assert.equal((await poll())?.issues, 1);
+    const request = issuesOf(project).find((i) => i.fields.summary === 'Projector broken in room 4')!;
+    assert.ok(request.requestType, 'a JSM request');
+    assert.equal((request.fields.reporter as { accountId: string }).accountId, reporter.accountId);
+    assert.deepEqual(request.participants, [colleague.accountId], 'only the Cc recipient with a Jira account who is not excluded');
+    const added = h.jira.requestsTo('POST', new RegExp(`^/rest/servicedeskapi/request/${request.key}/participant$`));
+    assert.equal(added.length, 1, 'one call for all participants');
+    const audit = await listAudit(deps, h.siteId, request.key);
+    assert.ok(audit.some((a) => /1 Cc recipient\(s\) added as participants, 1 without a Jira account not added/.test(a.detail ?? '')), JSON.stringify(audit));
+    assert.doesNotMatch(JSON.stringify(audit), /customer\.example/, 'no addresses in the audit');
+
+    // The participant's reply to the request is a public reply (the rule for the customer and request participants).
+    h.graph.mailIn.deliver(inbox, { subject: `RE: [${request.key}] Projector broken in room 4`, from: { address: `dana${n}@customer.example` }, contentType: 'text', body: 'Still broken today.' });
+    assert.equal((await poll())?.comments, 1);
+    const issue = h.jira.issue(request.key)!;
+    assert.equal(issue.comments.length, 1);
+    assert.equal(issue.comments[0]!.jsdPublic, true);
+    assert.match(String(issue.comments[0]!.body), /Still broken today\./);
+  });
+
+  it('a Cc recipient Jira refuses as a participant leaves the request raised and says so (the fake Jira is as strict as JSM)', async () => {
+    h.jira.addServiceDesk({ id: `7${n}`, projectKey: project, requestTypes: [{ id: '27', name: 'Email request' }] });
+    await addSource({ createAs: 'request', serviceDeskId: `7${n}`, requestTypeId: '27' });
+    h.jira.addUser({ displayName: 'Rosa', emailAddress: `rosa${n}@customer.example`, accountType: 'customer' });
+    const gone = h.jira.addUser({ displayName: 'Gone', emailAddress: `gone${n}@customer.example`, accountType: 'customer' });
+    // Mapped by the bridge (so no Jira search), but deactivated in Jira since: JSM answers 400.
+    await saveMapping(deps, h.tenantId, { accountId: gone.accountId, entraObjectId: '1f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', mail: `gone${n}@customer.example`, isGuest: false, source: 'manual' });
+    gone.active = false;
+    h.graph.mailIn.deliver(inbox, { subject: 'Refused participant', from: { address: `rosa${n}@customer.example` }, cc: [{ address: `gone${n}@customer.example` }], contentType: 'text', body: 'x' });
+    assert.equal((await poll())?.issues, 1);
+    const request = issuesOf(project).find((i) => i.fields.summary === 'Refused participant')!;
+    assert.ok(request.requestType);
+    assert.deepEqual(request.participants, []);
+    const audit = await listAudit(deps, h.siteId, request.key);
+    assert.ok(audit.some((a) => a.outcome === 'done' && /1 Cc recipient\(s\) could not be added as participants/.test(a.detail ?? '')), JSON.stringify(audit));
+  });
+
   it('knows a sender Jira hides the e-mail of through the bridge\'s user mappings (public reply, request on their behalf)', async () => {
     // Jira Cloud hides this customer's address (profile visibility), so its user search cannot match it; the
     // bridge's mapping of the same person (Entra mail ↔ accountId) can. The mapped address differs in case.
@@ -385,5 +447,45 @@ describe('mail → Jira', () => {
     const s = await runMailInJob(deps, message.body, { queue: queueNames.mailIn, dequeueCount: 1 });
     assert.equal(s?.issues, 1);
     assert.equal(issuesOf(project)[0]!.fields.summary, 'While parked');
+  });
+  // Last in this file: the prune runs on the whole (shared) table with this file's clock, a month ahead.
+  it('retention deletes claims after 30 days and rate windows after 48 hours, keeps recent ones, and a message whose claim went is not ingested again', async () => {
+    await addSource();
+    const table = await deps.tables.table(tableNames.mailInMessages);
+    const hash = (id: string) => createHash('sha256').update(id).digest('hex');
+    const rows = async (pk: string) => (await listPartition<{ claimedAt?: string }>(table, pk)).map((r) => r.rowKey).sort();
+    const from = { address: 'kept@customer.example' };
+    h.graph.mailIn.deliver(inbox, { subject: 'Old', from, internetMessageId: '<old@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    h.clock.advance(10 * 24 * 3600_000);
+    h.graph.mailIn.deliver(inbox, { subject: 'Middle', from, internetMessageId: '<middle@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    h.clock.advance(21 * 24 * 3600_000 + 3600_000); // "Old" was claimed 31 days ago, "Middle" 21 days ago
+    h.graph.mailIn.deliver(inbox, { subject: 'New', from, internetMessageId: '<new@customer.example>' });
+    assert.equal((await poll())?.issues, 1);
+    const claimPk = `${h.siteId}:${project}`;
+    const ratePk = `rate:${h.siteId}:${project}`;
+    assert.deepEqual(await rows(claimPk), [hash('<middle@customer.example>'), hash('<new@customer.example>'), hash('<old@customer.example>')].sort());
+    assert.equal((await rows(ratePk)).length, 3, 'one rate window per hour the sender wrote in');
+
+    // In batches: a run stops at its budget and says more is due.
+    const first = await pruneMailInRecords(deps, { maxDeletes: 1 });
+    assert.equal(first.claims + first.rateWindows, 1);
+    assert.equal(first.more, true);
+    const rest = await pruneMailInRecords(deps);
+    assert.equal(rest.more, false);
+    assert.deepEqual(await rows(claimPk), [hash('<middle@customer.example>'), hash('<new@customer.example>')].sort(), 'only the 31-day-old claim went');
+    const hour = h.clock.now().toISOString().slice(0, 13);
+    assert.deepEqual((await rows(ratePk)).map((rk) => rk.split(':').slice(1).join(':')), [hour], 'only the current hour’s rate window stays');
+    assert.deepEqual(await pruneMailInRecords(deps), { claims: 0, rateWindows: 0, more: false }, 'nothing left to prune');
+
+    // The folder's sync state is reset: the catch-up starts afresh and lists all three messages again. "Old" has no
+    // claim any more, and is turned away as too old instead of becoming a second issue.
+    h.graph.mailIn.resetSyncState();
+    const again = await poll();
+    assert.deepEqual({ seen: again?.seen, issues: again?.issues, duplicates: again?.duplicates, skipped: again?.skipped }, { seen: 3, issues: 0, duplicates: 2, skipped: 1 });
+    assert.deepEqual(issuesOf(project).map((i) => i.fields.summary).sort(), ['Middle', 'New', 'Old']);
+    const audit = await listAudit(deps, h.siteId, `${project}-mail`);
+    assert.ok(audit.some((a) => a.outcome === 'ignored' && /received more than 29 days ago/.test(a.detail ?? '')), JSON.stringify(audit));
   });
 });

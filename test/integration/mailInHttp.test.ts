@@ -40,6 +40,13 @@ describe('mail → Jira over HTTP', () => {
     const source = await bridge.admin('GET', `mail-in/${bridge.siteId}/HELP`);
     assert.equal(source.body.caughtUp, true);
     assert.equal(source.body.deltaLink, undefined, 'the delta link is not shown');
+    // The site's list (the console's Mail → Jira screen) shows the same, without the delta link either.
+    const list = await bridge.admin('GET', `mail-in/${bridge.siteId}`);
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.deepEqual(list.body.sources.map((s: { projectKey: string }) => s.projectKey), ['HELP']);
+    assert.equal(list.body.sources[0].caughtUp, true);
+    assert.equal(list.body.sources[0].deltaLink, undefined);
+    assert.equal((await bridge.admin('DELETE', `mail-in/${bridge.siteId}`)).status, 405, 'the list is read-only');
   });
 
   it('deletes the source (204), then answers 404 for it', async () => {

@@ -44,6 +44,7 @@ export interface FakeMailMessage {
   body: { contentType: 'text' | 'html'; content: string };
   from: { emailAddress: { name: string; address: string } };
   toRecipients: Array<{ emailAddress: { name?: string; address: string } }>;
+  ccRecipients: Array<{ emailAddress: { name?: string; address: string } }>;
   internetMessageHeaders: Array<{ name: string; value: string }>;
   receivedDateTime: string;
   isRead: boolean;
@@ -55,6 +56,7 @@ export interface FakeMailMessage {
 export interface MessageSeed {
   subject: string;
   from: { name?: string; address: string };
+  cc?: Array<{ name?: string; address: string }>;
   body?: string;
   contentType?: 'text' | 'html';
   headers?: Array<{ name: string; value: string }>;
@@ -145,6 +147,9 @@ export class FakeMailIn {
       body: { contentType: seed.contentType ?? 'html', content: seed.body ?? '' },
       from: { emailAddress: { name: seed.from.name ?? seed.from.address, address: seed.from.address } },
       toRecipients: [{ emailAddress: { name: mailbox.displayName, address: mailbox.mail ?? mailbox.userPrincipalName } }],
+      // resources/recipient.md: each recipient is { emailAddress: { name, address } }; Exchange fills name with the
+      // address when the sender's client gave none.
+      ccRecipients: (seed.cc ?? []).map((c) => ({ emailAddress: { name: c.name ?? c.address, address: c.address } })),
       internetMessageHeaders: seed.headers ?? [],
       receivedDateTime: timestamp(this.graph.now()),
       isRead: false,
@@ -233,6 +238,7 @@ function messageBody(call: GraphCall, m: FakeMailMessage) {
     from: m.from,
     sender: m.from,
     toRecipients: m.toRecipients,
+    ccRecipients: m.ccRecipients,
     receivedDateTime: m.receivedDateTime,
     isRead: m.isRead,
     hasAttachments: m.attachments.some((a) => !a.isInline),
