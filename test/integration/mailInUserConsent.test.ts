@@ -56,7 +56,7 @@ describe('mail → Jira with user consent', () => {
     assert.match(page.text, /does not let users consent to apps themselves/);
     assert.match(page.text, /admin consent link for mail-in/);
     assert.equal(bridge.entra.userGrants.get(owner.id), undefined, 'no grant was made');
-    const users = await bridge.admin('GET', 'service-users');
+    const users = await bridge.admin('GET', `service-users/${bridge.tenantId}`);
     assert.ok(!users.body.serviceUsers.some((u: { feature: string }) => u.feature === 'mail-in'), 'no mail-in account stored');
   });
 
