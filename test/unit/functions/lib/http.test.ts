@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import functionsLibrary from '@azure/functions';
-import { loadConfig } from '../../../shared/config.js';
-import { answer, toResponse } from '../../../functions/lib/http.js';
+import { loadConfig } from '../../../../shared/config.js';
+import { answer, toResponse } from '../../../../functions/lib/http.js';
 
 // The library is CommonJS and Node's ESM loader cannot see this class as a named export.
 const { InvocationContext } = functionsLibrary;
