@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { InvalidLicenceError, NeedsReauthError, PermanentError, ThrottledError } from '../../../shared/errors.js';
+import { GraphRequestError } from '../../../shared/graph/client.js';
 import { listAudit } from '../../../shared/jobs/audit.js';
 import { maxDeferrals, maxDequeueCount, runJob, type JobHandler, type JobResult } from '../../../shared/jobs/runJob.js';
 import type { JobMessage } from '../../../shared/jobs/messages.js';
@@ -136,6 +137,23 @@ describe('runJob', () => {
     const [entry] = await audit();
     assert.match(entry?.detail ?? '', /\(moved to the poison queue\)$/);
     assert.ok(w.log.lines.some((l) => l.includes('job.poisoned')));
+  });
+
+  it('a Graph refusal that retrying cannot help (404) fails the job with Graph\'s code and request id, without the query', async () => {
+    const { w, job, audit } = setup();
+    const refusal = new GraphRequestError(404, 'NotFound', 'Chat not found', 'GET', "/chats/19:x@thread.v2/members?$filter=id eq 'secret'", 'req-9');
+    await runJob(job(), { queue, dequeueCount: 1 }, throws(refusal), w.deps);
+    const [entry] = await audit();
+    assert.equal(entry?.outcome, 'failed');
+    assert.equal(entry?.detail, 'graph_404: Microsoft Graph refused GET /chats/19:x@thread.v2/members with 404 NotFound: Chat not found');
+    assert.ok(w.log.lines.some((l) => l.includes('job.failed') && l.includes('req-9')), 'the request id a support case needs is logged');
+  });
+
+  it('a Graph server error is transient: rethrown for the host to retry', async () => {
+    const { w, job, audit } = setup();
+    const outage = new GraphRequestError(503, 'ServiceUnavailable', 'try later', 'POST', '/chats');
+    await assert.rejects(runJob(job(), { queue, dequeueCount: 1 }, throws(outage), w.deps), (e) => e === outage);
+    assert.equal((await audit())[0]?.outcome, 'error');
   });
 
   it('a malformed message never reaches the workflow: it is sent beside the poison messages with the reason logged', async () => {
