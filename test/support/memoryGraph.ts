@@ -17,7 +17,7 @@
 //   assert.deepEqual(graph.calls('POST', /^\/chats$/).length, 1);
 import { AssertionError } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import type { Chat, ChatMessage, LicenseDetails, MailboxSettings, AadUserConversationMember, OnlineMeeting, User } from '@microsoft/microsoft-graph-types';
+import type { Chat, ChatMessage, LicenseDetails, MailboxSettings, AadUserConversationMember, Message, OnlineMeeting, User } from '@microsoft/microsoft-graph-types';
 import { ThrottledError } from '../../shared/errors.js';
 import { GraphRequestError, type BatchRequest, type BatchResponse, type Graph, type GraphResponse } from '../../shared/graph/client.js';
 import { graphCheckerUrl } from './repoRoot.js';
@@ -31,6 +31,15 @@ const loadChecker = () => (checker ??= import(graphCheckerUrl()) as Promise<Grap
 export type MemoryUser = User & { id: string; userPrincipalName: string };
 export type MemoryChat = Omit<Chat, 'members' | 'messages'> & { id: string; topic: string; members: Array<AadUserConversationMember & { id: string; userId: string }>; messages: Array<ChatMessage & { id: string }> };
 export type MemoryMeeting = OnlineMeeting & { id: string; joinWebUrl: string; externalId: string; organizerId: string };
+
+/** A sendMail Graph accepted (202): whose mailbox sent it, and the message as sent. */
+export interface MemorySentMail {
+  mailboxUserId: string;
+  /** The signed-in caller; undefined for app-only. */
+  callerUserId?: string;
+  message: Message;
+  saveToSentItems: boolean;
+}
 
 export interface RecordedCall {
   method: string;
@@ -64,6 +73,10 @@ export class MemoryGraph implements Graph {
   readonly licenceDetails = new Map<string, LicenseDetails[]>();
   /** Users Teams refuses as chat members (a roster or guest policy): any create or add naming them fails. */
   readonly refusedMembers = new Map<string, { status: number; code: string }>();
+  /** Every accepted sendMail, in order. */
+  readonly outbox: MemorySentMail[] = [];
+  /** Exchange Send As / Send on Behalf rights, granted outside Graph: `${callerId}|${address lower-cased}`. */
+  readonly sendAsGrants = new Set<string>();
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly requestIds: string[] = [];
@@ -265,6 +278,8 @@ export class MemoryGraph implements Graph {
       return { status: 200, body: { value: mine.slice(0, top).map(chatAnswer) } };
     }
     if (meKey === 'POST /me/onlineMeetings/createOrGet') return this.createOrGet(this.me(), body);
+    if (meKey === 'POST /me/sendMail') return this.sendMail(this.me(), body);
+    if (method === 'POST' && seg.length === 3 && seg[0] === 'users' && seg[2] === 'sendMail') return this.sendMail(this.userOrThrow(seg[1]!), body);
     if (method === 'POST' && seg.length === 4 && seg[0] === 'users' && seg[2] === 'onlineMeetings' && seg[3] === 'createOrGet') {
       // App-only createOrGet acts for the organizer named in the path (an application access policy allows it).
       if (this.signedIn) throw new Answer(400, 'BadRequest', 'the memory Graph expects /users/{id}/onlineMeetings app-only');
@@ -377,6 +392,30 @@ export class MemoryGraph implements Graph {
     };
     this.meetings.push(meeting);
     return { status: 201, body: meeting };
+  }
+
+  /**
+   * user-sendmail.md: 202 with no body. A message without recipients is refused (400 ErrorInvalidRecipients); a
+   * delegated caller acting for a mailbox that is not its own (the path's or `message.from`) needs Exchange Send As /
+   * Send on Behalf, else 403 ErrorSendAsDenied (outlook-send-mail-from-other-user.md); app-only Mail.Send may send
+   * as any mailbox. As test/fakes/graph/mail.ts does over HTTP.
+   */
+  private sendMail(mailbox: MemoryUser, body: unknown): { status: number } {
+    const b = (body ?? {}) as { message?: Message; saveToSentItems?: boolean };
+    if (!b.message) throw new Answer(400, 'ErrorInvalidRequest', 'message is required.');
+    if (!b.message.toRecipients?.length) throw new Answer(400, 'ErrorInvalidRecipients', "A message can't be sent because it contains no recipients.");
+    const caller = this.signedIn;
+    if (caller) {
+      const owns = (address: string) => [caller.mail, caller.userPrincipalName].some((a) => a?.toLowerCase() === address.toLowerCase());
+      const actingFor = [mailbox.id === caller.id ? undefined : (mailbox.mail ?? mailbox.userPrincipalName), b.message.from?.emailAddress?.address ?? undefined];
+      for (const address of actingFor) {
+        if (address && !owns(address) && !this.sendAsGrants.has(`${caller.id}|${address.toLowerCase()}`)) {
+          throw new Answer(403, 'ErrorSendAsDenied', 'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account.');
+        }
+      }
+    }
+    this.outbox.push({ mailboxUserId: mailbox.id, callerUserId: caller?.id, message: b.message, saveToSentItems: b.saveToSentItems !== false });
+    return { status: 202 };
   }
 
   /** The three e-mail filters the app sends (graph-contract §5); anything else is refused, not guessed. */
