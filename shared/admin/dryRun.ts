@@ -7,6 +7,7 @@ import { fail, ok } from '../http/outcome.js';
 import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { issuePeople } from '../jira/issue.js';
+import { jiraOperations } from '../jira/client.js';
 import { chatKindOf, isPublicAction, type Action, type ChatKind } from '../actions.js';
 import { decide } from '../rules/evaluate.js';
 import { renderTopic } from '../chats/topic.js';
@@ -96,7 +97,7 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
         existing?.state === 'created'
           ? []
           : [...(lookups ? [`POST /$batch (${lookups} user lookup${lookups > 1 ? 's' : ''})`] : []), 'POST /chats (members inline)', 'POST /chats/{id}/messages'],
-      jiraCalls: existing?.state === 'created' ? [] : ['POST /rest/api/3/issue/{key}/remotelink'],
+      jiraCalls: existing?.state === 'created' ? [] : [jiraOperations.upsertRemoteLink],
       chatToJira: await chatToJiraPlan(deps, settings, siteId, issue.id, kind, existing?.state === 'created'),
     });
   }
