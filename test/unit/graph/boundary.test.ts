@@ -23,6 +23,9 @@ const nestedSegments = String.raw`members|messages|onlineMeetings|sendMail|mailF
 const graphPath = [
   new RegExp(String.raw`^/(?:v1\.0/|beta/)?(?:${rootSegments})(?=[/?(']|$)`),
   new RegExp(String.raw`\$\{\}/(?:${rootSegments}|${nestedSegments})(?=[/?(']|$)`),
+  // A method and a path, alone or with a parenthesis, the way a request is written down for a caller (a dry run's
+  // list of calls); a sentence that mentions one ("GET /me answered for …") is prose.
+  new RegExp(String.raw`^(?:GET|POST|PUT|PATCH|DELETE) /(?:v1\.0/|beta/)?(?:${rootSegments})(?:[/?('][^ ]*)?(?: \(.*\))?$`),
   // A resource URL on a Graph host (the bare host is the token audience, identity/features.ts, not a request).
   /(?:graph\.microsoft\.(?:com|us|de)|microsoftgraph\.chinacloudapi\.cn)\/(?:v1\.0|beta)\/./i,
 ];
@@ -103,7 +106,7 @@ export async function old(graph: GraphSession, plain: Graph, id: string) {
   await plain.delete(\`/subscriptions/\${id}\`);
   const mine = new Map<string, string>();
   mine.get('/api/manage/users');
-  return [bind, box, Client, '/solutions/bookingBusinesses', 'POST /subscriptions as the service user', '/api/graph/notifications'];
+  return [bind, box, Client, '/solutions/bookingBusinesses', 'POST /chats (members inline)', 'the chat would be subscribed (POST /subscriptions)', 'GET /me answered for \${id}', '/api/graph/notifications'];
 }
 `;
 const oldStyleFile = 'shared/workflows/boundaryOldStyle.virtual.ts';
@@ -136,6 +139,7 @@ describe('Graph boundary: nothing outside shared/graph/ builds a Graph URL or ca
       '14 calls fetch(`https://graph.microsoft.com/v1.0/me/licenseDetails`)',
       '15 builds a Graph path: /subscriptions/${}',
       '18 builds a Graph path: /solutions/bookingBusinesses',
+      '18 builds a Graph path: POST /chats (members inline)',
       '4 imports @microsoft/microsoft-graph-client',
       '5 reads graphBaseUrl',
       '8 builds a Graph path: /chats/${}/members',

@@ -13,8 +13,9 @@ const jiraPath = [
   // A path of its own (`/rest/api/3/issue`, `rest/api/3/issue` for new URL(…, base)) or after a substitution.
   new RegExp(String.raw`^/?${jiraRest}`),
   new RegExp(String.raw`\$\{\}/?${jiraRest}`),
-  // A method and a path, the way a request is written down for a caller to send.
-  new RegExp(String.raw`^(?:GET|POST|PUT|PATCH|DELETE) /${jiraRest}`),
+  // A method and a path, alone or with a parenthesis, the way a request is written down for a caller (a dry run's
+  // list of calls); a sentence that mentions one is prose.
+  new RegExp(String.raw`^(?:GET|POST|PUT|PATCH|DELETE) /${jiraRest}[^ ]*(?: \(.*\))?$`),
   // On a Jira Cloud host.
   new RegExp(String.raw`\.(?:atlassian\.net|jira\.com)/${jiraRest}`, 'i'),
 ];
@@ -43,7 +44,7 @@ describe('Jira boundary: nothing outside shared/jira/ builds a Jira REST path or
       "const u = new URL('rest/servicedeskapi/request', site.baseUrl);",
       "const b = await fetch('https://acme.atlassian.net/rest/agile/1.0/board');",
       "const plan = ['POST /rest/api/3/issue/{key}/comment'];",
-      "const fine = ['the Jira call (GET /rest/api/3/myself) failed', `${site.baseUrl}/browse/${key}`, '/api/jira/events', 'https://learn.microsoft.com/rest/api/storageservices'];",
+      "const fine = ['GET /rest/api/3/myself answered for you', 'the Jira call (GET /rest/api/3/myself) failed', `${site.baseUrl}/browse/${key}`, '/api/jira/events', 'https://learn.microsoft.com/rest/api/storageservices'];",
     ].join('\n');
     const found = jiraFindings('shared/workflows/old.ts', old).map((f) => `${f.where.split(':')[1]} ${f.what}`);
     assert.deepEqual(found.sort(), [
