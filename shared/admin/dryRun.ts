@@ -7,6 +7,10 @@ import { fail, ok } from '../http/outcome.js';
 import { isSupportedWebhookEvent, parseWebhookEvent } from '../jira/events.js';
 import { parseAutomationBody } from '../jira/automation.js';
 import { issuePeople } from '../jira/issue.js';
+import { jiraOperations } from '../jira/client.js';
+import { createGroupChatCall } from '../graph/chats.js';
+import { postChatMessageCall } from '../graph/messages.js';
+import { userLookupsCall } from '../graph/users.js';
 import { chatKindOf, isPublicAction, type Action, type ChatKind } from '../actions.js';
 import { decide } from '../rules/evaluate.js';
 import { renderTopic } from '../chats/topic.js';
@@ -95,8 +99,8 @@ export async function dryRun(deps: WorkflowDeps, body: unknown): Promise<HttpOut
       graphCalls:
         existing?.state === 'created'
           ? []
-          : [...(lookups ? [`POST /$batch (${lookups} user lookup${lookups > 1 ? 's' : ''})`] : []), 'POST /chats (members inline)', 'POST /chats/{id}/messages'],
-      jiraCalls: existing?.state === 'created' ? [] : ['POST /rest/api/3/issue/{key}/remotelink'],
+          : [...(lookups ? [`${userLookupsCall} (${lookups} user lookup${lookups > 1 ? 's' : ''})`] : []), `${createGroupChatCall} (members inline)`, postChatMessageCall],
+      jiraCalls: existing?.state === 'created' ? [] : [jiraOperations.upsertRemoteLink],
       chatToJira: await chatToJiraPlan(deps, settings, siteId, issue.id, kind, existing?.state === 'created'),
     });
   }

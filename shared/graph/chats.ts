@@ -29,6 +29,9 @@ export function chatIdInPath(path: string): string | undefined {
   return match?.[1] ? decodeURIComponent(match[1]) : undefined;
 }
 
+/** The request createGroupChat sends, as a dry run lists the calls an event would cause (admin/dryRun.ts). */
+export const createGroupChatCall = 'POST /chats';
+
 /**
  * POST /chats: creates a group chat (learn.microsoft.com/graph/api/chat-post).
  * Permission: delegated Chat.Create (least), Chat.ReadWrite; the caller must be one of `members`.

@@ -62,6 +62,12 @@ export interface Graph {
   batch(requests: BatchRequest[]): Promise<BatchResponse[]>;
   /** Graph `request-id`s of every call made through this client, for the audit entry. */
   readonly requestIds: string[];
+  /**
+   * The version endpoint this client calls (GRAPH_BASE_URL without a trailing slash). Member bindings need it:
+   * `user@odata.bind` is an absolute URL on the same endpoint (members.ts memberBinding), so callers take it from
+   * the client they send the binding with instead of reading the setting themselves.
+   */
+  readonly baseUrl: string;
 }
 
 /** Who a Graph client acts as, carried on its errors so the job runner can tell whose access failed. */
@@ -224,6 +230,7 @@ export function createGraph(options: GraphClientOptions): Graph {
 
   return {
     requestIds,
+    baseUrl,
     get: (path, headers) => send('GET', path, undefined, headers),
     post: (path, body, headers) => send('POST', path, body, headers),
     patch: (path, body) => send('PATCH', path, body),

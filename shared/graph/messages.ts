@@ -10,6 +10,9 @@ function messagesPath(chatId: string): string {
   return `/chats/${encodeURIComponent(chatId)}/messages`;
 }
 
+/** The request postChatMessage sends, as a dry run lists it (admin/dryRun.ts). */
+export const postChatMessageCall = 'POST /chats/{id}/messages';
+
 /**
  * POST /chats/{id}/messages with an HTML body (learn.microsoft.com/graph/api/chat-post-messages).
  * Permission: delegated ChatMessage.Send (least), Chat.ReadWrite. The HTML is built and escaped by the caller

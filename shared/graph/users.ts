@@ -39,6 +39,9 @@ async function batchGets<T>(graph: Graph, urls: string[]): Promise<BatchAnswer<T
   return answers;
 }
 
+/** The request of getUsersByKey and findUsersByEmail, as a dry run lists it (admin/dryRun.ts). */
+export const userLookupsCall = 'POST /$batch';
+
 /**
  * GET /users/{id | userPrincipalName}?$select=… for each key, in `$batch`es of 20
  * (learn.microsoft.com/graph/api/user-get, learn.microsoft.com/graph/json-batching).

@@ -4,7 +4,7 @@
 // Requests arrive already authenticated by the function key; input is validated here and answered with precise
 // 4xx errors naming the field.
 import { NeedsReauthError, PermanentError } from '../errors.js';
-import { fail, invalid, type HttpOutcome } from '../http/outcome.js';
+import { fail, invalid, methodNotAllowed, type HttpOutcome } from '../http/outcome.js';
 import { deleteParkedJob, listParkedJobs } from '../storage/parkedJobs.js';
 import { deleteServiceUser, listServiceUsers, readServiceUser, type ServiceUserRecord } from '../storage/serviceUsers.js';
 import {
@@ -39,6 +39,11 @@ function tenantParam(value: string | undefined): string | HttpOutcome {
   if (!value || !guidPattern.test(value)) return fail(400, 'tenant_invalid', 'the tenant in the path must be a tenant id (GUID)');
   return value.toLowerCase();
 }
+
+/** The methods of /tenants/{tenantId}[/{action}], by action ('' for none), for the 405 of another method. */
+const tenantRouteMethods: Record<string, readonly string[] | undefined> = { '': ['GET', 'DELETE'], test: ['POST'], modes: ['PUT'] };
+/** The same for /service-users/{tenantId}/{feature}[/{action}]. */
+const serviceUserRouteMethods: Record<string, readonly string[] | undefined> = { '': ['GET', 'DELETE'], refresh: ['POST'], resume: ['POST'] };
 
 // ---- /api/manage/tenants ----------------------------------------------------------------------------------------
 
@@ -76,6 +81,9 @@ export async function adminTenants(deps: IdentityDeps, req: AdminRequest): Promi
     return { status: 200, body: await testConnection(deps, tenantId, feature.feature) };
   }
   if (action === 'modes' && req.method === 'PUT') return setMode(deps, tenantId, req.body);
+  // A route that exists with another method is a 405 naming the right ones (docs/admin-api.md), not a 404.
+  const allowed = tenantRouteMethods[action ?? ''];
+  if (allowed) return methodNotAllowed(allowed);
   return fail(404, 'not_found', `no admin route ${req.method} /api/manage/tenants/${tenantId}${action ? `/${action}` : ''}`);
 }
 
@@ -315,5 +323,7 @@ export async function adminServiceUsers(deps: IdentityDeps, req: AdminRequest): 
     if (user?.status !== 'active') return fail(409, 'service_user_not_active', `the service user for tenant ${tenantId} feature ${f} is not active; sign it in first`);
     return { status: 200, body: { tenantId, feature: f, resumed: await resumeParkedJobs(deps, tenantId, f) } };
   }
+  const allowed = serviceUserRouteMethods[action ?? ''];
+  if (allowed) return methodNotAllowed(allowed);
   return fail(404, 'not_found', `no admin route ${req.method} /api/manage/service-users/${tenantId}/${f}${action ? `/${action}` : ''}`);
 }

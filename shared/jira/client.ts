@@ -21,6 +21,16 @@ export interface RemoteLink {
   iconUrl?: string;
 }
 
+/**
+ * The Jira REST operations behind JiraApi methods, as a dry run lists the calls an event would cause
+ * (shared/admin/dryRun.ts): Jira paths are written in shared/jira/ only. upsertRemoteLink is jira.js
+ * issueRemoteLinks.createOrUpdateRemoteIssueLink, "Create or update remote issue link" (POST
+ * /rest/api/3/issue/{issueIdOrKey}/remotelink, developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-remote-links).
+ */
+export const jiraOperations = {
+  upsertRemoteLink: 'POST /rest/api/3/issue/{key}/remotelink',
+} as const;
+
 export interface JiraApi {
   readonly baseUrl: string;
   /** The issue now; with `watchers: true` also its watchers (one more call, made only when a project wants them). */

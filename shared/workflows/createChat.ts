@@ -277,8 +277,8 @@ async function createGroupChat(deps: WorkflowDeps, context: JobContext, graph: G
     topic,
     // In delegated mode the caller must be in `members` (graph-contract §1); guests need the guest role.
     members: [
-      memberBinding(deps.config.graphBaseUrl, graph.serviceUserObjectId!, false),
-      ...members.map((m) => memberBinding(deps.config.graphBaseUrl, m.entraObjectId, m.isGuest)),
+      memberBinding(graph.baseUrl, graph.serviceUserObjectId!, false),
+      ...members.map((m) => memberBinding(graph.baseUrl, m.entraObjectId, m.isGuest)),
     ],
   });
   try {

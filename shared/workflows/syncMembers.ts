@@ -64,7 +64,7 @@ export async function syncMembersJob(job: JobMessage, context: JobContext, deps:
       try {
         if (change.add) {
           await addChatMember(graph, chatId, {
-            ...memberBinding(deps.config.graphBaseUrl, change.add.entraObjectId, change.add.isGuest),
+            ...memberBinding(graph.baseUrl, change.add.entraObjectId, change.add.isGuest),
             // New people see the whole history: they join an incident in progress.
             visibleHistoryStartDateTime: '0001-01-01T00:00:00Z',
           });

@@ -80,6 +80,8 @@ export class MemoryGraph implements Graph {
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly requestIds: string[] = [];
+  /** The endpoint member bindings name (memoryWorkflow's GRAPH_BASE_URL is the same). */
+  readonly baseUrl = 'https://graph.microsoft.com/v1.0';
   /** The signed-in (delegated) user, whom `/me` names; undefined means an app-only token. */
   signedIn: MemoryUser | undefined;
   private readonly failures: Array<InjectedFailure & { remaining: number }> = [];
