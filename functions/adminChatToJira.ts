@@ -1,10 +1,11 @@
 // /api/manage/sites/{siteId}/projects/{projectKey}/chat-to-jira: per-chat subscription state (GET) and
 // "subscribe every open chat of the project now" (POST).
 import './lib/invocation.js';
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { adminChatToJira as handle } from '../shared/chatToJira/admin.js';
 import { adminDeps } from '../shared/admin/deps.js';
-import { allMethods, answer } from './lib/http.js';
+import { answer } from './lib/http.js';
+import { manageHttp } from './lib/manage.js';
 import { isOutcome, toAdminRequest } from './lib/admin.js';
 
 export async function adminChatToJira(request: HttpRequest, context: InvocationContext) {
@@ -14,9 +15,5 @@ export async function adminChatToJira(request: HttpRequest, context: InvocationC
   });
 }
 
-app.http('adminChatToJira', {
-  route: 'manage/sites/{siteId}/projects/{projectKey}/chat-to-jira',
-  methods: [...allMethods],
-  authLevel: 'function',
-  handler: adminChatToJira,
-});
+// Through manageHttp like every admin route, so the console's session can reach it too.
+manageHttp('adminChatToJira', 'manage/sites/{siteId}/projects/{projectKey}/chat-to-jira', adminChatToJira);

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { loadFunctions, type FunctionInfo } from '../../../dev/testing.js';
 import { maxDequeueCount } from '../../../shared/jobs/runJob.js';
@@ -138,6 +139,16 @@ describe('function registrations', () => {
     // Jira's webhook and Automation send POST; Microsoft's callbacks redirect the browser with GET.
     for (const name of ['jiraEvents', 'jiraAutomation']) assert.ok(byName.get(name)?.methods?.includes('POST'), `${name} accepts POST`);
     for (const name of ['consentCallback', 'authCallback', 'health']) assert.ok(byName.get(name)?.methods?.includes('GET'), `${name} accepts GET`);
+  });
+
+  it('every admin route is registered through manageHttp, so a console session reaches the same handler', async () => {
+    // The console dispatches to the handlers manageHttp remembers (functions/lib/manage.ts); a manage/ route
+    // registered with app.http directly answers with a function key but is a 404 for the console.
+    const manage = (await import(pathToFileURL(path.join(root, 'dist/functions/lib/manage.js')).href)) as typeof import('../../../functions/lib/manage.js');
+    const viaManage = new Set(manage.manageRoutes().map((r) => r.name));
+    assert.ok(viaManage.size > 10, `only ${viaManage.size} routes seen through manageHttp`);
+    const direct = functions.filter((f) => f.triggerType === 'httpTrigger' && f.route?.startsWith('manage/') && !viaManage.has(f.name));
+    assert.deepEqual(direct.map((f) => `${f.name} (${f.route})`), []);
   });
 
   it('every queue in shared/storage/queues.ts has exactly one trigger, and every trigger binds to one of them', () => {
