@@ -12,7 +12,7 @@ import { ruleParamsProblem } from '../rules/ruleParams.js';
 import { deleteMapping, listMappings, listUnmapped, mappingsToCsv, parseMappingCsv, saveMapping } from '../people/mapping.js';
 import { listAudit } from '../jobs/audit.js';
 import { allQueueNames, poisonQueueName } from '../storage/queues.js';
-import { isGuid, isIssueKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
+import { isGuid, isIssueKey, isProjectKey, projectKeySchema as projectKeySchemaFor, tenantIdSchema } from '../ids.js';
 
 const projectKeySchema = projectKeySchemaFor('INC');
 const accountIdSchema = z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/, 'must be an Atlassian accountId');
@@ -227,6 +227,9 @@ export async function adminAudit(deps: AdminDeps, request: AdminRequest): Promis
   const id = param(siteIdSchema, request.params.siteId, 'siteId');
   if (!id.ok) return id.outcome;
   const issueKey = request.params.issueKey ?? '';
-  if (!isIssueKey(issueKey)) return fail(400, 'invalid_request', 'issueKey: must be a Jira issue key such as INC-42');
+  // Mail-in audits a skipped message under `{projectKey}-mail` (no issue exists for it; shared/mailIn/ingest.ts), and
+  // docs/mail-to-jira.md sends the admin here to read those entries.
+  const mailSkips = issueKey.endsWith('-mail') && isProjectKey(issueKey.slice(0, -'-mail'.length));
+  if (!isIssueKey(issueKey) && !mailSkips) return fail(400, 'invalid_request', 'issueKey: must be a Jira issue key such as INC-42, or {projectKey}-mail for mail-in skips');
   return ok({ siteId: id.value, issueKey, entries: await listAudit(deps, id.value, issueKey) });
 }

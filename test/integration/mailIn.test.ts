@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { adminAudit } from '../../shared/admin/admin.js';
 import type { AdminRequest } from '../../shared/admin/request.js';
 import { NeedsReauthError } from '../../shared/errors.js';
 import { createGraph } from '../../shared/graph/client.js';
@@ -375,6 +376,10 @@ describe('mail → Jira', () => {
     const reasons = audit.map((a) => a.detail ?? '').join('\n');
     for (const reason of ['auto-reply', 'bulk', 'own-mail', 'blocked-domain']) assert.match(reasons, new RegExp(`skipped: ${reason}`));
     assert.doesNotMatch(reasons + JSON.stringify(h.log.lines), /Newsletter|Buy now/, 'subjects are never audited or logged');
+    // docs/mail-to-jira.md sends the admin to GET /api/manage/audit/{siteId}/{projectKey}-mail for the skips.
+    const answer = (await adminAudit(deps, { method: 'GET', params: { siteId: h.siteId, issueKey: `${project}-mail` }, query: {}, headers: {} })) as { status: number; body: { entries: unknown[] } };
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.entries.length, audit.length);
   });
 
   it('limits how many issues one sender can cause per hour', async () => {
