@@ -7,7 +7,8 @@ import type { ProjectSettings } from '../rules/projectSettings.js';
 import type { Runtime } from '../runtime.js';
 import { queueNames } from '../storage/queues.js';
 import { listChatSubscriptions, readChatSubscription } from './store.js';
-import { subscriptionJob, type ChatRef } from './subscriptions.js';
+import type { ChatRef } from '../subscriptions/upkeep.js';
+import { subscriptionJob } from './subscriptions.js';
 
 type HookDeps = Pick<Runtime, 'tables' | 'queues' | 'clock' | 'log'>;
 

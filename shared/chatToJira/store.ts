@@ -14,17 +14,12 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Runtime } from '../runtime.js';
 import type { ChatKind } from '../actions.js';
+import type { ChatRef } from '../subscriptions/upkeep.js';
 import { deleteEntity, encodeKey, fromStored, insertEntity, readEntity, replaceIfMatch, storageStatus, tableNames, upsertEntity, type Entity } from '../storage/tables.js';
 
 export type SubscriptionState = 'pending' | 'active' | 'failed' | 'deleted';
 
-export interface ChatSubscriptionRow {
-  siteId: string;
-  issueId: string;
-  issueKey: string;
-  kind: ChatKind;
-  tenantId: string;
-  chatId: string;
+export interface ChatSubscriptionRow extends ChatRef {
   state: SubscriptionState;
   subscriptionId?: string;
   /** Secret-store name of this subscription's clientState. */

@@ -22,6 +22,7 @@ import {
 import type { JobContext, JobResult } from '../jobs/runJob.js';
 import type { JobMessage, NewJobMessage } from '../jobs/messages.js';
 import type { ChatKind } from '../actions.js';
+import type { ChatRef } from '../subscriptions/upkeep.js';
 import { queueNames } from '../storage/queues.js';
 import type { WorkflowDeps } from '../jobs/deps.js';
 import { readServiceUser } from '../storage/serviceUsers.js';
@@ -39,15 +40,6 @@ import {
 
 /** Renew when less than this is left (the timer runs hourly; a subscription lasts 71 hours as requested). */
 export const renewWithinHours = 24;
-
-export interface ChatRef {
-  siteId: string;
-  issueId: string;
-  issueKey: string;
-  kind: ChatKind;
-  tenantId: string;
-  chatId: string;
-}
 
 /** The job that keeps a chat's subscription in step (queued by createChat / closeChat hooks, the timer, the admin API). */
 export function subscriptionJob(ref: ChatRef, op: SubscriptionOp, now: Date): NewJobMessage {

@@ -35,14 +35,18 @@ export async function newClientState(deps: Pick<Runtime, 'secrets'>, ...namePart
   return { clientStateSecret, clientState };
 }
 
-export interface ChatSubscriptionIndexRow {
-  target?: 'chat';
+/** Which issue's chat a chat subscription follows: the key shared by its row, its index entry and its jobs. */
+export interface ChatRef {
   siteId: string;
   issueId: string;
   issueKey: string;
   kind: ChatKind;
   tenantId: string;
   chatId: string;
+}
+
+export interface ChatSubscriptionIndexRow extends ChatRef {
+  target?: 'chat';
   clientStateSecret: string;
 }
 
